@@ -1,0 +1,251 @@
+#include "agent/api/rest_api.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/duration.hpp"
+#include "agent/net/url.hpp"
+#include "agent/series_match.hpp"
+
+namespace hostpulse {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::string_view kApiPrefix = "/api/";
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+HttpResponse json_response(const json& body, unsigned status = 200) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+// NaN ("no value this tick") is null in JSON; nlohmann does that already, but
+// say it here because clients depend on it.
+json value_json(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+json series_json(const SeriesInfo& info) {
+  return json{{"id", info.id}, {"name", info.name}, {"unit", info.unit}, {"kind", info.kind},
+              {"description", info.description}};
+}
+
+json columns_json(const Schema& schema, const HistoryColumns& columns) {
+  json names = json::array();
+  for (std::uint32_t id : columns.series) names.push_back(schema[id].name);
+  json values = json::array();
+  for (const auto& column : columns.values) {
+    json array = json::array();
+    for (double v : column) array.push_back(value_json(v));
+    values.push_back(std::move(array));
+  }
+  return json{{"seq_first", columns.seq_first}, {"seq_last", columns.seq_last}, {"t", columns.t_ms},
+              {"series", std::move(names)}, {"values", std::move(values)}};
+}
+
+Status series_from_query(const Schema& schema, const RequestTarget& target, std::vector<std::uint32_t>& ids) {
+  const std::string* list = target.parameter("series");
+  if (list == nullptr) {
+    ids.resize(schema.size());
+    for (std::uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    return Status::success();
+  }
+  std::vector<std::string> patterns;
+  Status status = split_series_list(*list, patterns);
+  if (status.ok()) status = resolve_series(schema, patterns, ids);
+  return status.ok() ? status : Status::failure("series: " + status.error);
+}
+
+Status reject_unknown_parameters(const RequestTarget& target, std::span<const std::string_view> known) {
+  for (const auto& [key, value] : target.query) {
+    bool found = false;
+    for (std::string_view name : known) found = found || key == name;
+    if (!found) {
+      std::string list;
+      for (std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+      return Status::failure("unknown query parameter '" + key + "' (known: " + (list.empty() ? "none" : list) + ")");
+    }
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+HttpResponse json_error(unsigned status, std::string message) {
+  return json_response(json{{"error", {{"status", status}, {"message", std::move(message)}}}}, status);
+}
+
+RestApi::RestApi(RestApiSources sources) : sources_(std::move(sources)) {}
+
+HttpResponse RestApi::handle(const HttpRequest& request) const {
+  RequestTarget target;
+  Status status = parse_request_target(request.target, target);
+  if (!status.ok()) return json_error(400, "bad request target: " + status.error);
+
+  const bool is_read = request.method == "GET" || request.method == "HEAD";
+  const auto method_not_allowed = [&] {
+    HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + target.path);
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  };
+
+  const std::string& path = target.path;
+  if (path.rfind(kApiPrefix, 0) == 0) {
+    HttpResponse (RestApi::*route)(const RequestTarget&) const = nullptr;
+    std::span<const std::string_view> parameters;
+    static constexpr std::string_view kSnapshotParameters[] = {"series"};
+    static constexpr std::string_view kHistoryParameters[] = {"series", "since_seq", "last"};
+    if (path == "/api/v1/info") {
+      if (!is_read) return method_not_allowed();
+      status = reject_unknown_parameters(target, std::span<const std::string_view>{});
+      return status.ok() ? this->info() : json_error(400, status.error);
+    }
+    if (path == "/api/v1/health") {
+      if (!is_read) return method_not_allowed();
+      status = reject_unknown_parameters(target, std::span<const std::string_view>{});
+      return status.ok() ? this->health() : json_error(400, status.error);
+    }
+    if (path == "/api/v1/snapshot") {
+      route = &RestApi::snapshot;
+      parameters = kSnapshotParameters;
+    } else if (path == "/api/v1/history") {
+      route = &RestApi::history;
+      parameters = kHistoryParameters;
+    }
+    if (route == nullptr) return json_error(404, "no such API endpoint: " + path);
+    if (!is_read) return method_not_allowed();
+    status = reject_unknown_parameters(target, parameters);
+    if (!status.ok()) return json_error(400, status.error);
+    return (this->*route)(target);
+  }
+
+  // Dashboard assets.
+  const std::string_view asset_path = path == "/" ? std::string_view("/index.html") : std::string_view(path);
+  for (const EmbeddedAsset& asset : sources_.assets) {
+    if (asset.path == asset_path) {
+      if (!is_read) return method_not_allowed();
+      HttpResponse response;
+      response.content_type = std::string(asset.content_type);
+      response.static_body = asset.bytes;
+      response.headers.emplace_back("Cache-Control", "no-cache");
+      response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      return response;
+    }
+  }
+  return json_error(404, "not found: " + path);
+}
+
+HttpResponse RestApi::info() const {
+  json schema = json::array();
+  for (const SeriesInfo& info : sources_.schema.series()) schema.push_back(series_json(info));
+  const AgentIdentity& id = sources_.identity;
+  return json_response(json{
+      {"version", id.version},
+      {"host", id.host},
+      {"kernel", id.kernel},
+      {"cpu_count", sources_.schema.cpu_ids().size()},
+      {"interval_ms", sources_.interval.count()},
+      {"history_points", sources_.history.capacity()},
+      {"started_t", id.started_t_ms},
+      {"seq", sources_.history.last_seq()},
+      {"schema", std::move(schema)},
+  });
+}
+
+HttpResponse RestApi::snapshot(const RequestTarget& target) const {
+  std::vector<std::uint32_t> ids;
+  Status status = series_from_query(sources_.schema, target, ids);
+  if (!status.ok()) return json_error(400, status.error);
+  const HistoryColumns latest = sources_.history.latest(ids);
+  json values = json::object();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    values[sources_.schema[ids[i]].name] = latest.points() == 0 ? json(nullptr) : value_json(latest.values[i][0]);
+  }
+  return json_response(json{{"seq", latest.seq_last},
+                            {"t", latest.points() == 0 ? json(nullptr) : json(latest.t_ms[0])},
+                            {"values", std::move(values)}});
+}
+
+HttpResponse RestApi::history(const RequestTarget& target) const {
+  std::vector<std::uint32_t> ids;
+  Status status = series_from_query(sources_.schema, target, ids);
+  if (!status.ok()) return json_error(400, status.error);
+  const std::string* since_seq = target.parameter("since_seq");
+  const std::string* last = target.parameter("last");
+  if (since_seq != nullptr && last != nullptr) return json_error(400, "give since_seq or last, not both");
+  HistoryColumns columns;
+  if (since_seq != nullptr) {
+    std::uint64_t seq = 0;
+    const auto [end, error] = std::from_chars(since_seq->data(), since_seq->data() + since_seq->size(), seq);
+    if (since_seq->empty() || error != std::errc() || end != since_seq->data() + since_seq->size()) {
+      return json_error(400, "since_seq: expected a non-negative integer, got '" + *since_seq + "'");
+    }
+    columns = sources_.history.since_seq(seq, ids);
+  } else if (last != nullptr) {
+    std::chrono::milliseconds window{};
+    status = parse_duration(*last, window);
+    if (!status.ok()) return json_error(400, "last: " + status.error);
+    if (window.count() == 0) return json_error(400, "last: must be longer than 0s");
+    columns = sources_.history.since_time(wall_ms() - window.count(), ids);
+  } else {
+    columns = sources_.history.since_seq(0, ids);
+  }
+  return json_response(columns_json(sources_.schema, columns));
+}
+
+HttpResponse RestApi::health() const {
+  const SamplerStats stats = sources_.sampler_stats ? sources_.sampler_stats() : SamplerStats{};
+  bool healthy = true;
+  json collectors = json::array();
+  for (const CollectorStats& c : stats.collectors) {
+    healthy = healthy && c.last_ok;
+    collectors.push_back(json{{"name", c.name},
+                              {"ok", c.last_ok},
+                              {"successes", c.successes},
+                              {"failures", c.failures},
+                              {"last_error", c.last_error.empty() ? json(nullptr) : json(c.last_error)},
+                              {"last_error_t", c.last_error_t_ms == 0 ? json(nullptr) : json(c.last_error_t_ms)},
+                              {"last_duration_us", c.last_duration_us},
+                              {"max_duration_us", c.max_duration_us}});
+  }
+  json body{
+      {"status", healthy ? "ok" : "degraded"},
+      {"version", sources_.identity.version},
+      {"uptime_s", (wall_ms() - sources_.identity.started_t_ms) / 1000},
+      {"sampler",
+       {{"interval_ms", sources_.interval.count()},
+        {"ticks", stats.ticks},
+        {"missed_ticks", stats.missed_ticks},
+        {"last_tick_t", stats.last_tick_t_ms == 0 ? json(nullptr) : json(stats.last_tick_t_ms)},
+        {"last_tick_duration_us", stats.last_tick_duration_us}}},
+      {"collectors", std::move(collectors)},
+      {"history",
+       {{"capacity", sources_.history.capacity()},
+        {"size", sources_.history.size()},
+        {"first_seq", sources_.history.first_seq()},
+        {"last_seq", sources_.history.last_seq()},
+        {"series", sources_.history.series_count()},
+        {"memory_bytes", sources_.history.memory_bytes()}}},
+  };
+  if (sources_.server_stats) {
+    const HttpServerStats s = sources_.server_stats();
+    body["http"] = json{{"connections_total", s.connections_total},
+                        {"connections_active", s.connections_active},
+                        {"connections_rejected", s.connections_rejected},
+                        {"requests", s.requests},
+                        {"bad_requests", s.bad_requests},
+                        {"timeouts", s.timeouts}};
+  }
+  return json_response(body);
+}
+
+}  // namespace hostpulse

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "agent/history.hpp"
+#include "agent/net/embedded_assets.hpp"
+#include "agent/net/http_types.hpp"
+#include "agent/net/url.hpp"
+#include "agent/sampler.hpp"
+#include "agent/schema.hpp"
+
+namespace hostpulse {
+
+struct AgentIdentity {
+  std::string version;
+  std::string host;
+  std::string kernel;
+  std::int64_t started_t_ms = 0;
+};
+
+// Everything the REST API reads. Providers are functions so tests can hand in
+// fixed stats without running a sampler or a server.
+struct RestApiSources {
+  const Schema& schema;
+  const History& history;
+  AgentIdentity identity;
+  std::chrono::milliseconds interval;
+  std::function<SamplerStats()> sampler_stats;
+  std::function<HttpServerStats()> server_stats;  // may be empty
+  std::span<const EmbeddedAsset> assets;
+};
+
+// Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.
+// Errors are JSON: {"error":{"status":404,"message":"..."}}.
+class RestApi {
+ public:
+  explicit RestApi(RestApiSources sources);
+
+  [[nodiscard]] HttpResponse handle(const HttpRequest& request) const;
+
+ private:
+  [[nodiscard]] HttpResponse info() const;
+  [[nodiscard]] HttpResponse snapshot(const RequestTarget& target) const;
+  [[nodiscard]] HttpResponse history(const RequestTarget& target) const;
+  [[nodiscard]] HttpResponse health() const;
+
+  RestApiSources sources_;
+};
+
+HttpResponse json_error(unsigned status, std::string message);
+
+}  // namespace hostpulse

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <spdlog/common.h>
+
+#include "collectors/status.hpp"
+
+namespace hostpulse {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";  // loopback unless told otherwise
+  std::uint16_t port = 9870;       // 0 picks a free port (tests); the log says which
+  [[nodiscard]] std::string to_string() const;
+};
+
+// "127.0.0.1:9870", "0.0.0.0:80", "[::1]:9870", "localhost:9870". Hosts must be
+// IP literals or "localhost": resolving names at start-up would make the bind
+// address depend on DNS.
+Status parse_listen_address(std::string_view text, ListenAddress& out);
+
+// Every tunable with its default and the reason for it (STYLE rule 11).
+struct HttpOptions {
+  // Browsers send 1-4 KiB of headers; 16 KiB leaves room for big cookies.
+  std::size_t header_limit_bytes = 16 * 1024;
+  // The API takes small JSON bodies only (silences, login later).
+  std::size_t body_limit_bytes = 64 * 1024;
+  // A client has this long to send a whole request head and body.
+  std::chrono::milliseconds request_timeout{10'000};
+  // Keep-alive connections with no request for this long are closed.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // Past this many open connections new ones get 503 and are closed.
+  std::size_t max_connections = 1024;
+};
+
+struct Config {
+  ListenAddress listen;
+  // 1 s is what people read on a dashboard; 100 ms is the fastest the
+  // kernel's jiffy counters (USER_HZ 100) still resolve per CPU.
+  std::chrono::milliseconds interval{1000};
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  // One hour at the default 1 s interval.
+  std::size_t history_points = 3600;
+  HttpOptions http;
+};
+
+// Limits shared by the config file and the flags, so both report the same way.
+inline constexpr std::chrono::milliseconds kMinInterval{100};
+inline constexpr std::chrono::milliseconds kMaxInterval{60'000};
+inline constexpr std::size_t kMinHistoryPoints = 10;
+inline constexpr std::size_t kMaxHistoryPoints = 1'000'000;
+
+Status validate_interval(std::chrono::milliseconds interval);
+
+// Reads a TOML config file over `config` (keys absent from the file keep their
+// current values). Errors name the file, line and key:
+//   "/etc/hostpulse/hostpulse.toml:4: interval: must be between 100ms and 1m (got 10ms)"
+Status load_config_file(const std::string& path, Config& config);
+Status load_config_text(std::string_view text, const std::string& source_name, Config& config);
+
+}  // namespace hostpulse

@@ -1,0 +1,73 @@
+#include "collectors/linux/proc_loadavg.hpp"
+
+#include <string>
+
+#include "collectors/linux/procfs_text.hpp"
+
+namespace hostpulse {
+namespace {
+
+using procfs_text::describe;
+using procfs_text::next_field;
+using procfs_text::NumberError;
+using procfs_text::quote;
+
+Status parse_load(std::string_view& rest, std::string_view what, double& load) {
+  const std::string_view token = next_field(rest);
+  if (const NumberError error = procfs_text::parse_non_negative_double(token, load);
+      error != NumberError::none) {
+    return Status::failure("loadavg: " + std::string(what) + ": " + describe(error, token, "a double"));
+  }
+  return Status::success();
+}
+
+Status parse_count(std::string_view token, std::string_view what, std::uint32_t& count) {
+  if (const NumberError error = procfs_text::parse_unsigned(token, count); error != NumberError::none) {
+    return Status::failure("loadavg: " + std::string(what) + ": " + describe(error, token, "32 bits"));
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Status parse_proc_loadavg(std::string_view text, LoadAvg& out) {
+  if (Status complete = procfs_text::check_complete(text, "loadavg"); !complete.ok()) return complete;
+
+  procfs_text::LineCursor lines(text);
+  std::string_view rest;
+  lines.next(rest);
+  std::string_view after_first_line;
+  if (lines.next(after_first_line)) {
+    return Status::failure("loadavg: expected one line, found more after line 1");
+  }
+
+  if (Status status = parse_load(rest, "1-minute load", out.load_1m); !status.ok()) return status;
+  if (Status status = parse_load(rest, "5-minute load", out.load_5m); !status.ok()) return status;
+  if (Status status = parse_load(rest, "15-minute load", out.load_15m); !status.ok()) return status;
+
+  // "1/80": tasks runnable now / tasks that exist.
+  const std::string_view tasks = next_field(rest);
+  const std::size_t slash = tasks.find('/');
+  if (slash == std::string_view::npos) {
+    return Status::failure("loadavg: expected runnable/total tasks, got " +
+                           (tasks.empty() ? std::string("nothing") : quote(tasks)));
+  }
+  if (Status status = parse_count(tasks.substr(0, slash), "runnable tasks", out.tasks_runnable); !status.ok()) {
+    return status;
+  }
+  if (Status status = parse_count(tasks.substr(slash + 1), "total tasks", out.tasks_total); !status.ok()) {
+    return status;
+  }
+
+  // Every kernel since 2.6 prints it, so its absence means a damaged file.
+  const std::string_view last_pid = next_field(rest);
+  if (last_pid.empty()) return Status::failure("loadavg: last pid missing");
+  if (Status status = parse_count(last_pid, "last pid", out.last_pid); !status.ok()) return status;
+
+  if (const std::string_view extra = next_field(rest); !extra.empty()) {
+    return Status::failure("loadavg: unexpected " + quote(extra) + " after the last pid");
+  }
+  return Status::success();
+}
+
+}  // namespace hostpulse

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "collectors/status.hpp"
+
+namespace hostpulse {
+
+// /proc/loadavg: "0.20 0.18 0.12 1/80 11206". Linux recomputes the averages
+// only every 5 s, so sampling faster shows steps, not noise.
+struct LoadAvg {
+  double load_1m = 0;
+  double load_5m = 0;
+  double load_15m = 0;
+  std::uint32_t tasks_runnable = 0;
+  std::uint32_t tasks_total = 0;
+  std::uint32_t last_pid = 0;
+};
+
+// Exactly one line, ending in '\n' (else reported as truncated), all six
+// fields present: every kernel since 2.6 prints the last pid.
+Status parse_proc_loadavg(std::string_view text, LoadAvg& out);
+
+}  // namespace hostpulse

@@ -1,0 +1,1 @@
+# CPack: issue 6

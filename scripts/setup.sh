@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of hostpulse from Debian packages.
+# Idempotent: packages already present are left alone; safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libboost-dev                 # Boost.Beast/Asio: the HTTP + WebSocket server
+  libcpp-httplib-dev           # HTTP client (webhooks, CLI, tests)
+  nlohmann-json3-dev           # JSON and MessagePack
+  libfmt-dev libspdlog-dev     # formatting, logging
+  libcli11-dev                 # command-line flags
+  libtoml11-dev                # config file
+  libgtest-dev libgmock-dev    # unit tests
+  libbenchmark-dev             # benchmarks
+  python3                      # small test helpers
+  curl procps                  # used by the README's smoke checks and tests
+)
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo_cmd=()
+else
+  command -v sudo >/dev/null || { echo "setup: not root and sudo is missing; install as root: ${packages[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi

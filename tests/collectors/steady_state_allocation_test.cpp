@@ -1,0 +1,106 @@
+// The agent collects every second for months; the steady path (read, parse,
+// succeed) must not touch the heap. This file replaces the global operator
+// new for the whole test binary to count allocations; it forwards to malloc,
+// so ASan still checks every block.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "collectors/collector_table.hpp"
+#include "collectors/file_reader.hpp"
+#include "collectors/linux/proc_loadavg.hpp"
+#include "collectors/linux/proc_meminfo.hpp"
+#include "collectors/linux/proc_stat.hpp"
+#include "collectors/linux/proc_uptime.hpp"
+#include "tests/collectors/fixture_files.hpp"
+
+namespace {
+std::atomic<std::size_t> allocation_count{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  allocation_count.fetch_add(1, std::memory_order_relaxed);
+  if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
+  throw std::bad_alloc();
+}
+
+void operator delete(void* block) noexcept { std::free(block); }
+void operator delete(void* block, std::size_t) noexcept { std::free(block); }
+
+namespace hostpulse {
+namespace {
+
+using testing_support::fixture_root;
+using testing_support::read_fixture;
+
+// Counts heap allocations made while the scope is alive.
+class AllocationCounter {
+ public:
+  AllocationCounter() : start_(allocation_count.load()) {}
+  [[nodiscard]] std::size_t allocations() const { return allocation_count.load() - start_; }
+
+ private:
+  std::size_t start_;
+};
+
+TEST(SteadyStateAllocationTest, CounterSeesAllocations) {
+  const AllocationCounter counter;
+  auto* value = new int(3);
+  delete value;
+  EXPECT_EQ(counter.allocations(), 1u);
+}
+
+TEST(SteadyStateAllocationTest, ParsersAllocateNothingOnceWarm) {
+  for (const std::string_view case_name : {"linux6_2cpu", "linux6_256cpu", "linux2_6_old", "extra_fields"}) {
+    SCOPED_TRACE(case_name);
+    const std::string stat_text = read_fixture(case_name, "stat");
+    const std::string meminfo_text = read_fixture(case_name, "meminfo");
+    const std::string loadavg_text = read_fixture(case_name, "loadavg");
+    const std::string uptime_text = read_fixture(case_name, "uptime");
+    ProcStat stat;
+    MemInfo memory;
+    LoadAvg load;
+    Uptime uptime;
+    ASSERT_TRUE(parse_proc_stat(stat_text, stat).ok());  // warms stat.cpus
+
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_TRUE(parse_proc_stat(stat_text, stat).ok());
+      ASSERT_TRUE(parse_proc_meminfo(meminfo_text, memory).ok());
+      ASSERT_TRUE(parse_proc_loadavg(loadavg_text, load).ok());
+      ASSERT_TRUE(parse_proc_uptime(uptime_text, uptime).ok());
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+TEST(SteadyStateAllocationTest, CollectorSetAllocatesNothingOnceWarm) {
+  HostPaths paths;
+  paths.proc = fixture_root("linux6_256cpu");
+  CollectorSet collectors(paths);
+  RawSample sample;
+  ASSERT_EQ(collectors.collect_all(sample), 0u);  // grows buffers once
+
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) ASSERT_EQ(collectors.collect_all(sample), 0u);
+  EXPECT_EQ(counter.allocations(), 0u);
+}
+
+TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
+  CollectorSet collectors{HostPaths{}};
+  RawSample sample;
+  ASSERT_EQ(collectors.collect_all(sample), 0u);
+  // A live file can grow between reads (a longer number), so warm twice.
+  ASSERT_EQ(collectors.collect_all(sample), 0u);
+
+  const AllocationCounter counter;
+  ASSERT_EQ(collectors.collect_all(sample), 0u);
+  EXPECT_EQ(counter.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hostpulse
