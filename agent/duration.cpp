@@ -27,6 +27,9 @@ Status parse_duration(std::string_view text, std::chrono::milliseconds& out) {
     if (error == std::errc::result_out_of_range) return fail("number too large");
     if (error != std::errc() || number < 0) return fail("expected a number");
     position = static_cast<std::size_t>(next - text.data());
+    if (position < text.size() && (text[position] == '.' || text[position] == ',')) {
+      return fail("fractions are not supported, use a smaller unit (1500ms, 90s)");
+    }
     std::size_t unit_end = position;
     while (unit_end < text.size() && text[unit_end] >= 'a' && text[unit_end] <= 'z') ++unit_end;
     const std::string_view unit = text.substr(position, unit_end - position);

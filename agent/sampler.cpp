@@ -29,7 +29,10 @@ NextTick next_tick(SteadyClock::time_point previous_deadline, SteadyClock::time_
     const auto skipped = late / period;
     next.deadline += skipped * period;
     next.missed = static_cast<std::uint64_t>(skipped);
-    if (next.deadline <= now) next.deadline += period;
+    if (next.deadline <= now) {
+      next.deadline += period;
+      ++next.missed;
+    }
   }
   return next;
 }

@@ -14,7 +14,7 @@ using procfs_text::next_field;
 using procfs_text::NumberError;
 using procfs_text::quote;
 
-struct FieldSpec {
+struct UsedField {
   std::string_view key;
   std::uint64_t MemInfo::*bytes;
 };
@@ -23,7 +23,7 @@ constexpr std::size_t kTotalField = 0;
 constexpr std::size_t kFreeField = 1;
 constexpr std::size_t kAvailableField = 2;
 // Ordered as the kernel prints them, so the common case matches early.
-constexpr std::array<FieldSpec, 10> kFields = {{
+constexpr std::array<UsedField, 10> kFields = {{
     {"MemTotal", &MemInfo::total_bytes},
     {"MemFree", &MemInfo::free_bytes},
     {"MemAvailable", &MemInfo::available_bytes},

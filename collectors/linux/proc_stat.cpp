@@ -93,7 +93,7 @@ Status parse_proc_stat(std::string_view text, ProcStat& out) {
     std::string_view rest = line;
     const std::string_view key = next_field(rest);
 
-    if (key.size() >= 3 && key.substr(0, 3) == "cpu") {
+    if (key.starts_with("cpu")) {
       if (key.size() == 3) {
         if (aggregate_seen) {
           return Status::failure(line_prefix(line_number) + "the aggregate cpu line appears twice");

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <new>
 #include <set>
 #include <stdexcept>
@@ -57,7 +58,7 @@ TEST(CollectorSetTest, CollectsEverySourceFromFixture) {
   // Spot values from tests/fixtures/proc/linux6_2cpu, one per source.
   EXPECT_EQ(sample.stat.cpus.size(), 2u);
   EXPECT_EQ(sample.stat.total[CpuState::idle], 70882u);
-  EXPECT_EQ(sample.memory.total_bytes, 24684084u * 1024u);
+  EXPECT_EQ(sample.memory.total_bytes, std::uint64_t{24684084} * 1024);
   EXPECT_EQ(sample.load.tasks_total, 79u);
   EXPECT_EQ(sample.uptime.uptime_s, 368.91);
 }

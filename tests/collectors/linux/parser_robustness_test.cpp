@@ -50,7 +50,9 @@ void expect_invariants(const ProcStat& stat) {
 }
 
 void expect_invariants(const MemInfo& memory) {
-  if (memory.available_estimated) EXPECT_LE(memory.available_bytes, memory.total_bytes);
+  if (memory.available_estimated) {
+    EXPECT_LE(memory.available_bytes, memory.total_bytes);
+  }
   EXPECT_EQ(memory.total_bytes % 1024, 0u);
 }
 
@@ -135,6 +137,26 @@ TEST(ParserRobustnessTest, MeminfoPrefixes) {
                                              std::pair{memory.swap_free_bytes, full.swap_free_bytes},
                                              std::pair{memory.slab_reclaimable_bytes, full.slab_reclaimable_bytes}}) {
         ASSERT_TRUE(parsed == 0 || parsed == complete);
+      }
+    }
+  }
+}
+
+// The same prefixes with a '\n' appended get past the truncation check, so
+// the parsers see lines cut anywhere: any verdict is fine, a crash is not.
+TEST(ParserRobustnessTest, PrefixesCompletedWithNewline) {
+  ProcStat stat;
+  for (const std::string_view case_name : kGoodCases) {
+    SCOPED_TRACE(case_name);
+    for (const std::string_view file_name : {"stat", "meminfo", "loadavg", "uptime"}) {
+      SCOPED_TRACE(file_name);
+      const std::string full_text = read_fixture(case_name, file_name);
+      for (std::size_t length = 0; length <= full_text.size(); ++length) {
+        std::string completed = full_text.substr(0, length);
+        completed += '\n';
+        const ExactBuffer buffer(completed);
+        parse_with_every_parser(buffer.view(), stat);
+        ASSERT_FALSE(HasFailure()) << "prefix length " << length;
       }
     }
   }

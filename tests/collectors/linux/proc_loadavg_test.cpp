@@ -52,7 +52,9 @@ INSTANTIATE_TEST_SUITE_P(
                       LoadavgFixtureCase{"extra_fields", 1.52, 0.97, 0.41, 3, 151, 48213},
                       LoadavgFixtureCase{"missing_fields", 0.00, 0.03, 0.00, 1, 79, 2796},
                       LoadavgFixtureCase{"cpu_offline", 0.00, 0.03, 0.00, 1, 79, 2796}),
-    [](const ::testing::TestParamInfo<LoadavgFixtureCase>& info) { return std::string(info.param.case_name); });
+    [](const ::testing::TestParamInfo<LoadavgFixtureCase>& param_info) {
+      return std::string(param_info.param.case_name);
+    });
 
 TEST(ProcLoadavgTest, AcceptsTabsCrlfAndLargeValues) {
   LoadAvg load;
@@ -113,7 +115,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadLoadavgCase{"last_pid_negative", "0.20 0.18 0.12 1/80 -1\n", "last pid: expected a non-negative number"},
         BadLoadavgCase{"trailing_field", "0.20 0.18 0.12 1/80 11206 7\n", "unexpected '7' after the last pid"},
         BadLoadavgCase{"nul_byte", "0.20\0 0.18 0.12 1/80 11206\n"sv, "got '0.20\\x00'"}),
-    [](const ::testing::TestParamInfo<BadLoadavgCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadLoadavgCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(ProcLoadavgTest, BadFixturesFail) {
   LoadAvg load;

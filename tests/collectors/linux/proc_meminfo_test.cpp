@@ -73,7 +73,9 @@ INSTANTIATE_TEST_SUITE_P(
         MeminfoFixtureCase{"missing_fields", 24684084, 24540360, 24448580, 676, 18528, 8872, 48036, 0, 0, 124,
                            false},
         MeminfoFixtureCase{"cpu_offline", 24684084, 24540360, 24448580, 676, 18528, 8872, 48036, 0, 0, 124, false}),
-    [](const ::testing::TestParamInfo<MeminfoFixtureCase>& info) { return std::string(info.param.case_name); });
+    [](const ::testing::TestParamInfo<MeminfoFixtureCase>& param_info) {
+      return std::string(param_info.param.case_name);
+    });
 
 TEST(ProcMeminfoTest, ParsesMinimalText) {
   MemInfo memory;
@@ -181,7 +183,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadMeminfoCase{"malformed_optional_field", "MemTotal: 1 kB\nMemFree: 1 kB\nDirty: lots kB\n",
                        "meminfo line 3: Dirty: expected a number, got 'lots'"},
         BadMeminfoCase{"nul_in_used_value", "MemTotal: 1\0 kB\nMemFree: 1 kB\n"sv, "got '1\\x00'"}),
-    [](const ::testing::TestParamInfo<BadMeminfoCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadMeminfoCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(ProcMeminfoTest, BadFixturesFail) {
   MemInfo memory;

@@ -140,7 +140,9 @@ TEST_P(ProcStatFixtureTest, ParsesExactValues) {
     EXPECT_EQ(stat.cpus[cpu.index].times.columns, expected.columns);
   }
   for (std::size_t index = 0; index < stat.cpus.size(); ++index) {
-    if (expected.case_name != "cpu_offline") EXPECT_EQ(stat.cpus[index].cpu, index);
+    if (expected.case_name != "cpu_offline") {
+      EXPECT_EQ(stat.cpus[index].cpu, index);
+    }
   }
   EXPECT_EQ(stat.context_switches, expected.context_switches);
   EXPECT_EQ(stat.processes_forked, expected.processes_forked);
@@ -150,8 +152,8 @@ TEST_P(ProcStatFixtureTest, ParsesExactValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ProcStatFixtureTest, ::testing::ValuesIn(stat_fixture_cases()),
-                         [](const ::testing::TestParamInfo<StatFixtureCase>& info) {
-                           return std::string(info.param.case_name);
+                         [](const ::testing::TestParamInfo<StatFixtureCase>& param_info) {
+                           return std::string(param_info.param.case_name);
                          });
 
 TEST(ProcStatTest, IndexesColumnsByCpuState) {
@@ -214,7 +216,9 @@ INSTANTIATE_TEST_SUITE_P(
                      {1, 2, 3, 4, 0, 0, 0, 0, 0, 0}, 4, {}, 0},
         StatTextCase{"nul_in_skipped_line", "cpu 1 2 3 4\nintr 1 \0 2\n"sv, {1, 2, 3, 4, 0, 0, 0, 0, 0, 0}, 4, {},
                      0}),
-    [](const ::testing::TestParamInfo<StatTextCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<StatTextCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 struct BadStatCase {
   std::string_view name;
@@ -277,7 +281,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "procs_running: value '4294967296' does not fit in 32 bits"},
         BadStatCase{"procs_blocked_word", "cpu 1 2 3 4\nprocs_blocked many\n", "procs_blocked: expected a number"},
         BadStatCase{"duplicate_scalar", "cpu 1 2 3 4\nbtime 1\nbtime 2\n", "stat line 3: btime appears twice"}),
-    [](const ::testing::TestParamInfo<BadStatCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadStatCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(ProcStatTest, BadFixturesFail) {
   for (const std::string_view case_name : testing_support::kBadCases) {

@@ -42,7 +42,9 @@ INSTANTIATE_TEST_SUITE_P(
                       UptimeFixtureCase{"extra_fields", 9123.44, 17002.91},
                       UptimeFixtureCase{"missing_fields", 368.91, 708.82},
                       UptimeFixtureCase{"cpu_offline", 368.91, 708.82}),
-    [](const ::testing::TestParamInfo<UptimeFixtureCase>& info) { return std::string(info.param.case_name); });
+    [](const ::testing::TestParamInfo<UptimeFixtureCase>& param_info) {
+      return std::string(param_info.param.case_name);
+    });
 
 TEST(ProcUptimeTest, AcceptsTabsCrlfAndZero) {
   Uptime uptime;
@@ -84,7 +86,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadUptimeCase{"trailing_field", "1.00 2.00 3.00\n", "unexpected '3.00' after the idle seconds"},
         BadUptimeCase{"second_line", "1.00 2.00\n1.00 2.00\n", "expected one line, found more after line 1"},
         BadUptimeCase{"nul_byte", "1.00 2.\0\n"sv, "got '2.\\x00'"}),
-    [](const ::testing::TestParamInfo<BadUptimeCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadUptimeCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(ProcUptimeTest, BadFixturesFail) {
   Uptime uptime;

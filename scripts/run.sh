@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up, builds and starts the agent in the foreground:
+# dashboard and API on http://127.0.0.1:9870/ (Ctrl-C stops it).
+# Extra arguments go to hostpulse, e.g. ./scripts/run.sh --interval 500
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DHOSTPULSE_BUILD_TESTS=OFF -DHOSTPULSE_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build/release --target hostpulse -j"$(nproc)"
+echo "Starting hostpulse: open http://127.0.0.1:9870/ (Ctrl-C to stop)"
+exec build/release/agent/hostpulse "$@"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: a RelWithDebInfo build with warnings as
+# errors, then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   ./scripts/test.sh           everything (what CI runs)
+#   ./scripts/test.sh --quick   skip the sanitizer pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+for argument in "$@"; do
+  case "$argument" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown argument '$argument' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+./scripts/setup.sh
+jobs=$(nproc)
+
+run_suite() {
+  local directory=$1; shift
+  echo "== building $directory"
+  cmake -S . -B "$directory" -DHOSTPULSE_WERROR=ON "$@" >/dev/null
+  cmake --build "$directory" -j"$jobs"
+  echo "== testing $directory"
+  # Tests start agents on loopback; two at a time keeps timing-sensitive ones honest.
+  ctest --test-dir "$directory" --output-on-failure -j2 --timeout 300
+}
+
+run_suite build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if ((quick == 0)); then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DHOSTPULSE_SANITIZE=ON -DHOSTPULSE_BUILD_BENCHMARKS=OFF
+fi
+echo "== all tests passed"
