@@ -35,6 +35,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       ->type_name("MS");
   app.add_option("--procfs", procfs, "Where procfs is mounted [default: /proc]")->type_name("DIR");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off [default: info]")->type_name("LEVEL");
+  bool allow_unauthenticated = false;
+  app.add_flag("--allow-unauthenticated", allow_unauthenticated,
+               "Serve a non-loopback address without a token (anyone who can reach the port reads the metrics)");
   app.add_flag("--check-config", result.check_config, "Validate the configuration, print the outcome and exit 0 (valid) or 1");
   app.add_flag("-V,--version", version, "Print the version and exit");
 
@@ -80,6 +83,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     result.config.interval = parsed;
   }
   if (!procfs.empty()) result.config.procfs = procfs;
+  if (allow_unauthenticated) result.config.allow_unauthenticated = true;
   if (!log_level.empty()) {
     const auto level = parse_log_level(log_level);
     if (!level) return fail(kExitUsage, "--log-level: unknown level '" + log_level + "' (use " + std::string(kLogLevelNames) + ")");
@@ -87,6 +91,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   }
 
   if (result.check_config) {
+    std::string token;
+    Status status = load_access_token(result.config, token);
+    if (!status.ok()) return fail(kExitConfigError, status.error);
     result.out = "hostpulse: configuration OK" +
                  (result.config_path ? " (" + *result.config_path + ")" : std::string(" (defaults and flags)")) +
                  "; listen " + result.config.listen.to_string() + ", interval " +

@@ -13,6 +13,7 @@
 
 #include "agent/duration.hpp"
 #include "agent/log.hpp"
+#include "agent/net/access_control.hpp"
 
 namespace hostpulse {
 
@@ -189,6 +190,43 @@ Status apply_http(const toml::value& table, const std::string& source, HttpOptio
   });
 }
 
+Status apply_stream(const toml::value& table, const std::string& source, StreamOptions& stream) {
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "stream", "expected a table");
+  const TableReader reader(table, source, "stream.");
+  std::int64_t number = 0;
+  const auto size = [&](std::size_t& field, std::int64_t min, std::int64_t max) {
+    return [&field, &reader, &number, min, max](const toml::value& v, const std::string& k) {
+      Status s = reader.read_integer(v, k, min, max, number);
+      if (s.ok()) field = static_cast<std::size_t>(number);
+      return s;
+    };
+  };
+  const auto duration = [&](std::chrono::milliseconds& field, std::chrono::milliseconds min, std::chrono::milliseconds max) {
+    return [&field, &reader, min, max](const toml::value& v, const std::string& k) {
+      return reader.read_duration(v, k, min, max, field);
+    };
+  };
+  std::size_t messages_per_second = stream.max_messages_per_second;
+  std::size_t max_errors = stream.max_errors;
+  Status status = reader.each({
+      {"max_connections", size(stream.max_connections, 1, 1'000'000)},
+      {"max_connections_per_ip", size(stream.max_connections_per_ip, 1, 1'000'000)},
+      {"max_message_bytes", size(stream.max_message_bytes, 256, 16 << 20)},
+      {"max_messages_per_second", size(messages_per_second, 1, 10'000)},
+      {"max_subscriptions", size(stream.max_subscriptions, 1, 1'000)},
+      {"max_errors", size(max_errors, 1, 1'000'000)},
+      {"handshake_timeout", duration(stream.handshake_timeout, std::chrono::milliseconds(100), std::chrono::minutes(5))},
+      {"ping_interval", duration(stream.ping_interval, std::chrono::milliseconds(100), std::chrono::hours(1))},
+      {"max_queue_bytes", size(stream.max_queue_bytes, 64 * 1024, std::int64_t{1} << 30)},
+      {"max_lag_bytes", size(stream.max_lag_bytes, 1024, std::int64_t{1} << 30)},
+      {"socket_send_buffer_bytes", size(stream.socket_send_buffer_bytes, 0, 64 << 20)},
+      {"max_history_values", size(stream.max_history_values, 1000, 100'000'000)},
+  });
+  stream.max_messages_per_second = static_cast<std::uint32_t>(messages_per_second);
+  stream.max_errors = static_cast<std::uint32_t>(max_errors);
+  return status;
+}
+
 Status apply_root(const toml::value& root, const std::string& source, Config& config) {
   const TableReader reader(root, source, "");
   std::int64_t number = 0;
@@ -230,6 +268,30 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          return s;
        }},
       {"http", [&](const toml::value& v, const std::string&) { return apply_http(v, source, config.http); }},
+      {"stream", [&](const toml::value& v, const std::string&) { return apply_stream(v, source, config.stream); }},
+      {"token_file", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, config.token_file);
+         return s.ok() && config.token_file.empty() ? reader.error_at(v, k, "must not be empty (leave the key out for no token)") : s;
+       }},
+      {"allowed_origins",
+       [&](const toml::value& v, const std::string& k) {
+         if (!v.is_array()) return reader.error_at(v, k, "expected an array of origins like [\"https://ops.example.com\"]");
+         std::vector<std::string> origins;
+         for (const toml::value& item : v.as_array()) {
+           if (!item.is_string() || item.as_string().str.empty()) {
+             return reader.error_at(v, k, "entries must be non-empty strings such as \"https://ops.example.com\" or \"*\"");
+           }
+           origins.push_back(item.as_string().str);
+         }
+         config.allowed_origins = std::move(origins);
+         return Status::success();
+       }},
+      {"allow_unauthenticated",
+       [&](const toml::value& v, const std::string& k) {
+         if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");
+         config.allow_unauthenticated = v.as_boolean();
+         return Status::success();
+       }},
   });
 }
 
@@ -268,6 +330,20 @@ Status load_config_file(const std::string& path, Config& config) {
   // A config file is a few KiB; refuse something that is clearly not one.
   if (contents.tellp() > (1 << 20)) return Status::failure(path + ": larger than 1 MiB, not a config file");
   return load_config_text(contents.str(), path, config);
+}
+
+Status load_access_token(const Config& config, std::string& token) {
+  token.clear();
+  if (!config.token_file.empty()) {
+    Status status = read_token_file(config.token_file, token);
+    if (!status.ok()) return status;
+  }
+  if (token.empty() && !config.allow_unauthenticated && !is_loopback_address(config.listen.host)) {
+    return Status::failure("listen: " + config.listen.to_string() +
+                           " is reachable from other hosts and no token_file is set; set token_file, or pass "
+                           "--allow-unauthenticated (config: allow_unauthenticated = true) to serve without a token");
+  }
+  return Status::success();
 }
 
 }  // namespace hostpulse

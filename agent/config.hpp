@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/common.h>
 
+#include "agent/stream/stream_options.hpp"
 #include "collectors/status.hpp"
 
 namespace hostpulse {
@@ -48,6 +50,12 @@ struct Config {
   // One hour at the default 1 s interval.
   std::size_t history_points = 3600;
   HttpOptions http;
+  StreamOptions stream;
+  // Access: a bearer token for the API and stream (empty: none). Binding a
+  // non-loopback address without one is refused unless allow_unauthenticated.
+  std::string token_file;
+  std::vector<std::string> allowed_origins;  // empty: same host only
+  bool allow_unauthenticated = false;
 };
 
 // Limits shared by the config file and the flags, so both report the same way.
@@ -63,5 +71,9 @@ Status validate_interval(std::chrono::milliseconds interval);
 //   "/etc/hostpulse/hostpulse.toml:4: interval: must be between 100ms and 1m (got 10ms)"
 Status load_config_file(const std::string& path, Config& config);
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config);
+
+// Reads token_file (if set) into token and refuses a non-loopback listen
+// address without a token unless allow_unauthenticated is set.
+Status load_access_token(const Config& config, std::string& token);
 
 }  // namespace hostpulse

@@ -10,6 +10,11 @@ namespace {
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
+// Percentages and rates are kept to 0.01: a 1 s tick on one CPU sees only
+// ~100 jiffies, so more digits would be noise, and shorter numbers make
+// smaller frames.
+double hundredths(double value) { return std::isfinite(value) ? std::round(value * 100.0) / 100.0 : value; }
+
 // Columns user..steal partition the CPU's time; guest columns are subsets.
 constexpr std::size_t kPartitionColumns = 8;
 
@@ -42,11 +47,11 @@ void derive_cpu(const CpuTimes& previous, const CpuTimes& current, std::span<dou
     return;
   }
   for (std::size_t i = 0; i < kCpuStateCount; ++i) {
-    out[first + 1 + i] = std::min(100.0, 100.0 * delta[i] / total);
+    out[first + 1 + i] = hundredths(std::min(100.0, 100.0 * delta[i] / total));
   }
   const double idle = 100.0 * delta[static_cast<std::size_t>(CpuState::idle)] / total;
   const double iowait = 100.0 * delta[static_cast<std::size_t>(CpuState::iowait)] / total;
-  out[first] = std::clamp(100.0 - idle - iowait, 0.0, 100.0);
+  out[first] = hundredths(std::clamp(100.0 - idle - iowait, 0.0, 100.0));
 }
 
 const CpuLine* find_cpu(const std::vector<CpuLine>& cpus, std::uint32_t id, std::size_t hint) {
@@ -60,10 +65,11 @@ const CpuLine* find_cpu(const std::vector<CpuLine>& cpus, std::uint32_t id, std:
 
 double rate(std::uint64_t before, std::uint64_t after, double elapsed_s) {
   if (after < before || !(elapsed_s > 0)) return kNoValue;
-  return static_cast<double>(after - before) / elapsed_s;
+  return hundredths(static_cast<double>(after - before) / elapsed_s);
 }
 
 double bytes(std::uint64_t value) { return static_cast<double>(value); }
+
 
 }  // namespace
 
@@ -111,7 +117,7 @@ void derive(const Schema& schema, const RawSample& previous, const RawSample& cu
     out[l.load_15m] = current.load.load_15m;
     out[l.procs_total] = current.load.tasks_total;
   }
-  if (current.uptime_ok) out[l.uptime] = current.uptime.uptime_s;
+  if (current.uptime_ok) out[l.uptime] = hundredths(current.uptime.uptime_s);
 }
 
 }  // namespace hostpulse

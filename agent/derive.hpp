@@ -16,7 +16,7 @@ namespace hostpulse {
 // so they sum to 100 over user..steal (guest and guest_nice are already
 // inside user and nice). busy = 100 - idle - iowait. A single column that
 // steps backwards (Linux's per-CPU iowait can) counts as zero rather than
-// turning the whole CPU into a reset.
+// turning the whole CPU into a reset. Percentages and rates are rounded to 0.01.
 void derive(const Schema& schema, const RawSample& previous, const RawSample& current,
             double elapsed_s, std::span<double> out);
 

@@ -8,16 +8,21 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <memory>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "agent/api/rest_api.hpp"
 #include "agent/command_line.hpp"
 #include "agent/duration.hpp"
 #include "agent/log.hpp"
 #include "agent/net/embedded_assets.hpp"
+#include "agent/net/access_control.hpp"
 #include "agent/net/http_server.hpp"
+#include "agent/stream/stream_service.hpp"
 #include "agent/sampler.hpp"
 #include "agent/version.hpp"
 #include "collectors/collector_table.hpp"
@@ -45,6 +50,11 @@ bool is_directory(const std::string& path) {
 }
 
 int run(const Config& config) {
+  std::string token;
+  if (Status status = load_access_token(config, token); !status.ok()) {
+    spdlog::error("{}", status.error);
+    return kExitConfigError;
+  }
   if (!is_directory(config.procfs)) {
     spdlog::error("procfs: '{}' is not a directory (set --procfs or procfs in the config)", config.procfs);
     return kExitConfigError;
@@ -64,21 +74,32 @@ int run(const Config& config) {
     schema = Schema::canonical(cpu_ids);
   }
   History history(schema.size(), config.history_points);
-  Sampler sampler(collectors, schema, history, config.interval);
+  boost::asio::io_context io{1};
+  const AgentIdentity identity = identify();
+  AccessControl access(token, config.allowed_origins);
+  StreamService stream(io, schema, history, HelloInfo{identity.version, identity.host, config.interval, 0},
+                       identity.started_t_ms, config.stream);
+  // The sampler hands each point to the stream without waiting for it.
+  Sampler sampler(collectors, schema, history, config.interval,
+                  [&stream](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
+                    stream.publish(seq, t_ms, values);
+                  });
   sampler.prime();
 
-  boost::asio::io_context io{1};
   HttpServer* server_pointer = nullptr;
   RestApi api(RestApiSources{
       schema,
       history,
-      identify(),
+      identity,
       config.interval,
       [&sampler] { return sampler.stats(); },
       [&server_pointer] { return server_pointer ? server_pointer->stats() : HttpServerStats{}; },
       embedded_assets(),
+      &access,
+      &stream,
   });
   HttpServer server(io, config.listen, config.http, [&api](const HttpRequest& request) { return api.handle(request); });
+  server.enable_stream(stream, access);
   server_pointer = &server;
   if (Status status = server.start(); !status.ok()) {
     spdlog::error("{}", status.error);
@@ -87,17 +108,38 @@ int run(const Config& config) {
 
   ListenAddress bound = config.listen;
   bound.port = server.port();
-  spdlog::info("hostpulse {} listening on http://{}/ ({} series, {} CPUs, interval {}, history {} points = {} KiB)",
+  spdlog::info("hostpulse {} listening on http://{}/ ({} series, {} CPUs, interval {}, history {} points = {} KiB{})",
                kVersion, bound.to_string(), schema.size(), cpu_ids.size(), format_duration(config.interval),
-               history.capacity(), history.memory_bytes() / 1024);
+               history.capacity(), history.memory_bytes() / 1024, token.empty() ? ", no token" : ", token required");
+  if (token.empty() && !is_loopback_address(config.listen.host)) {
+    spdlog::warn("serving {} without a token (--allow-unauthenticated): anyone who can reach it reads this host's metrics",
+                 bound.to_string());
+  }
   sampler.start();
 
+  // Shutdown: stop sampling, stop accepting, flush the stream and close every
+  // client with 1001, then leave once they are gone or 700 ms have passed.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer shutdown_timer(io);
+  const auto shutdown_deadline = std::make_shared<SteadyClock::time_point>();
+  std::function<void()> wait_for_clients = [&] {
+    if (stream.stats().sessions_active == 0 || SteadyClock::now() >= *shutdown_deadline) {
+      io.stop();
+      return;
+    }
+    shutdown_timer.expires_after(std::chrono::milliseconds(10));
+    shutdown_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) wait_for_clients();
+    });
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    sampler.stop();
     server.stop();
-    io.stop();
+    stream.shutdown();
+    *shutdown_deadline = SteadyClock::now() + std::chrono::milliseconds(700);
+    wait_for_clients();
   });
   io.run();
   sampler.stop();

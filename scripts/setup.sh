@@ -13,7 +13,7 @@ packages=(
   libtoml11-dev                # config file
   libgtest-dev libgmock-dev    # unit tests
   libbenchmark-dev             # benchmarks
-  python3                      # small test helpers
+  python3 python3-websockets python3-msgpack  # third-party stream clients in tests
   curl procps                  # used by the README's smoke checks and tests
 )
 

@@ -99,6 +99,33 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   };
 
   const std::string& path = target.path;
+  if (path == "/api/v1/login" || path == "/api/v1/logout") {
+    if (request.method != "POST") {
+      HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
+      response.headers.emplace_back("Allow", "POST");
+      return response;
+    }
+    if (path == "/api/v1/logout") {
+      if (sources_.access != nullptr) sources_.access->logout(request.credentials.cookie);
+      HttpResponse response = json_response(json{{"ok", true}});
+      response.headers.emplace_back("Set-Cookie", std::string(kSessionCookieName) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      return response;
+    }
+    return login(request);
+  }
+  if (path.rfind(kApiPrefix, 0) == 0 && sources_.access != nullptr && !sources_.access->authorized(request.credentials)) {
+    HttpResponse response = json_error(401, "unauthorized: send Authorization: Bearer <token> or log in at /api/v1/login");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostpulse\"");
+    return response;
+  }
+  if (path == "/api/v1/stream") {
+    // Upgrades never get here: the server hands them to the stream.
+    if (!is_read) return method_not_allowed();
+    HttpResponse response = json_error(426, "this is the WebSocket stream: connect with a WebSocket client (see docs/protocol.md)");
+    response.headers.emplace_back("Upgrade", "websocket");
+    response.headers.emplace_back("Connection", "Upgrade");
+    return response;
+  }
   if (path.rfind(kApiPrefix, 0) == 0) {
     HttpResponse (RestApi::*route)(const RequestTarget&) const = nullptr;
     std::span<const std::string_view> parameters;
@@ -202,6 +229,23 @@ HttpResponse RestApi::history(const RequestTarget& target) const {
   return json_response(columns_json(sources_.schema, columns));
 }
 
+HttpResponse RestApi::login(const HttpRequest& request) const {
+  if (sources_.access == nullptr || !sources_.access->token_required()) {
+    return json_error(404, "no token is configured: nothing to log in to");
+  }
+  const json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+    return json_error(400, "expected a JSON body {\"token\": \"...\"}");
+  }
+  const auto session = sources_.access->login(body["token"].get<std::string>());
+  if (!session) return json_error(401, "wrong token");
+  HttpResponse response = json_response(json{{"ok", true}});
+  response.headers.emplace_back("Set-Cookie", std::string(kSessionCookieName) + "=" + *session +
+                                                  "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                                  std::to_string(AccessControl::kSessionLifetime.count() * 3600));
+  return response;
+}
+
 HttpResponse RestApi::health() const {
   const SamplerStats stats = sources_.sampler_stats ? sources_.sampler_stats() : SamplerStats{};
   bool healthy = true;
@@ -244,6 +288,30 @@ HttpResponse RestApi::health() const {
                         {"requests", s.requests},
                         {"bad_requests", s.bad_requests},
                         {"timeouts", s.timeouts}};
+  }
+  if (sources_.stream != nullptr) {
+    StreamStats& s = sources_.stream->stats();
+    const HubStats hub = sources_.stream->hub_stats();
+    json closes = json::object();
+    for (std::size_t i = 0; i < StreamStats::kTrackedCloseCodes.size(); ++i) {
+      closes[std::to_string(StreamStats::kTrackedCloseCodes[i])] = s.closes[i].load();
+    }
+    closes["other"] = s.closes.back().load();
+    body["stream"] = json{{"sessions_active", s.sessions_active.load()},
+                          {"sessions_total", s.sessions_total.load()},
+                          {"sessions_rejected", s.sessions_rejected.load()},
+                          {"subscriptions", hub.subscriptions},
+                          {"groups", hub.groups},
+                          {"frames_encoded", hub.frames_encoded},
+                          {"bytes_encoded", hub.bytes_encoded},
+                          {"frames_sent", s.frames_sent.load()},
+                          {"bytes_sent", s.bytes_sent.load()},
+                          {"frames_dropped", s.frames_dropped.load()},
+                          {"messages_received", s.messages_received.load()},
+                          {"protocol_errors", s.protocol_errors.load()},
+                          {"queue_bytes", s.queue_bytes.load()},
+                          {"queue_bytes_max", s.queue_bytes_max.load()},
+                          {"closes", std::move(closes)}};
   }
   return json_response(body);
 }

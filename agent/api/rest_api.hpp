@@ -12,6 +12,8 @@
 #include "agent/net/url.hpp"
 #include "agent/sampler.hpp"
 #include "agent/schema.hpp"
+#include "agent/net/access_control.hpp"
+#include "agent/stream/stream_service.hpp"
 
 namespace hostpulse {
 
@@ -32,10 +34,15 @@ struct RestApiSources {
   std::function<SamplerStats()> sampler_stats;
   std::function<HttpServerStats()> server_stats;  // may be empty
   std::span<const EmbeddedAsset> assets;
+  AccessControl* access = nullptr;        // null: no token, everything open
+  StreamService* stream = nullptr;        // null: no stream statistics
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.
-// Errors are JSON: {"error":{"status":404,"message":"..."}}.
+// Errors are JSON: {"error":{"status":404,"message":"..."}}. With a token
+// configured every /api/ path but /api/v1/login needs it (bearer header or
+// the session cookie from login); dashboard assets stay public so the page
+// can show its login form.
 class RestApi {
  public:
   explicit RestApi(RestApiSources sources);
@@ -47,6 +54,7 @@ class RestApi {
   [[nodiscard]] HttpResponse snapshot(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse history(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse health() const;
+  [[nodiscard]] HttpResponse login(const HttpRequest& request) const;
 
   RestApiSources sources_;
 };

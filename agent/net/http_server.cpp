@@ -12,8 +12,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "agent/log.hpp"
+#include "agent/net/websocket_session.hpp"
 #include "agent/version.hpp"
 
 namespace hostpulse {
@@ -40,6 +42,8 @@ struct HttpServer::State {
   tcp::acceptor acceptor;
   std::atomic<bool> stopped{false};
   std::weak_ptr<State> shared_self;
+  StreamService* stream = nullptr;
+  const AccessControl* access = nullptr;
 
   // Sessions register themselves so stop() can close them all.
   std::mutex sessions_mutex;
@@ -59,6 +63,7 @@ struct HttpServer::State {
 namespace {
 
 const std::string kServerName = "hostpulse/" + std::string(kVersion);
+constexpr std::string_view kStreamPath = "/api/v1/stream";
 
 std::string error_body(unsigned status, std::string_view message) {
   // Same shape as RestApi's json_error, written by hand: this TU stays free of JSON.
@@ -81,6 +86,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, std::shared_ptr<HttpServer::State> state)
       : stream_(std::move(socket)), state_(std::move(state)) {
+    beast::error_code ec;
+    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = endpoint.address().to_string();
     ++state_->connections_total;
     ++state_->connections_active;
     std::lock_guard lock(state_->sessions_mutex);
@@ -163,6 +171,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send_error(http::status::bad_request, "malformed HTTP request: " + ec.message(), false, 11);
     }
     if (ec) return fail(ec, "reading a request");
+    if (state_->stream != nullptr && beast::websocket::is_upgrade(parser_->get()) &&
+        parser_->get().target().substr(0, kStreamPath.size()) == kStreamPath &&
+        (parser_->get().target().size() == kStreamPath.size() || parser_->get().target()[kStreamPath.size()] == '?')) {
+      ++state_->requests;
+      // The WebSocket session takes the socket; this HTTP session ends here.
+      return start_websocket_session(std::move(stream_), parser_->release(), *state_->stream, *state_->access,
+                                     remote_address_);
+    }
     handle(parser_->release());
   }
 
@@ -170,8 +186,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ++state_->requests;
     ++requests_served_;
     const bool head = request.method() == http::verb::head;
+    const auto field = [&](http::field name) {
+      const auto it = request.find(name);
+      return it == request.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+    };
     HttpRequest view{std::string_view(request.method_string().data(), request.method_string().size()),
-                     std::string_view(request.target().data(), request.target().size()), request.body()};
+                     std::string_view(request.target().data(), request.target().size()), request.body(),
+                     RequestCredentials{field(http::field::authorization), field(http::field::sec_websocket_protocol),
+                                        field(http::field::cookie), field(http::field::origin),
+                                        field(http::field::host)}};
     HttpResponse response;
     try {
       response = state_->handler(view);
@@ -251,6 +274,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::State> state_;
+  std::string remote_address_;
   std::uint64_t requests_served_ = 0;
 };
 
@@ -286,6 +310,11 @@ HttpServer::HttpServer(asio::io_context& io, ListenAddress address, HttpOptions 
 }
 
 HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::enable_stream(StreamService& service, const AccessControl& access) {
+  state_->stream = &service;
+  state_->access = &access;
+}
 
 Status HttpServer::start() {
   beast::error_code ec;

@@ -13,6 +13,9 @@ class io_context;
 
 namespace hostpulse {
 
+class StreamService;
+class AccessControl;
+
 // The one listening port: HTTP/1.1 with keep-alive, built on Boost.Beast and
 // run on the caller's io_context (one event loop for all network I/O).
 // Beast lives only in http_server.cpp: each Beast translation unit costs
@@ -23,6 +26,9 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Upgrades on /api/v1/stream go to the stream (call before start()).
+  void enable_stream(StreamService& service, const AccessControl& access);
 
   // Binds and starts accepting. Fails with a message (address in use, no
   // permission) rather than throwing.

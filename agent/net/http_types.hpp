@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/net/access_control.hpp"
+
 namespace hostpulse {
 
 // What a request handler sees; no Beast types, so the API is tested without sockets.
@@ -14,6 +16,7 @@ struct HttpRequest {
   std::string_view method;  // "GET", "HEAD", ...
   std::string_view target;  // "/api/v1/history?series=load.1m&last=5m"
   std::string_view body;
+  RequestCredentials credentials;  // empty when the caller has no headers (tests)
 };
 
 struct HttpResponse {

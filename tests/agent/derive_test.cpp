@@ -57,11 +57,11 @@ TEST_F(DeriveFixture, CpuPercentagesAreSharesOfElapsedJiffies) {
   EXPECT_DOUBLE_EQ(value("cpu.guest_pct"), 15.0);
   EXPECT_DOUBLE_EQ(value("cpu.busy_pct"), 50.0);  // 100 - idle - iowait
   // cpu0: +95 jiffies: user 60, idle 35.
-  EXPECT_NEAR(value("cpu.0.user_pct"), 100.0 * 60 / 95, 1e-9);
-  EXPECT_NEAR(value("cpu.0.busy_pct"), 100.0 * 60 / 95, 1e-9);
+  EXPECT_NEAR(value("cpu.0.user_pct"), 100.0 * 60 / 95, 0.005);
+  EXPECT_NEAR(value("cpu.0.busy_pct"), 100.0 * 60 / 95, 0.005);
   // cpu1: +105: nice 10, system 20, idle 45, iowait 20, irq 4, softirq 4, steal 2.
-  EXPECT_NEAR(value("cpu.1.iowait_pct"), 100.0 * 20 / 105, 1e-9);
-  EXPECT_NEAR(value("cpu.1.busy_pct"), 100.0 * 40 / 105, 1e-9);
+  EXPECT_NEAR(value("cpu.1.iowait_pct"), 100.0 * 20 / 105, 0.005);
+  EXPECT_NEAR(value("cpu.1.busy_pct"), 100.0 * 40 / 105, 0.005);
 }
 
 TEST_F(DeriveFixture, StatesSumToOneHundred) {
@@ -72,7 +72,7 @@ TEST_F(DeriveFixture, StatesSumToOneHundred) {
   for (std::string_view state : {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"}) {
     sum += value("cpu." + std::string(state) + "_pct");
   }
-  EXPECT_NEAR(sum, 100.0, 1e-9);
+  EXPECT_NEAR(sum, 100.0, 0.05);
 }
 
 TEST_F(DeriveFixture, CounterResetGivesNoValueInsteadOfASpike) {
@@ -198,6 +198,27 @@ TEST_F(DeriveFixture, CountersGoingBackwardsGiveNoRate) {
   after.stat.context_switches = 10;
   derive(schema, before, after, 1.0, out);
   EXPECT_TRUE(std::isnan(value("system.context_switches_per_s")));
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+TEST(DeriveRoundingTest, PercentagesAndRatesAreKeptToHundredths) {
+  const std::uint32_t cpus[] = {0};
+  const Schema schema = Schema::canonical(cpus);
+  std::vector<double> out(schema.size());
+  RawSample before, after;
+  before.stat_ok = after.stat_ok = true;
+  before.stat.total.jiffies = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  after.stat.total.jiffies = {1, 0, 0, 2, 0, 0, 0, 0, 0, 0};  // user 33.333...%
+  after.stat.context_switches = 10;
+  derive(schema, before, after, 3.0, out);
+  EXPECT_DOUBLE_EQ(out[*schema.find("cpu.user_pct")], 33.33);
+  EXPECT_DOUBLE_EQ(out[*schema.find("cpu.idle_pct")], 66.67);
+  EXPECT_DOUBLE_EQ(out[*schema.find("system.context_switches_per_s")], 3.33);
 }
 
 }  // namespace

@@ -22,14 +22,15 @@ namespace {
 std::atomic<std::size_t> allocation_count{0};
 }  // namespace
 
-void* operator new(std::size_t size) {
+// Kept out of line, like the deletes below: inlined, GCC sees malloc() and
+// free() meet new and delete and warns (-Wmismatched-new-delete), though the
+// pairs are consistent.
+[[gnu::noinline]] void* operator new(std::size_t size) {
   allocation_count.fetch_add(1, std::memory_order_relaxed);
   if (void* block = std::malloc(size == 0 ? 1 : size)) return block;
   throw std::bad_alloc();
 }
 
-// Kept out of line: inlined, GCC sees free() meet a new-expression's pointer
-// and warns (-Wmismatched-new-delete), though the pair is consistent.
 [[gnu::noinline]] void operator delete(void* block) noexcept { std::free(block); }
 [[gnu::noinline]] void operator delete(void* block, std::size_t) noexcept { std::free(block); }
 

@@ -1,6 +1,7 @@
 #include "collectors/linux/proc_loadavg.hpp"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ struct LoadavgFixtureCase {
   std::uint32_t tasks_total;
   std::uint32_t last_pid;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const LoadavgFixtureCase& test_case, std::ostream* stream) { *stream << test_case.case_name; }
 
 class ProcLoadavgFixtureTest : public ::testing::TestWithParam<LoadavgFixtureCase> {};
 
@@ -73,6 +77,9 @@ struct BadLoadavgCase {
   std::string_view text;
   std::string_view message_part;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const BadLoadavgCase& test_case, std::ostream* stream) { *stream << test_case.name; }
 
 class ProcLoadavgBadTest : public ::testing::TestWithParam<BadLoadavgCase> {};
 

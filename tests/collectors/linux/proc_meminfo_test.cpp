@@ -1,6 +1,7 @@
 #include "collectors/linux/proc_meminfo.hpp"
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ struct MeminfoFixtureCase {
   std::uint64_t dirty_kb;
   bool available_estimated;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const MeminfoFixtureCase& test_case, std::ostream* stream) { *stream << test_case.case_name; }
 
 constexpr MeminfoFixtureCase kLinux6TwoCpu{"linux6_2cpu", 24684084, 24540360, 24448580, 676, 18528, 8872,
                                            48036,         0,        0,        124,      false};
@@ -145,6 +149,9 @@ struct BadMeminfoCase {
   std::string_view text;
   std::string_view message_part;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const BadMeminfoCase& test_case, std::ostream* stream) { *stream << test_case.name; }
 
 class ProcMeminfoBadTest : public ::testing::TestWithParam<BadMeminfoCase> {};
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,9 @@ struct StatFixtureCase {
   std::uint32_t procs_blocked;
   std::uint64_t boot_time_s;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const StatFixtureCase& test_case, std::ostream* stream) { *stream << test_case.case_name; }
 
 const std::vector<StatFixtureCase>& stat_fixture_cases() {
   static const std::vector<StatFixtureCase> cases = {
@@ -174,6 +178,9 @@ struct StatTextCase {
   std::uint64_t context_switches;
 };
 
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const StatTextCase& test_case, std::ostream* stream) { *stream << test_case.name; }
+
 class ProcStatTextTest : public ::testing::TestWithParam<StatTextCase> {};
 
 TEST_P(ProcStatTextTest, Parses) {
@@ -225,6 +232,9 @@ struct BadStatCase {
   std::string_view text;
   std::string_view message_part;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const BadStatCase& test_case, std::ostream* stream) { *stream << test_case.name; }
 
 class ProcStatBadTest : public ::testing::TestWithParam<BadStatCase> {};
 

@@ -1,5 +1,6 @@
 #include "collectors/linux/proc_uptime.hpp"
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ struct UptimeFixtureCase {
   double uptime_s;
   double idle_s;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const UptimeFixtureCase& test_case, std::ostream* stream) { *stream << test_case.case_name; }
 
 class ProcUptimeFixtureTest : public ::testing::TestWithParam<UptimeFixtureCase> {};
 
@@ -59,6 +63,9 @@ struct BadUptimeCase {
   std::string_view text;
   std::string_view message_part;
 };
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const BadUptimeCase& test_case, std::ostream* stream) { *stream << test_case.name; }
 
 class ProcUptimeBadTest : public ::testing::TestWithParam<BadUptimeCase> {};
 

@@ -1,0 +1,159 @@
+#include "agent/net/access_control.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <random>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace hostpulse {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+  }
+  return true;
+}
+
+// Calls f(item) for each comma-separated item, trimmed.
+template <typename F>
+void for_each_item(std::string_view list, char separator, F&& f) {
+  while (!list.empty()) {
+    const auto comma = list.find(separator);
+    f(trim(list.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+std::string cookie_value(std::string_view cookie_header, std::string_view name) {
+  std::string value;
+  for_each_item(cookie_header, ';', [&](std::string_view item) {
+    if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=') {
+      value = std::string(item.substr(name.size() + 1));
+    }
+  });
+  return value;
+}
+
+// "http://host:port" -> "host:port" (the scheme's default port is left implicit).
+std::string_view origin_authority(std::string_view origin) {
+  const auto scheme_end = origin.find("://");
+  return scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
+}
+
+}  // namespace
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  // Length is not secret (tokens have a known format); contents are.
+  if (a.size() != b.size()) return false;
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return difference == 0;
+}
+
+Status read_token_file(const std::string& path, std::string& token) {
+  std::ifstream file(path);
+  if (!file) return Status::failure("token_file: cannot open '" + path + "'");
+  std::string line;
+  std::getline(file, line);
+  const std::string_view trimmed = trim(line);
+  if (trimmed.size() < 16) return Status::failure("token_file: '" + path + "': token must be at least 16 characters");
+  for (char c : trimmed) {
+    if (c <= 0x20 || c >= 0x7f || c == ',' || c == ';') {
+      return Status::failure("token_file: '" + path + "': token must be printable ASCII without spaces, ',' or ';'");
+    }
+  }
+  token = std::string(trimmed);
+  return Status::success();
+}
+
+bool is_loopback_address(std::string_view address) {
+  boost::system::error_code ec;
+  const auto parsed = boost::asio::ip::make_address(std::string(address), ec);
+  return !ec && parsed.is_loopback();
+}
+
+AccessControl::AccessControl(std::string token, std::vector<std::string> allowed_origins)
+    : token_(std::move(token)), allowed_origins_(std::move(allowed_origins)) {}
+
+bool AccessControl::authorized(const RequestCredentials& credentials) const {
+  if (!token_required()) return true;
+  const std::string_view authorization = trim(credentials.authorization);
+  if (iequals_prefix(authorization, "Bearer ") && constant_time_equals(trim(authorization.substr(7)), token_)) {
+    return true;
+  }
+  bool by_protocol = false;
+  for_each_item(credentials.protocols, ',', [&](std::string_view item) {
+    if (item.substr(0, kBearerSubprotocolPrefix.size()) == kBearerSubprotocolPrefix &&
+        constant_time_equals(item.substr(kBearerSubprotocolPrefix.size()), token_)) {
+      by_protocol = true;
+    }
+  });
+  return by_protocol || valid_session(credentials.cookie);
+}
+
+bool AccessControl::origin_allowed(const RequestCredentials& credentials) const {
+  if (credentials.origin.empty()) return true;
+  if (!allowed_origins_.empty()) {
+    return std::any_of(allowed_origins_.begin(), allowed_origins_.end(),
+                       [&](const std::string& allowed) { return allowed == "*" || allowed == credentials.origin; });
+  }
+  return !credentials.host.empty() && origin_authority(credentials.origin) == credentials.host;
+}
+
+bool AccessControl::offers_stream_subprotocol(std::string_view protocols) {
+  bool offered = false;
+  for_each_item(protocols, ',', [&](std::string_view item) { offered = offered || item == kStreamSubprotocol; });
+  return offered;
+}
+
+std::optional<std::string> AccessControl::login(std::string_view token) {
+  if (!token_required() || !constant_time_equals(trim(token), token_)) return std::nullopt;
+  std::random_device random;  // the kernel's CSPRNG on Linux
+  std::string id;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) {
+    const unsigned value = random();
+    id.push_back(kHex[value & 15]);
+    id.push_back(kHex[(value >> 4) & 15]);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  std::erase_if(sessions_, [&](const auto& entry) { return entry.second <= now; });
+  if (sessions_.size() >= kMaxSessions) {
+    const auto oldest = std::min_element(sessions_.begin(), sessions_.end(),
+                                         [](const auto& a, const auto& b) { return a.second < b.second; });
+    sessions_.erase(oldest);
+  }
+  sessions_[id] = now + kSessionLifetime;
+  return id;
+}
+
+void AccessControl::logout(std::string_view cookie_header) {
+  const std::string id = cookie_value(cookie_header, kSessionCookieName);
+  std::lock_guard lock(mutex_);
+  sessions_.erase(id);
+}
+
+bool AccessControl::valid_session(std::string_view cookie_header) const {
+  if (cookie_header.empty()) return false;
+  const std::string id = cookie_value(cookie_header, kSessionCookieName);
+  if (id.empty()) return false;
+  std::lock_guard lock(mutex_);
+  const auto it = sessions_.find(id);
+  return it != sessions_.end() && it->second > std::chrono::steady_clock::now();
+}
+
+}  // namespace hostpulse

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "collectors/status.hpp"
+
+namespace hostpulse {
+
+// What a request presents to prove who it is, taken from its headers.
+struct RequestCredentials {
+  std::string_view authorization;  // "Bearer <token>"
+  std::string_view protocols;      // Sec-WebSocket-Protocol: "hostpulse.v1, bearer.<token>"
+  std::string_view cookie;         // "hostpulse_session=<id>" from POST /api/v1/login
+  std::string_view origin;         // browsers only
+  std::string_view host;           // Host header
+};
+
+inline constexpr std::string_view kSessionCookieName = "hostpulse_session";
+inline constexpr std::string_view kStreamSubprotocol = "hostpulse.v1";
+inline constexpr std::string_view kBearerSubprotocolPrefix = "bearer.";
+
+// Compares without an early exit, so response time does not reveal how much
+// of a guessed token was right.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+// Reads a token file: the first line, surrounding whitespace removed. Tokens
+// shorter than 16 characters are refused: they can be guessed.
+Status read_token_file(const std::string& path, std::string& token);
+
+// Whether an address string is loopback (127.0.0.0/8 or ::1).
+bool is_loopback_address(std::string_view address);
+
+// Bearer-token and Origin checks shared by REST and the stream, plus the
+// dashboard's login sessions (cookie). Thread-safe.
+class AccessControl {
+ public:
+  // Sessions last 12 h; at most this many exist (oldest dropped first), so
+  // repeated logins cannot grow memory without bound.
+  static constexpr std::size_t kMaxSessions = 1024;
+  static constexpr std::chrono::hours kSessionLifetime{12};
+
+  AccessControl(std::string token, std::vector<std::string> allowed_origins);
+
+  [[nodiscard]] bool token_required() const { return !token_.empty(); }
+  [[nodiscard]] bool authorized(const RequestCredentials& credentials) const;
+  // No Origin header (not a browser): allowed. Otherwise the origin must be
+  // in allowed_origins, or, when that list is empty, match the Host header
+  // (same host), so another web page cannot read the stream.
+  [[nodiscard]] bool origin_allowed(const RequestCredentials& credentials) const;
+  // Whether the client offered the hostpulse.v1 subprotocol (we then select it).
+  [[nodiscard]] static bool offers_stream_subprotocol(std::string_view protocols);
+
+  // Returns a new session id when the token is right.
+  std::optional<std::string> login(std::string_view token);
+  void logout(std::string_view cookie_header);
+
+ private:
+  [[nodiscard]] bool valid_session(std::string_view cookie_header) const;
+
+  const std::string token_;
+  const std::vector<std::string> allowed_origins_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> sessions_;
+};
+
+}  // namespace hostpulse

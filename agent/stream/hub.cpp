@@ -1,0 +1,220 @@
+#include "agent/stream/hub.hpp"
+
+#include <algorithm>
+
+#include "agent/series_match.hpp"
+#include "agent/stream/messages.hpp"
+
+namespace hostpulse {
+namespace {
+
+OutboundFrame control_frame(std::string text) {
+  return OutboundFrame{std::make_shared<const std::string>(std::move(text)), false, FrameKind::control, 0};
+}
+
+}  // namespace
+
+StreamHub::StreamHub(const Schema& schema, const History& history)
+    : schema_(schema), history_(history), last_published_seq_(history.last_seq()) {}
+
+StreamHub::Group* StreamHub::find_group(std::span<const std::uint32_t> series, StreamFormat format,
+                                        const BatchSettings& batch, std::uint32_t every) {
+  for (auto& group : groups_) {
+    if (group->format == format && group->batch == batch && group->every == every &&
+        std::equal(group->series.begin(), group->series.end(), series.begin(), series.end())) {
+      return group.get();
+    }
+  }
+  return nullptr;
+}
+
+std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subscriber, const SubscribeRequest& request,
+                                   std::size_t max_subscriptions_per_subscriber,
+                                   std::chrono::steady_clock::time_point now) {
+  (void)now;
+  std::vector<std::uint32_t> series;
+  const Status resolved = resolve_series(schema_, request.series, series);
+  if (!resolved.ok()) {
+    subscriber->deliver(control_frame(encode_error(request.id, error_code::unknown_series, resolved.error)));
+    return 0;
+  }
+  std::size_t& count = subscription_counts_[subscriber.get()];
+  Group* group = find_group(series, request.format, request.batch, request.every);
+  if (group != nullptr) {
+    for (const Member& member : group->members) {
+      if (member.key == subscriber.get()) {
+        subscriber->deliver(control_frame(encode_error(
+            request.id, error_code::duplicate_subscription,
+            "already subscribed with these settings as sub " + std::to_string(group->id))));
+        return 0;
+      }
+    }
+  }
+  if (count >= max_subscriptions_per_subscriber) {
+    subscriber->deliver(control_frame(encode_error(
+        request.id, error_code::too_many_subscriptions,
+        "at most " + std::to_string(max_subscriptions_per_subscriber) + " subscriptions per connection")));
+    return 0;
+  }
+  if (group == nullptr) {
+    auto created = std::make_unique<Group>();
+    created->id = next_group_id_++;
+    created->series = std::move(series);
+    created->format = request.format;
+    created->batch = request.batch;
+    created->every = request.every;
+    const std::size_t reserve = created->batch.max_samples;
+    created->pending_seq.reserve(reserve);
+    created->pending_t_ms.reserve(reserve);
+    created->pending_values.reserve(reserve * created->series.size());
+    group = created.get();
+    groups_.push_back(std::move(created));
+  }
+  ++count;
+  group->members.push_back(Member{subscriber, subscriber.get()});
+
+  // Points up to `covered` are either in the catch-up or were published before
+  // this subscription; everything after arrives in the group's frames.
+  const std::uint64_t covered = group->pending_seq.empty() ? last_published_seq_ : group->pending_seq.front() - 1;
+  subscriber->deliver(control_frame(encode_subscribed(request.id, group->id, schema_, group->series, group->format,
+                                                      group->batch, group->every, covered)));
+  if (request.resume_from && *request.resume_from < covered) {
+    send_catch_up(subscriber, *group, *request.resume_from, covered);
+  }
+  return group->id;
+}
+
+void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscriber, const Group& group,
+                              std::uint64_t after_seq, std::uint64_t until_seq) {
+  const HistoryColumns columns = history_.since_seq(after_seq, group.series);
+  if (columns.points() == 0) return;
+  // Keep points in (after_seq, until_seq] whose seq passes the decimation.
+  std::vector<std::size_t> keep;
+  for (std::size_t k = 0; k < columns.points(); ++k) {
+    const std::uint64_t seq = columns.seq_first + k;
+    if (seq <= until_seq && seq % group.every == 0) keep.push_back(k);
+  }
+  for (std::size_t start = 0; start < keep.size(); start += kCatchUpChunkPoints) {
+    const std::size_t end = std::min(keep.size(), start + kCatchUpChunkPoints);
+    const std::size_t points = end - start;
+    std::vector<std::int64_t> t_ms(points);
+    std::vector<double> values(points * group.series.size());
+    for (std::size_t p = 0; p < points; ++p) {
+      const std::size_t k = keep[start + p];
+      t_ms[p] = columns.t_ms[k];
+      for (std::size_t i = 0; i < group.series.size(); ++i) values[i * points + p] = columns.values[i][k];
+    }
+    const SamplesBatch batch{group.id, columns.seq_first + keep[start], columns.seq_first + keep[end - 1], t_ms,
+                             group.series, values};
+    std::string bytes;
+    encode_samples(batch, group.format, bytes);
+    subscriber->deliver(OutboundFrame{std::make_shared<const std::string>(std::move(bytes)),
+                                      group.format == StreamFormat::msgpack, FrameKind::catch_up, group.id});
+  }
+}
+
+void StreamHub::unsubscribe(const std::shared_ptr<StreamSubscriber>& subscriber, const UnsubscribeRequest& request) {
+  for (auto& group : groups_) {
+    if (group->id != request.subscription) continue;
+    auto& members = group->members;
+    const auto it = std::find_if(members.begin(), members.end(),
+                                 [&](const Member& m) { return m.key == subscriber.get(); });
+    if (it == members.end()) break;
+    members.erase(it);
+    --subscription_counts_[subscriber.get()];
+    erase_empty_groups();
+    subscriber->deliver(control_frame(encode_unsubscribed(request.id, request.subscription)));
+    return;
+  }
+  subscriber->deliver(control_frame(encode_error(request.id, error_code::unknown_subscription,
+                                                 "no subscription " + std::to_string(request.subscription) +
+                                                     " on this connection")));
+}
+
+void StreamHub::remove(const StreamSubscriber* subscriber) {
+  for (auto& group : groups_) {
+    std::erase_if(group->members, [&](const Member& m) { return m.key == subscriber; });
+  }
+  subscription_counts_.erase(subscriber);
+  erase_empty_groups();
+}
+
+void StreamHub::erase_empty_groups() {
+  std::erase_if(groups_, [](const std::unique_ptr<Group>& group) { return group->members.empty(); });
+}
+
+void StreamHub::publish(std::uint64_t seq, std::int64_t t_ms, std::span<const double> values,
+                        std::chrono::steady_clock::time_point now) {
+  last_published_seq_ = seq;
+  for (auto& pointer : groups_) {
+    Group& group = *pointer;
+    if (seq % group.every != 0) continue;
+    if (group.pending_seq.empty()) group.deadline = now + group.batch.max_delay;
+    group.pending_seq.push_back(seq);
+    group.pending_t_ms.push_back(t_ms);
+    for (std::uint32_t id : group.series) group.pending_values.push_back(id < values.size() ? values[id] : 0.0);
+    if (group.pending_seq.size() >= group.batch.max_samples) flush(group);
+  }
+}
+
+void StreamHub::flush_due(std::chrono::steady_clock::time_point now) {
+  for (auto& group : groups_) {
+    // max_delay 0 means "no time limit": such batches go out on count alone.
+    if (!group->pending_seq.empty() && group->batch.max_delay.count() > 0 && group->deadline <= now) flush(*group);
+  }
+}
+
+void StreamHub::flush_all() {
+  for (auto& group : groups_) {
+    if (!group->pending_seq.empty()) flush(*group);
+  }
+}
+
+std::optional<std::chrono::steady_clock::time_point> StreamHub::next_deadline() const {
+  std::optional<std::chrono::steady_clock::time_point> earliest;
+  for (const auto& group : groups_) {
+    if (group->pending_seq.empty() || group->batch.max_delay.count() == 0) continue;
+    if (!earliest || group->deadline < *earliest) earliest = group->deadline;
+  }
+  return earliest;
+}
+
+void StreamHub::flush(Group& group) {
+  const std::size_t points = group.pending_seq.size();
+  const std::size_t width = group.series.size();
+  // Pending is point-major (cheap to append); frames are series-major.
+  column_buffer_.resize(points * width);
+  for (std::size_t k = 0; k < points; ++k) {
+    for (std::size_t i = 0; i < width; ++i) column_buffer_[i * points + k] = group.pending_values[k * width + i];
+  }
+  const SamplesBatch batch{group.id, group.pending_seq.front(), group.pending_seq.back(), group.pending_t_ms,
+                           group.series, column_buffer_};
+  encode_samples(batch, group.format, encode_buffer_);
+  ++stats_.frames_encoded;
+  stats_.bytes_encoded += encode_buffer_.size();
+  const OutboundFrame frame{std::make_shared<const std::string>(encode_buffer_), group.format == StreamFormat::msgpack,
+                            FrameKind::samples, group.id};
+  group.pending_seq.clear();
+  group.pending_t_ms.clear();
+  group.pending_values.clear();
+  deliver_to_members(group, frame);
+}
+
+void StreamHub::deliver_to_members(Group& group, const OutboundFrame& frame) {
+  for (const Member& member : group.members) {
+    if (auto subscriber = member.subscriber.lock()) {
+      subscriber->deliver(frame);
+      ++stats_.deliveries;
+    }
+  }
+}
+
+HubStats StreamHub::stats() const {
+  HubStats s = stats_;
+  s.groups = groups_.size();
+  s.subscriptions = 0;
+  for (const auto& group : groups_) s.subscriptions += group->members.size();
+  return s;
+}
+
+}  // namespace hostpulse
