@@ -1,5 +1,6 @@
 // hostpulse: the agent. Wires collectors -> sampler -> history -> REST API on
 // one io_context; everything testable lives in hostpulse::core.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -44,6 +45,22 @@ AgentIdentity identify() {
   return identity;
 }
 
+// Every stream client is a file descriptor; the soft limit is often 1024.
+void raise_open_file_limit(const Config& config) {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const auto wanted = config.stream.max_connections + config.http.max_connections + 64;
+  if (limit.rlim_cur < wanted) {
+    spdlog::warn("open file limit is {}: fewer than the {} connections configured can be served (raise LimitNOFILE)",
+                 limit.rlim_cur, wanted);
+  }
+}
+
 bool is_directory(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -55,6 +72,7 @@ int run(const Config& config) {
     spdlog::error("{}", status.error);
     return kExitConfigError;
   }
+  raise_open_file_limit(config);
   if (!is_directory(config.procfs)) {
     spdlog::error("procfs: '{}' is not a directory (set --procfs or procfs in the config)", config.procfs);
     return kExitConfigError;

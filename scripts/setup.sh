@@ -24,6 +24,9 @@ else
   sudo_cmd=(sudo)
 fi
 
+# Node.js runs the front-end tests; the machine may have it from another source.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -38,4 +41,15 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all Debian packages present"
+fi
+
+# npm packages pinned in package-lock.json (installed again only when the lock changes).
+cd "$(dirname "$0")/.."
+stamp=node_modules/.hostpulse-lock-stamp
+if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: installing npm packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+else
+  echo "setup: npm packages up to date"
 fi
