@@ -136,7 +136,7 @@ int run(const Config& config) {
   sampler.start();
 
   // Shutdown: stop sampling, stop accepting, flush the stream and close every
-  // client with 1001, then leave once they are gone or 700 ms have passed.
+  // client with 1001, then leave once they are gone or 600 ms have passed.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_timer(io);
   const auto shutdown_deadline = std::make_shared<SteadyClock::time_point>();
@@ -156,11 +156,17 @@ int run(const Config& config) {
     sampler.stop();
     server.stop();
     stream.shutdown();
-    *shutdown_deadline = SteadyClock::now() + std::chrono::milliseconds(700);
+    *shutdown_deadline = SteadyClock::now() + std::chrono::milliseconds(600);
     wait_for_clients();
   });
   io.run();
   sampler.stop();
+  // Clients that did not finish their close handshake in time are dropped;
+  // running the loop once more lets every session end before the objects
+  // its handlers use are destroyed.
+  stream.abort_all();
+  io.restart();
+  io.run_for(std::chrono::milliseconds(250));
   spdlog::info("stopped");
   return kExitOk;
 }

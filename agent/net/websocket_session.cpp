@@ -130,6 +130,8 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
       response.set(http::field::server, "hostpulse/" + std::string(kVersion));
       if (select_protocol) response.set(http::field::sec_websocket_protocol, kStreamSubprotocol);
     }));
+    // Registered from the start, so shutdown can reach connections still in their handshake.
+    service_.attach(shared_from_this());
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
@@ -139,15 +141,20 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
 
   void close_for_shutdown() override {
     asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->accepted_) return self->abort_now();
       self->close_after_sending(close_code::going_away, "agent shutting down");
     });
+  }
+
+  void abort() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->abort_now(); });
   }
 
  private:
   void on_accept(beast::error_code ec) {
     if (ec) return end(ec, "handshake");
+    accepted_ = true;
     if (refusal_) return close_now(refusal_->first, refusal_->second);
-    service_.attach(shared_from_this());
     enqueue(OutboundFrame{service_.hello(), false, FrameKind::control, 0});
     read();
   }
@@ -314,6 +321,13 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     });
   }
 
+  void abort_now() {
+    close_timer_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
   void start_close(std::uint16_t code, const std::string& reason) {
     if (close_started_) return;
     close_started_ = true;
@@ -338,7 +352,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
         service_.stats().count_close(ec == websocket::error::closed ? static_cast<std::uint16_t>(ws_.reason().code) : 1006);
         close_counted_ = true;
       }
-      if (admitted_) service_.detach(this);
+      service_.detach(this);
     }
     if (ec != websocket::error::closed && ec != asio::error::operation_aborted && ec != asio::error::eof) {
       spdlog::debug("stream {}: {}: {}", remote_address_, what, ec.message());
@@ -359,6 +373,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   std::uint32_t errors_ = 0;
   std::size_t reported_queue_bytes_ = 0;
   bool admitted_ = false;
+  bool accepted_ = false;
   bool closing_ = false;
   bool close_started_ = false;
   bool close_counted_ = false;

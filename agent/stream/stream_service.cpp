@@ -141,3 +141,15 @@ void StreamService::shutdown() {
 }
 
 }  // namespace hostpulse
+
+namespace hostpulse {
+
+void StreamService::abort_all() {
+  asio::post(strand_, [this] {
+    for (auto& [key, weak] : sessions_) {
+      if (auto session = weak.lock()) session->abort();
+    }
+  });
+}
+
+}  // namespace hostpulse

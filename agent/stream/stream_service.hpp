@@ -58,6 +58,8 @@ class StreamSession : public StreamSubscriber {
  public:
   // Close with 1001 once everything queued is sent.
   virtual void close_for_shutdown() = 0;
+  // Drop the connection now (the process is exiting).
+  virtual void abort() = 0;
 };
 
 // Owns the hub and runs it on its own strand; the bridge between the sampler
@@ -84,6 +86,8 @@ class StreamService {
 
   // Final flush, then every session closes with 1001.
   void shutdown();
+  // Drops every connection still open (after shutdown() had its chance).
+  void abort_all();
 
   [[nodiscard]] const StreamOptions& options() const { return options_; }
   [[nodiscard]] const Schema& schema() const { return schema_; }

@@ -172,6 +172,22 @@ TEST(ConfigTest, ShippedConfigIsValidAndMatchesDefaults) {
   EXPECT_EQ(config.http.request_timeout, defaults.http.request_timeout);
   EXPECT_EQ(config.http.idle_timeout, defaults.http.idle_timeout);
   EXPECT_EQ(config.http.max_connections, defaults.http.max_connections);
+  const StreamOptions& a = config.stream;
+  const StreamOptions& b = defaults.stream;
+  EXPECT_EQ(a.max_connections, b.max_connections);
+  EXPECT_EQ(a.max_connections_per_ip, b.max_connections_per_ip);
+  EXPECT_EQ(a.max_message_bytes, b.max_message_bytes);
+  EXPECT_EQ(a.max_messages_per_second, b.max_messages_per_second);
+  EXPECT_EQ(a.max_subscriptions, b.max_subscriptions);
+  EXPECT_EQ(a.max_errors, b.max_errors);
+  EXPECT_EQ(a.handshake_timeout, b.handshake_timeout);
+  EXPECT_EQ(a.ping_interval, b.ping_interval);
+  EXPECT_EQ(a.max_queue_bytes, b.max_queue_bytes);
+  EXPECT_EQ(a.max_lag_bytes, b.max_lag_bytes);
+  EXPECT_EQ(a.socket_send_buffer_bytes, b.socket_send_buffer_bytes);
+  EXPECT_EQ(a.max_history_values, b.max_history_values);
+  EXPECT_TRUE(config.token_file.empty());
+  EXPECT_FALSE(config.allow_unauthenticated);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ struct RestApiFixture : ::testing::Test {
     history.append(t_ms, values);
   }
   HttpResponse get(const std::string& target, std::string_view method = "GET") const {
-    return api.handle(HttpRequest{method, target, {}});
+    return api.handle(HttpRequest{method, target, {}, {}});
   }
   static json body(const HttpResponse& r) { return json::parse(r.payload()); }
   static nlohmann::ordered_json ordered_body(const HttpResponse& r) { return nlohmann::ordered_json::parse(r.payload()); }
