@@ -31,7 +31,8 @@ struct HttpOptions {
   std::size_t header_limit_bytes = 16 * 1024;
   // The API takes small JSON bodies only (silences, login later).
   std::size_t body_limit_bytes = 64 * 1024;
-  // A client has this long to send a whole request head and body.
+  // A new connection has this long to send its whole first request; a
+  // kept-alive one, from the first byte of each further request.
   std::chrono::milliseconds request_timeout{10'000};
   // Keep-alive connections with no request for this long are closed.
   std::chrono::milliseconds idle_timeout{60'000};

@@ -124,11 +124,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
-  // Waits for the first byte of the next request. A fresh connection gets the
-  // request timeout; a kept-alive one may stay silent for the idle timeout.
+  // Waits for the first byte of the next request. A fresh connection has
+  // request_timeout from the accept for its whole first request; a kept-alive
+  // one may stay silent for idle_timeout, then has request_timeout from its
+  // first byte. (On expiry Beast closes the socket: the client sees the
+  // connection close, no 408.)
   void wait_for_request() {
+    if (requests_served_ == 0) {
+      request_deadline_ = std::chrono::steady_clock::now() + state_->options.request_timeout;
+      stream_.expires_at(request_deadline_);
+    } else {
+      stream_.expires_after(state_->options.idle_timeout);
+    }
     if (buffer_.size() > 0) return read_request();
-    stream_.expires_after(requests_served_ == 0 ? state_->options.request_timeout : state_->options.idle_timeout);
     // Read straight into buffer_ (asio::async_read would copy a v1 dynamic buffer).
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
@@ -142,7 +150,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit_bytes));
     parser_->body_limit(state_->options.body_limit_bytes);
-    stream_.expires_after(state_->options.request_timeout);
+    if (requests_served_ > 0) request_deadline_ = std::chrono::steady_clock::now() + state_->options.request_timeout;
+    stream_.expires_at(request_deadline_);
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
@@ -161,10 +170,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send_error(http::status::payload_too_large,
                         "request body larger than " + std::to_string(state_->options.body_limit_bytes) + " bytes",
                         false, 11);
-    }
-    if (ec == beast::error::timeout) {
-      ++state_->timeouts;
-      return send_error(http::status::request_timeout, "request not received in time", false, 11);
     }
     if (ec && parser_ && ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::partial_message) {
       ++state_->bad_requests;
@@ -276,6 +281,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<HttpServer::State> state_;
   std::string remote_address_;
   std::uint64_t requests_served_ = 0;
+  std::chrono::steady_clock::time_point request_deadline_{};
 };
 
 void HttpServer::State::accept() {

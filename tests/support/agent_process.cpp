@@ -303,7 +303,13 @@ bool AgentProcess::try_reap() {
 std::optional<int> AgentProcess::wait_exit(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (try_reap()) return exit_code_;
+    if (try_reap()) {
+      // The exit closed the pipe; let the drainer take the last lines in, so
+      // output() after wait_exit() is complete.
+      std::unique_lock lock(output_mutex_);
+      output_changed_.wait_for(lock, std::chrono::seconds(1), [this] { return output_closed_; });
+      return exit_code_;
+    }
     if (Clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

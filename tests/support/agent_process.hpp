@@ -57,7 +57,8 @@ class AgentProcess {
   void signal(int signal_number);
 
   // Waits for the process to exit: its exit code (128 + signal when killed
-  // by one), or nullopt if it is still running after the timeout.
+  // by one), or nullopt if it is still running after the timeout. Once it
+  // returns an exit code, output() holds everything the process wrote.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
   // Waits until the output contains text; false after the timeout.
