@@ -97,7 +97,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     result.out = "hostpulse: configuration OK" +
                  (result.config_path ? " (" + *result.config_path + ")" : std::string(" (defaults and flags)")) +
                  "; listen " + result.config.listen.to_string() + ", interval " +
-                 format_duration(result.config.interval) + "\n";
+                 format_duration(result.config.interval) + ", " + std::to_string(result.config.alerts.size()) +
+                 " alert rules\n";
     result.exit_code = kExitOk;
   }
   return result;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -227,6 +228,143 @@ Status apply_stream(const toml::value& table, const std::string& source, StreamO
   return status;
 }
 
+// Whether some value matches both thresholds (a rule that would fire and clear at once).
+bool overlap(const Threshold& trigger, const Threshold& clear) {
+  const bool trigger_above = trigger.comparison == Comparison::greater || trigger.comparison == Comparison::greater_equal;
+  const bool clear_above = clear.comparison == Comparison::greater || clear.comparison == Comparison::greater_equal;
+  if (trigger_above == clear_above) return true;  // same direction: large (or small) values match both
+  const Threshold& upper = trigger_above ? trigger : clear;  // "> a"
+  const Threshold& lower = trigger_above ? clear : trigger;  // "< b"
+  if (lower.value > upper.value) return true;
+  if (lower.value == upper.value) {
+    return upper.comparison == Comparison::greater_equal && lower.comparison == Comparison::less_equal;
+  }
+  return false;
+}
+
+bool points_up(const Threshold& t) { return t.comparison == Comparison::greater || t.comparison == Comparison::greater_equal; }
+
+Status apply_alert(const toml::value& table, const std::string& source, std::vector<AlertRule>& rules) {
+  const TableReader reader(table, source, "alert.");
+  if (!table.is_table()) return reader.error_at(table, "alert", "expected [[alert]] tables");
+  AlertRule rule;
+  rule.source = source;
+  rule.line = table.location().line();
+  std::string text;
+  const auto threshold = [&](std::optional<Threshold>& field) {
+    return [&field, &reader, &text](const toml::value& v, const std::string& k) {
+      Status s = reader.read_string(v, k, text);
+      if (!s.ok()) return s;
+      Threshold parsed;
+      s = parse_threshold(text, parsed);
+      if (!s.ok()) return reader.error_at(v, k, s.error);
+      field = parsed;
+      return s;
+    };
+  };
+  const auto duration = [&](std::chrono::milliseconds& field, std::chrono::milliseconds max) {
+    return [&field, &reader, max](const toml::value& v, const std::string& k) {
+      return reader.read_duration(v, k, std::chrono::milliseconds(0), max, field);
+    };
+  };
+  std::chrono::milliseconds nodata{0};
+  bool has_nodata = false;
+  Status status = reader.each({
+      {"name", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.name);
+         if (s.ok() && (rule.name.empty() || rule.name.size() > 128)) return reader.error_at(v, k, "must be 1 to 128 characters");
+         return s;
+       }},
+      {"series", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.series);
+         if (s.ok() && (rule.series.empty() || rule.series.size() > 256)) return reader.error_at(v, k, "must be 1 to 256 characters");
+         return s;
+       }},
+      {"reduce", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, text);
+         if (!s.ok()) return s;
+         if (text == "last") rule.reduce = Reducer::last;
+         else if (text == "avg") rule.reduce = Reducer::avg;
+         else if (text == "min") rule.reduce = Reducer::min;
+         else if (text == "max") rule.reduce = Reducer::max;
+         else return reader.error_at(v, k, "unknown reducer '" + text + "' (use last, avg, min or max)");
+         return s;
+       }},
+      {"window", duration(rule.window, std::chrono::hours(1))},
+      {"warn", threshold(rule.warn)},
+      {"warn_clear", threshold(rule.warn_clear)},
+      {"crit", threshold(rule.crit)},
+      {"crit_clear", threshold(rule.crit_clear)},
+      {"for", duration(rule.for_duration, std::chrono::hours(24))},
+      {"keep_firing_for", duration(rule.keep_firing_for, std::chrono::hours(24))},
+      {"nodata_after", [&](const toml::value& v, const std::string& k) {
+         has_nodata = true;
+         return reader.read_duration(v, k, std::chrono::seconds(1), std::chrono::hours(24), nodata);
+       }},
+      {"description", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.description);
+         if (s.ok() && rule.description.size() > 1024) return reader.error_at(v, k, "longer than 1024 characters");
+         return s;
+       }},
+      {"severity", [&](const toml::value& v, const std::string& k) { return reader.read_string(v, k, rule.severity); }},
+      {"enabled", [&](const toml::value& v, const std::string& k) {
+         if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");
+         rule.enabled = v.as_boolean();
+         return Status::success();
+       }},
+      {"labels", [&](const toml::value& v, const std::string& k) {
+         if (!v.is_table()) return reader.error_at(v, k, "expected a table of strings, e.g. { team = \"ops\" }");
+         for (const auto& [key, value] : v.as_table()) {
+           if (!value.is_string()) return reader.error_at(value, k + "." + key, "expected a string");
+           rule.labels.emplace_back(key, value.as_string().str);
+         }
+         return Status::success();
+       }},
+  });
+  if (!status.ok()) return status;
+  if (has_nodata) rule.nodata_after = nodata;
+  const auto rule_error = [&](const std::string& message) {
+    return Status::failure(source + ":" + std::to_string(rule.line) + ": alert '" +
+                           (rule.name.empty() ? std::string("?") : rule.name) + "': " + message);
+  };
+  if (rule.name.empty()) return rule_error("name: required");
+  if (rule.series.empty()) return rule_error("series: required (a series name or glob such as \"cpu.*.busy_pct\")");
+  if (!rule.warn && !rule.crit) return rule_error("needs warn, crit or both");
+  if (rule.warn_clear && !rule.warn) return rule_error("warn_clear given without warn");
+  if (rule.crit_clear && !rule.crit) return rule_error("crit_clear given without crit");
+  if (rule.warn && rule.warn_clear && overlap(*rule.warn, *rule.warn_clear)) {
+    return rule_error("warn_clear '" + rule.warn_clear->to_string() + "' overlaps warn '" + rule.warn->to_string() +
+                      "': it must lie on the other side of the threshold");
+  }
+  if (rule.crit && rule.crit_clear && overlap(*rule.crit, *rule.crit_clear)) {
+    return rule_error("crit_clear '" + rule.crit_clear->to_string() + "' overlaps crit '" + rule.crit->to_string() +
+                      "': it must lie on the other side of the threshold");
+  }
+  if (rule.warn && rule.crit && points_up(*rule.warn) != points_up(*rule.crit)) {
+    return rule_error("warn and crit point in different directions ('" + rule.warn->to_string() + "', '" +
+                      rule.crit->to_string() + "')");
+  }
+  if (rule.reduce != Reducer::last && rule.window.count() == 0) {
+    return rule_error("reduce = \"" + std::string(reducer_name(rule.reduce)) + "\" needs a window, e.g. window = \"30s\"");
+  }
+  for (const AlertRule& existing : rules) {
+    if (existing.name == rule.name) {
+      return rule_error("name already used by the rule at " + existing.source + ":" + std::to_string(existing.line));
+    }
+  }
+  rules.push_back(std::move(rule));
+  return Status::success();
+}
+
+Status apply_alerts(const toml::value& value, const std::string& source, std::vector<AlertRule>& rules) {
+  if (!value.is_array()) return TableReader(value, source, "").error_at(value, "alert", "expected [[alert]] tables");
+  for (const toml::value& table : value.as_array()) {
+    Status status = apply_alert(table, source, rules);
+    if (!status.ok()) return status;
+  }
+  return Status::success();
+}
+
 Status apply_root(const toml::value& root, const std::string& source, Config& config) {
   const TableReader reader(root, source, "");
   std::int64_t number = 0;
@@ -286,6 +424,11 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          config.allowed_origins = std::move(origins);
          return Status::success();
        }},
+      {"rules_dir", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, config.rules_dir);
+         return s.ok() && config.rules_dir.empty() ? reader.error_at(v, k, "must not be empty") : s;
+       }},
+      {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
       {"allow_unauthenticated",
        [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");
@@ -296,6 +439,54 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
 }
 
 }  // namespace
+
+namespace {
+
+Status read_small_file(const std::string& path, std::string& contents) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::failure(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream stream;
+  stream << file.rdbuf();
+  // A config or rules file is a few KiB; refuse something that is clearly not one.
+  if (stream.tellp() > (1 << 20)) return Status::failure(path + ": larger than 1 MiB, not a config file");
+  contents = stream.str();
+  return Status::success();
+}
+
+}  // namespace
+
+Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rules) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    if (entry.path().extension() == ".toml" && entry.is_regular_file(ec)) files.push_back(entry.path());
+  }
+  if (ec) return Status::failure("rules_dir: cannot read '" + directory + "': " + ec.message());
+  std::sort(files.begin(), files.end());
+  if (files.size() > 1000) return Status::failure("rules_dir: more than 1000 rule files in '" + directory + "'");
+  for (const auto& file : files) {
+    std::string text;
+    Status status = read_small_file(file.string(), text);
+    if (!status.ok()) return status;
+    toml::value root;
+    try {
+      std::istringstream stream(text);
+      root = toml::parse(stream, file.string());
+    } catch (const toml::exception& e) {
+      std::string what = e.what();
+      const auto newline = what.find('\n');
+      if (newline != std::string::npos) what.resize(newline);
+      if (what.rfind("[error] ", 0) == 0) what.erase(0, 8);
+      return Status::failure(file.string() + ":" + std::to_string(e.location().line()) + ": TOML syntax error: " + what);
+    }
+    const TableReader reader(root, file.string(), "");
+    status = reader.each({{"alert", [&](const toml::value& v, const std::string&) {
+                             return apply_alerts(v, file.string(), rules);
+                           }}});
+    if (!status.ok()) return status;
+  }
+  return Status::success();
+}
 
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config) {
   toml::value root;
@@ -318,18 +509,23 @@ Status load_config_text(std::string_view text, const std::string& source_name, C
   Config updated = config;
   Status status = apply_root(root, source_name, updated);
   if (!status.ok()) return status;
+  if (!updated.rules_dir.empty()) {
+    // A relative rules_dir is relative to the config file that names it.
+    std::filesystem::path directory(updated.rules_dir);
+    if (directory.is_relative()) directory = std::filesystem::path(source_name).parent_path() / directory;
+    updated.rules_dir = directory.lexically_normal().string();
+    status = load_rules_dir(updated.rules_dir, updated.alerts);
+    if (!status.ok()) return status;
+  }
   config = std::move(updated);
   return Status::success();
 }
 
 Status load_config_file(const std::string& path, Config& config) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::failure(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  // A config file is a few KiB; refuse something that is clearly not one.
-  if (contents.tellp() > (1 << 20)) return Status::failure(path + ": larger than 1 MiB, not a config file");
-  return load_config_text(contents.str(), path, config);
+  std::string contents;
+  Status status = read_small_file(path, contents);
+  if (!status.ok()) return status;
+  return load_config_text(contents, path, config);
 }
 
 Status load_access_token(const Config& config, std::string& token) {

@@ -9,6 +9,7 @@
 
 #include <spdlog/common.h>
 
+#include "agent/alerts/alert_rule.hpp"
 #include "agent/stream/stream_options.hpp"
 #include "collectors/status.hpp"
 
@@ -57,6 +58,10 @@ struct Config {
   std::string token_file;
   std::vector<std::string> allowed_origins;  // empty: same host only
   bool allow_unauthenticated = false;
+  // Alert rules: [[alert]] tables of the config file, then every *.toml file
+  // of rules_dir (in name order), each holding only [[alert]] tables.
+  std::string rules_dir;
+  std::vector<AlertRule> alerts;
 };
 
 // Limits shared by the config file and the flags, so both report the same way.
@@ -72,6 +77,9 @@ Status validate_interval(std::chrono::milliseconds interval);
 //   "/etc/hostpulse/hostpulse.toml:4: interval: must be between 100ms and 1m (got 10ms)"
 Status load_config_file(const std::string& path, Config& config);
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config);
+
+// Appends the [[alert]] tables of every *.toml file in directory (name order).
+Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rules);
 
 // Reads token_file (if set) into token and refuses a non-loopback listen
 // address without a token unless allow_unauthenticated is set.

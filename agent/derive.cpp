@@ -110,12 +110,27 @@ void derive(const Schema& schema, const RawSample& previous, const RawSample& cu
     out[l.swap_total] = bytes(m.swap_total_bytes);
     out[l.swap_free] = bytes(m.swap_free_bytes);
     out[l.swap_used] = bytes(m.swap_total_bytes > m.swap_free_bytes ? m.swap_total_bytes - m.swap_free_bytes : 0);
+    if (m.total_bytes > 0) {
+      out[l.memory_used_percent] = hundredths(100.0 * out[l.memory_used] / bytes(m.total_bytes));
+      out[l.memory_available_percent] =
+          hundredths(std::min(100.0, 100.0 * bytes(m.available_bytes) / bytes(m.total_bytes)));
+    }
+    // No swap configured is "none in use", not "no data": rules on it stay quiet.
+    out[l.swap_used_percent] = m.swap_total_bytes > 0 ? hundredths(100.0 * out[l.swap_used] / bytes(m.swap_total_bytes)) : 0.0;
   }
   if (current.load_ok) {
     out[l.load_1m] = current.load.load_1m;
     out[l.load_5m] = current.load.load_5m;
     out[l.load_15m] = current.load.load_15m;
     out[l.procs_total] = current.load.tasks_total;
+    // Per CPU online now (from this tick's /proc/stat), so rules work on any size of host.
+    const std::size_t cpus = current.stat_ok ? current.stat.cpus.size() : 0;
+    if (cpus > 0) {
+      const double n = static_cast<double>(cpus);
+      out[l.load_1m_per_cpu] = hundredths(current.load.load_1m / n);
+      out[l.load_5m_per_cpu] = hundredths(current.load.load_5m / n);
+      out[l.load_15m_per_cpu] = hundredths(current.load.load_15m / n);
+    }
   }
   if (current.uptime_ok) out[l.uptime] = hundredths(current.uptime.uptime_s);
 }

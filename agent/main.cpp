@@ -16,6 +16,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "agent/alerts/alert_json.hpp"
+#include "agent/alerts/alert_manager.hpp"
 #include "agent/api/rest_api.hpp"
 #include "agent/command_line.hpp"
 #include "agent/duration.hpp"
@@ -97,10 +99,18 @@ int run(const Config& config) {
   AccessControl access(token, config.allowed_origins);
   StreamService stream(io, schema, history, HelloInfo{identity.version, identity.host, config.interval, 0},
                        identity.started_t_ms, config.stream);
-  // The sampler hands each point to the stream without waiting for it.
+  AlertManager alerts(schema, config.alerts);
+  for (const std::string& warning : alerts.warnings()) spdlog::warn("{}", warning);
+  alerts.set_sink([&stream](const AlertEvent& event) {
+    stream.publish_alert(alert_event_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  stream.set_active_alerts_source([&alerts] { return encode_active_alerts_message(alerts.active()); });
+  // The sampler hands each point to the stream without waiting for it, and
+  // evaluates the alert rules on it.
   Sampler sampler(collectors, schema, history, config.interval,
-                  [&stream](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
+                  [&stream, &alerts](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
                     stream.publish(seq, t_ms, values);
+                    alerts.observe(t_ms, values);
                   });
   sampler.prime();
 
@@ -115,6 +125,7 @@ int run(const Config& config) {
       embedded_assets(),
       &access,
       &stream,
+      &alerts,
   });
   HttpServer server(io, config.listen, config.http, [&api](const HttpRequest& request) { return api.handle(request); });
   server.enable_stream(stream, access);
@@ -129,6 +140,7 @@ int run(const Config& config) {
   spdlog::info("hostpulse {} listening on http://{}/ ({} series, {} CPUs, interval {}, history {} points = {} KiB{})",
                kVersion, bound.to_string(), schema.size(), cpu_ids.size(), format_duration(config.interval),
                history.capacity(), history.memory_bytes() / 1024, token.empty() ? ", no token" : ", token required");
+  spdlog::info("{} alert rules, {} instances", config.alerts.size(), alerts.instance_count());
   if (token.empty() && !is_loopback_address(config.listen.host)) {
     spdlog::warn("serving {} without a token (--allow-unauthenticated): anyone who can reach it reads this host's metrics",
                  bound.to_string());

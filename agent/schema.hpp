@@ -49,8 +49,10 @@ class Schema {
     std::uint32_t memory_total = 0, memory_used = 0, memory_available = 0, memory_free = 0,
                   memory_cached = 0, memory_buffers = 0, memory_shared = 0,
                   memory_slab_reclaimable = 0, memory_dirty = 0;
-    std::uint32_t swap_total = 0, swap_used = 0, swap_free = 0;
+    std::uint32_t memory_used_percent = 0, memory_available_percent = 0;
+    std::uint32_t swap_total = 0, swap_used = 0, swap_free = 0, swap_used_percent = 0;
     std::uint32_t load_1m = 0, load_5m = 0, load_15m = 0;
+    std::uint32_t load_1m_per_cpu = 0, load_5m_per_cpu = 0, load_15m_per_cpu = 0;
     std::uint32_t procs_running = 0, procs_blocked = 0, procs_total = 0;
     std::uint32_t context_switches = 0, forks = 0, uptime = 0;
   };

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/alerts/alert_json.hpp"
 #include "agent/duration.hpp"
 #include "agent/net/url.hpp"
 #include "agent/series_match.hpp"
@@ -136,6 +137,11 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->info() : json_error(400, status.error);
     }
+    if (path == "/api/v1/alerts") {
+      if (!is_read) return method_not_allowed();
+      status = reject_unknown_parameters(target, std::span<const std::string_view>{});
+      return status.ok() ? this->alerts() : json_error(400, status.error);
+    }
     if (path == "/api/v1/health") {
       if (!is_read) return method_not_allowed();
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
@@ -244,6 +250,18 @@ HttpResponse RestApi::login(const HttpRequest& request) const {
                                                   "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                                                   std::to_string(AccessControl::kSessionLifetime.count() * 3600));
   return response;
+}
+
+HttpResponse RestApi::alerts() const {
+  json active = json::array();
+  json events = json::array();
+  std::size_t rules = 0;
+  if (sources_.alerts != nullptr) {
+    for (const ActiveAlert& alert : sources_.alerts->active()) active.push_back(active_alert_json(alert));
+    for (const AlertEvent& event : sources_.alerts->recent_events()) events.push_back(alert_event_json(event));
+    rules = sources_.alerts->rules().size();
+  }
+  return json_response(json{{"rules", rules}, {"active", std::move(active)}, {"events", std::move(events)}});
 }
 
 HttpResponse RestApi::health() const {

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 
+#include "agent/alerts/alert_manager.hpp"
 #include "agent/history.hpp"
 #include "agent/net/embedded_assets.hpp"
 #include "agent/net/http_types.hpp"
@@ -36,6 +37,7 @@ struct RestApiSources {
   std::span<const EmbeddedAsset> assets;
   AccessControl* access = nullptr;        // null: no token, everything open
   StreamService* stream = nullptr;        // null: no stream statistics
+  const AlertManager* alerts = nullptr;   // null: no alerts endpoint data
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.
@@ -54,6 +56,7 @@ class RestApi {
   [[nodiscard]] HttpResponse snapshot(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse history(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse health() const;
+  [[nodiscard]] HttpResponse alerts() const;
   [[nodiscard]] HttpResponse login(const HttpRequest& request) const;
 
   RestApiSources sources_;

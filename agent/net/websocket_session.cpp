@@ -156,6 +156,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     accepted_ = true;
     if (refusal_) return close_now(refusal_->first, refusal_->second);
     enqueue(OutboundFrame{service_.hello(), false, FrameKind::control, 0});
+    if (auto active = service_.active_alerts_message()) enqueue(OutboundFrame{active, false, FrameKind::alert, 0});
     read();
   }
 
@@ -192,6 +193,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
           if constexpr (std::is_same_v<T, ProtocolError>) {
             protocol_error(m.id, m.code, m.message);
           } else if constexpr (std::is_same_v<T, SubscribeRequest>) {
+            if (m.alerts) alerts_enabled_ = *m.alerts;
             service_.subscribe(shared_from_this(), std::move(m));
           } else if constexpr (std::is_same_v<T, UnsubscribeRequest>) {
             service_.unsubscribe(shared_from_this(), std::move(m));
@@ -240,6 +242,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
 
   void enqueue(const OutboundFrame& frame) {
     if (closing_) return;
+    if (frame.kind == FrameKind::alert && !alerts_enabled_) return;
     const OutboundQueue::PushResult result = queue_.push(frame);
     if (result == OutboundQueue::PushResult::replaced) ++service_.stats().frames_dropped;
     report_queue_bytes();
@@ -374,6 +377,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   std::size_t reported_queue_bytes_ = 0;
   bool admitted_ = false;
   bool accepted_ = false;
+  bool alerts_enabled_ = true;
   bool closing_ = false;
   bool close_started_ = false;
   bool close_counted_ = false;

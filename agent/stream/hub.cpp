@@ -71,11 +71,18 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
     groups_.push_back(std::move(created));
   }
   ++count;
-  group->members.push_back(Member{subscriber, subscriber.get()});
-
   // Points up to `covered` are either in the catch-up or were published before
-  // this subscription; everything after arrives in the group's frames.
-  const std::uint64_t covered = group->pending_seq.empty() ? last_published_seq_ : group->pending_seq.front() - 1;
+  // this subscription; everything after arrives in the group's frames. A
+  // resume point inside the pending batch moves `covered` up to it, and this
+  // member's first frame is trimmed to match.
+  std::uint64_t covered = group->pending_seq.empty() ? last_published_seq_ : group->pending_seq.front() - 1;
+  std::uint64_t skip_through = 0;
+  if (request.resume_from && !group->pending_seq.empty() && *request.resume_from > covered) {
+    skip_through = std::min(*request.resume_from, group->pending_seq.back());
+    covered = skip_through;
+  }
+  group->members.push_back(Member{subscriber, subscriber.get(), skip_through});
+
   subscriber->deliver(control_frame(encode_subscribed(request.id, group->id, schema_, group->series, group->format,
                                                       group->batch, group->every, covered)));
   if (request.resume_from && *request.resume_from < covered) {
@@ -194,19 +201,46 @@ void StreamHub::flush(Group& group) {
   stats_.bytes_encoded += encode_buffer_.size();
   const OutboundFrame frame{std::make_shared<const std::string>(encode_buffer_), group.format == StreamFormat::msgpack,
                             FrameKind::samples, group.id};
+  deliver_to_members(group, frame);
   group.pending_seq.clear();
   group.pending_t_ms.clear();
   group.pending_values.clear();
-  deliver_to_members(group, frame);
 }
 
 void StreamHub::deliver_to_members(Group& group, const OutboundFrame& frame) {
-  for (const Member& member : group.members) {
+  const std::size_t points = group.pending_seq.size();
+  for (Member& member : group.members) {
+    if (member.skip_through_seq != 0) {
+      deliver_trimmed(group, member, points);
+      member.skip_through_seq = 0;
+      continue;
+    }
     if (auto subscriber = member.subscriber.lock()) {
       subscriber->deliver(frame);
       ++stats_.deliveries;
     }
   }
+}
+
+void StreamHub::deliver_trimmed(Group& group, Member& member, std::size_t points) {
+  auto subscriber = member.subscriber.lock();
+  if (!subscriber) return;
+  std::size_t first = 0;
+  while (first < points && group.pending_seq[first] <= member.skip_through_seq) ++first;
+  if (first == points) return;  // everything in this batch was already sent as catch-up
+  const std::size_t kept = points - first;
+  const std::size_t width = group.series.size();
+  std::vector<double> values(kept * width);
+  for (std::size_t i = 0; i < width; ++i) {
+    for (std::size_t k = 0; k < kept; ++k) values[i * kept + k] = column_buffer_[i * points + first + k];
+  }
+  const SamplesBatch batch{group.id, group.pending_seq[first], group.pending_seq.back(),
+                           std::span(group.pending_t_ms).subspan(first), group.series, values};
+  std::string bytes;
+  encode_samples(batch, group.format, bytes);
+  subscriber->deliver(OutboundFrame{std::make_shared<const std::string>(std::move(bytes)),
+                                    group.format == StreamFormat::msgpack, FrameKind::samples, group.id});
+  ++stats_.deliveries;
 }
 
 HubStats StreamHub::stats() const {

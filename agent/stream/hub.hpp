@@ -75,6 +75,9 @@ class StreamHub {
   struct Member {
     std::weak_ptr<StreamSubscriber> subscriber;
     const StreamSubscriber* key;
+    // Resumed inside the group's pending batch: the next frame must skip
+    // seqs up to here (that member gets its own, trimmed encoding once).
+    std::uint64_t skip_through_seq = 0;
   };
   struct Group {
     std::uint32_t id = 0;
@@ -94,6 +97,7 @@ class StreamHub {
                     std::uint32_t every);
   void flush(Group& group);
   void deliver_to_members(Group& group, const OutboundFrame& frame);
+  void deliver_trimmed(Group& group, Member& member, std::size_t points);
   void send_catch_up(const std::shared_ptr<StreamSubscriber>& subscriber, const Group& group,
                      std::uint64_t after_seq, std::uint64_t until_seq);
   void erase_empty_groups();

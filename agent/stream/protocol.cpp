@@ -99,7 +99,11 @@ struct Fields {
 ClientMessage parse_subscribe(const Fields& f) {
   SubscribeRequest request;
   request.id = f.id;
-  if (auto e = f.only({"type", "id", "series", "format", "batch", "every", "resume_from"})) return *e;
+  if (auto e = f.only({"type", "id", "series", "format", "batch", "every", "resume_from", "alerts"})) return *e;
+  if (const auto it = f.object.find("alerts"); it != f.object.end()) {
+    if (!it->is_boolean()) return f.error(error_code::bad_field, "alerts: expected true or false");
+    request.alerts = it->get<bool>();
+  }
   if (auto e = f.series(request.series, false)) return *e;
   if (const auto it = f.object.find("format"); it != f.object.end()) {
     if (*it == "json") request.format = StreamFormat::json;

@@ -40,6 +40,7 @@ struct SubscribeRequest {
   BatchSettings batch;
   std::uint32_t every = 1;                   // decimation: samples whose seq is a multiple of every
   std::optional<std::uint64_t> resume_from;  // send retained points after this seq first
+  std::optional<bool> alerts;                // alert events on this connection (default on)
 };
 
 struct UnsubscribeRequest {

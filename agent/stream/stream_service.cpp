@@ -144,6 +144,20 @@ void StreamService::shutdown() {
 
 namespace hostpulse {
 
+void StreamService::publish_alert(std::string message) {
+  asio::post(strand_, [this, frame = OutboundFrame{std::make_shared<const std::string>(std::move(message)), false,
+                                                   FrameKind::alert, 0}] {
+    for (auto& [key, weak] : sessions_) {
+      if (auto session = weak.lock()) session->deliver(frame);
+    }
+  });
+}
+
+std::shared_ptr<const std::string> StreamService::active_alerts_message() const {
+  if (!active_alerts_source_) return nullptr;
+  return std::make_shared<const std::string>(active_alerts_source_());
+}
+
 void StreamService::abort_all() {
   asio::post(strand_, [this] {
     for (auto& [key, weak] : sessions_) {

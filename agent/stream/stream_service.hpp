@@ -84,6 +84,13 @@ class StreamService {
   // The "hello" for a new connection (encoded at most once per tick).
   std::shared_ptr<const std::string> hello();
 
+  // Alert events go to every connection that has not turned them off; they
+  // are never dropped for slow clients. Any thread.
+  void publish_alert(std::string message);
+  // What a new connection gets after hello: {"type":"alerts","active":[...]}.
+  void set_active_alerts_source(std::function<std::string()> source) { active_alerts_source_ = std::move(source); }
+  [[nodiscard]] std::shared_ptr<const std::string> active_alerts_message() const;
+
   // Final flush, then every session closes with 1001.
   void shutdown();
   // Drops every connection still open (after shutdown() had its chance).
@@ -112,6 +119,7 @@ class StreamService {
   StreamHub hub_;  // touched only on strand_
   std::unordered_map<const StreamSession*, std::weak_ptr<StreamSession>> sessions_;  // strand_ only
   StreamStats stats_;
+  std::function<std::string()> active_alerts_source_;
 
   mutable std::mutex hub_stats_mutex_;
   HubStats hub_stats_;

@@ -188,6 +188,237 @@ TEST(ConfigTest, ShippedConfigIsValidAndMatchesDefaults) {
   EXPECT_EQ(a.max_history_values, b.max_history_values);
   EXPECT_TRUE(config.token_file.empty());
   EXPECT_FALSE(config.allow_unauthenticated);
+  // The stock rules load from rules.d next to the file.
+  EXPECT_EQ(config.rules_dir, std::string(HOSTPULSE_SOURCE_DIR) + "/packaging/rules.d");
+  std::vector<std::string> names;
+  for (const AlertRule& rule : config.alerts) names.push_back(rule.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu_busy", "memory_available_low", "swap_heavy_use", "load_per_cpu_high",
+                                             "iowait_high"}));
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+// --- [stream] table and access keys
+
+namespace hostpulse {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ConfigStreamTest, ReadsEveryStreamAndAccessKey) {
+  Config config;
+  const Status status = load_config_text(R"(
+token_file = "/etc/hostpulse/token"
+allowed_origins = ["https://ops.example.com", "*"]
+allow_unauthenticated = true
+
+[stream]
+max_connections = 5000
+max_connections_per_ip = 50
+max_message_bytes = 4096
+max_messages_per_second = 7
+max_subscriptions = 3
+max_errors = 9
+handshake_timeout = "2s"
+ping_interval = 15000
+max_queue_bytes = 1048576
+max_lag_bytes = 262144
+socket_send_buffer_bytes = 65536
+max_history_values = 2000
+)",
+                                         "t.toml", config);
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_EQ(config.token_file, "/etc/hostpulse/token");
+  EXPECT_EQ(config.allowed_origins, (std::vector<std::string>{"https://ops.example.com", "*"}));
+  EXPECT_TRUE(config.allow_unauthenticated);
+  const StreamOptions& s = config.stream;
+  EXPECT_EQ(s.max_connections, 5000u);
+  EXPECT_EQ(s.max_connections_per_ip, 50u);
+  EXPECT_EQ(s.max_message_bytes, 4096u);
+  EXPECT_EQ(s.max_messages_per_second, 7u);
+  EXPECT_EQ(s.max_subscriptions, 3u);
+  EXPECT_EQ(s.max_errors, 9u);
+  EXPECT_EQ(s.handshake_timeout, 2000ms);
+  EXPECT_EQ(s.ping_interval, 15000ms);
+  EXPECT_EQ(s.max_queue_bytes, 1048576u);
+  EXPECT_EQ(s.max_lag_bytes, 262144u);
+  EXPECT_EQ(s.socket_send_buffer_bytes, 65536u);
+  EXPECT_EQ(s.max_history_values, 2000u);
+}
+
+TEST(ConfigStreamTest, DefaultsAndPartialTables) {
+  const Config defaults;
+  EXPECT_EQ(defaults.stream.max_connections, 10'000u);
+  EXPECT_EQ(defaults.stream.max_subscriptions, 16u);
+  EXPECT_EQ(defaults.stream.max_queue_bytes, std::size_t{8} << 20);
+  EXPECT_EQ(defaults.stream.max_lag_bytes, std::size_t{1} << 20);
+  EXPECT_TRUE(defaults.token_file.empty());
+  EXPECT_TRUE(defaults.allowed_origins.empty());
+  EXPECT_FALSE(defaults.allow_unauthenticated);
+
+  // Keys absent from the table keep their values.
+  Config config;
+  ASSERT_TRUE(load_config_text("[stream]\nmax_subscriptions = 4\n", "t.toml", config).ok());
+  EXPECT_EQ(config.stream.max_subscriptions, 4u);
+  EXPECT_EQ(config.stream.max_messages_per_second, defaults.stream.max_messages_per_second);
+  EXPECT_EQ(config.stream.max_errors, defaults.stream.max_errors);
+  EXPECT_EQ(config.stream.ping_interval, defaults.stream.ping_interval);
+  ASSERT_TRUE(load_config_text("[stream]\n", "t.toml", config).ok());
+  EXPECT_EQ(config.stream.max_subscriptions, 4u);
+  // An empty origins list is allowed (same host only).
+  ASSERT_TRUE(load_config_text("allowed_origins = []\n", "t.toml", config).ok());
+  EXPECT_TRUE(config.allowed_origins.empty());
+}
+
+TEST(ConfigStreamTest, LimitsAreInclusive) {
+  Config config;
+  const Status status = load_config_text(R"([stream]
+max_connections = 1000000
+max_connections_per_ip = 1
+max_message_bytes = 256
+max_messages_per_second = 10000
+max_subscriptions = 1000
+max_errors = 1
+handshake_timeout = "5m"
+ping_interval = "1h"
+max_queue_bytes = 1073741824
+max_lag_bytes = 1024
+socket_send_buffer_bytes = 0
+max_history_values = 100000000
+)",
+                                         "t.toml", config);
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_EQ(config.stream.max_connections, 1'000'000u);
+  EXPECT_EQ(config.stream.max_message_bytes, 256u);
+  EXPECT_EQ(config.stream.max_messages_per_second, 10'000u);
+  EXPECT_EQ(config.stream.handshake_timeout, 300'000ms);
+  EXPECT_EQ(config.stream.ping_interval, 3'600'000ms);
+  EXPECT_EQ(config.stream.max_queue_bytes, std::size_t{1} << 30);
+  EXPECT_EQ(config.stream.socket_send_buffer_bytes, 0u);
+  EXPECT_EQ(config.stream.max_history_values, 100'000'000u);
+}
+
+TEST(ConfigStreamTest, ErrorsNameFileLineAndKey) {
+  struct Case { const char* text; const char* expected; };
+  const Case cases[] = {
+      {"[stream]\nmax_connections = 0\n", "t.toml:2: stream.max_connections: must be between 1 and 1000000 (got 0)"},
+      {"[stream]\nmax_connections = 1000001\n", "t.toml:2: stream.max_connections: must be between 1 and 1000000 (got 1000001)"},
+      {"[stream]\nmax_connections_per_ip = 0\n", "t.toml:2: stream.max_connections_per_ip: must be between 1 and 1000000 (got 0)"},
+      {"[stream]\nmax_message_bytes = 255\n", "t.toml:2: stream.max_message_bytes: must be between 256 and 16777216 (got 255)"},
+      {"[stream]\nmax_message_bytes = 16777217\n", "t.toml:2: stream.max_message_bytes: must be between 256 and 16777216 (got 16777217)"},
+      {"[stream]\nmax_messages_per_second = 0\n", "t.toml:2: stream.max_messages_per_second: must be between 1 and 10000 (got 0)"},
+      {"[stream]\nmax_messages_per_second = 10001\n", "t.toml:2: stream.max_messages_per_second: must be between 1 and 10000 (got 10001)"},
+      {"[stream]\nmax_subscriptions = 0\n", "t.toml:2: stream.max_subscriptions: must be between 1 and 1000 (got 0)"},
+      {"[stream]\nmax_subscriptions = 1001\n", "t.toml:2: stream.max_subscriptions: must be between 1 and 1000 (got 1001)"},
+      {"[stream]\nmax_errors = 0\n", "t.toml:2: stream.max_errors: must be between 1 and 1000000 (got 0)"},
+      {"[stream]\nhandshake_timeout = \"50ms\"\n", "t.toml:2: stream.handshake_timeout: must be between 100ms and 5m (got 50ms)"},
+      {"[stream]\nhandshake_timeout = \"6m\"\n", "t.toml:2: stream.handshake_timeout: must be between 100ms and 5m (got 6m)"},
+      {"[stream]\nhandshake_timeout = true\n", "t.toml:2: stream.handshake_timeout: expected a duration"},
+      {"[stream]\nping_interval = 99\n", "t.toml:2: stream.ping_interval: must be between 100ms and 1h (got 99ms)"},
+      {"[stream]\nping_interval = \"2h\"\n", "t.toml:2: stream.ping_interval: must be between 100ms and 1h (got 2h)"},
+      {"[stream]\nping_interval = \"often\"\n", "t.toml:2: stream.ping_interval: invalid duration 'often'"},
+      {"[stream]\nmax_queue_bytes = 65535\n", "t.toml:2: stream.max_queue_bytes: must be between 65536 and 1073741824 (got 65535)"},
+      {"[stream]\nmax_queue_bytes = 1073741825\n", "t.toml:2: stream.max_queue_bytes: must be between 65536 and 1073741824 (got 1073741825)"},
+      {"[stream]\nmax_lag_bytes = 1023\n", "t.toml:2: stream.max_lag_bytes: must be between 1024 and 1073741824 (got 1023)"},
+      {"[stream]\nsocket_send_buffer_bytes = -1\n", "t.toml:2: stream.socket_send_buffer_bytes: must be between 0 and 67108864 (got -1)"},
+      {"[stream]\nsocket_send_buffer_bytes = 67108865\n", "t.toml:2: stream.socket_send_buffer_bytes: must be between 0 and 67108864 (got 67108865)"},
+      {"[stream]\nmax_history_values = 999\n", "t.toml:2: stream.max_history_values: must be between 1000 and 100000000 (got 999)"},
+      {"[stream]\nmax_history_values = 100000001\n", "t.toml:2: stream.max_history_values: must be between 1000 and 100000000 (got 100000001)"},
+      {"[stream]\nmax_subscriptions = \"4\"\n", "t.toml:2: stream.max_subscriptions: expected an integer"},
+      {"[stream]\nmax_subscriptions = 4.0\n", "t.toml:2: stream.max_subscriptions: expected an integer"},
+      {"[stream]\nmax_subscription = 4\n", "t.toml:2: stream.max_subscription: unknown key (known keys: max_connections,"},
+      {"[stream]\n\n\nmax_errors = 5\nbogus = 1\n", "t.toml:5: stream.bogus: unknown key"},
+      {"stream = 3\n", "t.toml:1: stream: expected a table"},
+      {"\ntoken_file = \"\"\n", "t.toml:2: token_file: must not be empty (leave the key out for no token)"},
+      {"token_file = 3\n", "t.toml:1: token_file: expected a string"},
+      {"allowed_origins = \"https://ops.example.com\"\n", "t.toml:1: allowed_origins: expected an array of origins"},
+      {"allowed_origins = [\"\"]\n", "t.toml:1: allowed_origins: entries must be non-empty strings"},
+      {"allowed_origins = [\"https://a.example\", 3]\n", "t.toml:1: allowed_origins: entries must be non-empty strings"},
+      {"allow_unauthenticated = \"yes\"\n", "t.toml:1: allow_unauthenticated: expected true or false"},
+      {"allow_unauthenticated = 1\n", "t.toml:1: allow_unauthenticated: expected true or false"},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    config.stream.max_subscriptions = 5;
+    const Status status = load_config_text(c.text, "t.toml", config);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_EQ(status.error.rfind(c.expected, 0), 0u) << c.text << "\n  got: " << status.error;
+    // A failed load leaves the config as it was.
+    EXPECT_EQ(config.stream.max_subscriptions, 5u) << c.text;
+    EXPECT_EQ(config.stream.max_errors, StreamOptions{}.max_errors) << c.text;
+    EXPECT_TRUE(config.token_file.empty()) << c.text;
+    EXPECT_FALSE(config.allow_unauthenticated) << c.text;
+  }
+}
+
+struct AccessTokenTest : ::testing::Test {
+  std::string write_token(const std::string& contents) {
+    std::ofstream file(path);
+    file << contents;
+    return path;
+  }
+  ~AccessTokenTest() override { std::filesystem::remove(path); }
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("hostpulse_token_test_" + std::to_string(::getpid()))).string();
+};
+
+TEST_F(AccessTokenTest, LoopbackNeedsNoToken) {
+  for (const char* listen : {"127.0.0.1:9870", "127.0.0.2:1", "[::1]:9870", "localhost:80"}) {
+    Config config;
+    ASSERT_TRUE(parse_listen_address(listen, config.listen).ok()) << listen;
+    std::string token = "stale";
+    const Status status = load_access_token(config, token);
+    EXPECT_TRUE(status.ok()) << listen << ": " << status.error;
+    EXPECT_EQ(token, "") << listen;
+  }
+}
+
+TEST_F(AccessTokenTest, NonLoopbackWithoutTokenIsRefused) {
+  for (const char* listen : {"0.0.0.0:9870", "[::]:9870", "192.168.1.10:80"}) {
+    Config config;
+    ASSERT_TRUE(parse_listen_address(listen, config.listen).ok()) << listen;
+    std::string token;
+    const Status status = load_access_token(config, token);
+    ASSERT_FALSE(status.ok()) << listen;
+    EXPECT_EQ(status.error, "listen: " + config.listen.to_string() +
+                                " is reachable from other hosts and no token_file is set; set token_file, or pass "
+                                "--allow-unauthenticated (config: allow_unauthenticated = true) to serve without a token");
+    config.allow_unauthenticated = true;
+    EXPECT_TRUE(load_access_token(config, token).ok()) << listen;
+    EXPECT_EQ(token, "");
+  }
+}
+
+TEST_F(AccessTokenTest, ReadsTheTokenFile) {
+  Config config;
+  ASSERT_TRUE(load_config_text("listen = \"0.0.0.0:9870\"\ntoken_file = \"" + write_token("0123456789abcdefXYZ\n") + "\"\n",
+                               "t.toml", config)
+                  .ok());
+  std::string token;
+  const Status status = load_access_token(config, token);
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_EQ(token, "0123456789abcdefXYZ");
+  // A token on loopback is used too.
+  config.listen = ListenAddress{};
+  ASSERT_TRUE(load_access_token(config, token).ok());
+  EXPECT_EQ(token, "0123456789abcdefXYZ");
+}
+
+TEST_F(AccessTokenTest, BadTokenFilesAreRefusedEvenWhenUnauthenticatedIsAllowed) {
+  Config config;
+  config.allow_unauthenticated = true;
+  config.token_file = write_token("short\n");
+  std::string token = "stale";
+  Status status = load_access_token(config, token);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error, "token_file: '" + path + "': token must be at least 16 characters");
+  EXPECT_EQ(token, "");
+
+  config.token_file = path + ".missing";
+  status = load_access_token(config, token);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error, "token_file: cannot open '" + path + ".missing'");
 }
 
 }  // namespace

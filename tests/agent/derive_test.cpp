@@ -171,6 +171,28 @@ TEST_F(DeriveFixture, MemorySwapLoadAndRates) {
   EXPECT_DOUBLE_EQ(value("system.context_switches_per_s"), 1000);
   EXPECT_DOUBLE_EQ(value("system.forks_per_s"), 10);
   EXPECT_DOUBLE_EQ(value("system.uptime_s"), 42.5);
+  EXPECT_DOUBLE_EQ(value("mem.used_pct"), 62.5);
+  EXPECT_DOUBLE_EQ(value("mem.available_pct"), 37.5);
+  EXPECT_DOUBLE_EQ(value("swap.used_pct"), 25.0);
+  // No per-CPU lines in this sample: no per-CPU load.
+  EXPECT_TRUE(std::isnan(value("load.1m_per_cpu")));
+}
+
+TEST_F(DeriveFixture, LoadPerCpuAndNoSwap) {
+  RawSample before, after;
+  after.stat_ok = true;
+  after.stat.cpus = {{0, {}}, {1, {}}, {2, {}}, {3, {}}};
+  after.load_ok = true;
+  after.load = LoadAvg{2.0, 1.0, 0.5, 1, 100, 1};
+  after.memory_ok = true;
+  after.memory.total_bytes = 100;
+  after.memory.available_bytes = 100;
+  derive(schema, before, after, 1.0, out);
+  EXPECT_DOUBLE_EQ(value("load.1m_per_cpu"), 0.5);
+  EXPECT_DOUBLE_EQ(value("load.5m_per_cpu"), 0.25);
+  EXPECT_DOUBLE_EQ(value("load.15m_per_cpu"), 0.13);  // 0.125 rounded to hundredths
+  EXPECT_DOUBLE_EQ(value("swap.used_pct"), 0.0);
+  EXPECT_DOUBLE_EQ(value("mem.used_pct"), 0.0);
 }
 
 TEST_F(DeriveFixture, AvailableAboveTotalNeverGivesNegativeUsed) {

@@ -177,3 +177,186 @@ TEST_F(RestApiFixture, HealthReportsCollectorsAndSampler) {
 
 }  // namespace
 }  // namespace hostpulse
+
+// --- Access control: token, login cookie, stream endpoint
+
+namespace hostpulse {
+namespace {
+
+constexpr std::string_view kApiToken = "rest-api-token-0123456789";
+
+struct RestApiAccessFixture : ::testing::Test {
+  const std::vector<std::uint32_t> cpus{0};
+  const Schema schema = Schema::canonical(cpus);
+  History history{schema.size(), 8};
+  static constexpr EmbeddedAsset kAssets[] = {{"/index.html", "text/html; charset=utf-8", "<html>login</html>"},
+                                              {"/app.js", "text/javascript", "let y;"}};
+  AccessControl access{std::string(kApiToken), {}};
+  RestApi api{RestApiSources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+                             std::chrono::milliseconds(500), [] { return SamplerStats{}; }, {}, kAssets, &access}};
+
+  HttpResponse send(std::string_view method, const std::string& target, const std::string& body = {},
+                    RequestCredentials credentials = {}) const {
+    return api.handle(HttpRequest{method, target, body, credentials});
+  }
+  HttpResponse get(const std::string& target, RequestCredentials credentials = {}) const {
+    return send("GET", target, {}, credentials);
+  }
+  static RequestCredentials with_bearer(const std::string& header) {
+    RequestCredentials credentials;
+    credentials.authorization = header;
+    return credentials;
+  }
+  static RequestCredentials with_cookie(const std::string& header) {
+    RequestCredentials credentials;
+    credentials.cookie = header;
+    return credentials;
+  }
+  static std::optional<std::string> header(const HttpResponse& response, std::string_view name) {
+    std::optional<std::string> found;
+    for (const auto& [key, value] : response.headers) {
+      if (key == name) {
+        EXPECT_FALSE(found.has_value()) << "header " << name << " given twice";
+        found = value;
+      }
+    }
+    return found;
+  }
+  static nlohmann::json body(const HttpResponse& r) { return nlohmann::json::parse(r.payload()); }
+  // "hostpulse_session=<id>" from a Set-Cookie header.
+  static std::string cookie_pair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }
+  // Logs in and returns the Cookie header a browser would send back.
+  std::string log_in() const {
+    const HttpResponse r = send("POST", "/api/v1/login", R"({"token":")" + std::string(kApiToken) + "\"}");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return cookie_pair(header(r, "Set-Cookie").value_or(""));
+  }
+};
+
+TEST_F(RestApiAccessFixture, ApiNeedsTheToken) {
+  const std::string bearer = "Bearer " + std::string(kApiToken);
+  for (const char* target : {"/api/v1/info", "/api/v1/health", "/api/v1/snapshot", "/api/v1/history?series=load.1m",
+                             "/api/v1/nope", "/api/v1/stream"}) {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.status, 401u) << target;
+    EXPECT_EQ(header(r, "WWW-Authenticate"), std::optional<std::string>("Bearer realm=\"hostpulse\"")) << target;
+    EXPECT_EQ(body(r)["error"]["status"], 401) << target;
+    EXPECT_EQ(body(r)["error"]["message"], "unauthorized: send Authorization: Bearer <token> or log in at /api/v1/login")
+        << target;
+    EXPECT_EQ(get(target, with_bearer("Bearer wrong-token-0123456789")).status, 401u) << target;
+  }
+  EXPECT_EQ(send("POST", "/api/v1/history").status, 401u);  // checked before the method
+  EXPECT_EQ(get("/api/v1/info", with_bearer(bearer)).status, 200u);
+  EXPECT_EQ(get("/api/v1/info", with_bearer("bearer " + std::string(kApiToken))).status, 200u);
+  EXPECT_EQ(get("/api/v1/nope", with_bearer(bearer)).status, 404u);
+  EXPECT_EQ(send("POST", "/api/v1/history", {}, with_bearer(bearer)).status, 405u);
+}
+
+TEST_F(RestApiAccessFixture, DashboardAssetsStayPublic) {
+  HttpResponse r = get("/");
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.payload(), "<html>login</html>");
+  EXPECT_EQ(get("/app.js").status, 200u);
+  EXPECT_EQ(send("HEAD", "/").status, 200u);
+  r = get("/missing.css");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(header(r, "WWW-Authenticate"), std::nullopt);
+}
+
+TEST_F(RestApiAccessFixture, LoginSetsASessionCookieThatAuthorizes) {
+  const HttpResponse r = send("POST", "/api/v1/login", R"({"token":")" + std::string(kApiToken) + "\"}");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(body(r), nlohmann::json::parse(R"({"ok":true})"));
+  const std::optional<std::string> set_cookie = header(r, "Set-Cookie");
+  ASSERT_TRUE(set_cookie.has_value());
+  const std::string prefix = "hostpulse_session=";
+  ASSERT_EQ(set_cookie->rfind(prefix, 0), 0u) << *set_cookie;
+  const std::string id = set_cookie->substr(prefix.size(), 64);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << *set_cookie;
+  EXPECT_EQ(*set_cookie, prefix + id + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+
+  const std::string cookie = cookie_pair(*set_cookie);
+  EXPECT_EQ(get("/api/v1/info", with_cookie(cookie)).status, 200u);
+  EXPECT_EQ(get("/api/v1/health", with_cookie("theme=dark; " + cookie)).status, 200u);
+  EXPECT_EQ(get("/api/v1/info", with_cookie(prefix + "0000")).status, 401u);
+}
+
+TEST_F(RestApiAccessFixture, LogoutEndsTheSession) {
+  const std::string cookie = log_in();
+  const std::string other = log_in();
+  ASSERT_EQ(get("/api/v1/info", with_cookie(cookie)).status, 200u);
+  const HttpResponse r = send("POST", "/api/v1/logout", {}, with_cookie(cookie));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(body(r), nlohmann::json::parse(R"({"ok":true})"));
+  EXPECT_EQ(header(r, "Set-Cookie"), std::optional<std::string>("hostpulse_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+  EXPECT_EQ(get("/api/v1/info", with_cookie(cookie)).status, 401u);
+  EXPECT_EQ(get("/api/v1/info", with_cookie(other)).status, 200u);
+  // Logging out without a session is fine.
+  EXPECT_EQ(send("POST", "/api/v1/logout").status, 200u);
+}
+
+TEST_F(RestApiAccessFixture, WrongTokenIs401) {
+  for (const char* token : {"wrong-token-0123456789", "", "rest-api-token-012345678"}) {
+    const HttpResponse r = send("POST", "/api/v1/login", R"({"token":")" + std::string(token) + "\"}");
+    EXPECT_EQ(r.status, 401u) << token;
+    EXPECT_EQ(body(r)["error"]["message"], "wrong token") << token;
+    EXPECT_EQ(header(r, "Set-Cookie"), std::nullopt) << token;
+  }
+}
+
+TEST_F(RestApiAccessFixture, BadLoginBodyIs400) {
+  for (const char* request_body : {"", "token", "[]", "{}", R"({"token":5})", R"({"token":null})", R"({"tok":"x"})",
+                                   R"("rest-api-token-0123456789")", R"({"token":"rest-api-token-0123456789")"}) {
+    const HttpResponse r = send("POST", "/api/v1/login", request_body);
+    EXPECT_EQ(r.status, 400u) << request_body;
+    EXPECT_EQ(body(r)["error"]["message"], "expected a JSON body {\"token\": \"...\"}") << request_body;
+    EXPECT_EQ(header(r, "Set-Cookie"), std::nullopt) << request_body;
+  }
+}
+
+TEST_F(RestApiAccessFixture, LoginAndLogoutArePostOnly) {
+  for (const char* target : {"/api/v1/login", "/api/v1/logout"}) {
+    for (const char* method : {"GET", "HEAD", "PUT", "DELETE"}) {
+      const HttpResponse r = send(method, target);
+      EXPECT_EQ(r.status, 405u) << method << " " << target;
+      EXPECT_EQ(header(r, "Allow"), std::optional<std::string>("POST")) << method << " " << target;
+    }
+  }
+}
+
+TEST_F(RestApiAccessFixture, StreamEndpointWithoutUpgradeIs426) {
+  const std::string authorization = "Bearer " + std::string(kApiToken);
+  const RequestCredentials credentials = with_bearer(authorization);
+  for (const char* method : {"GET", "HEAD"}) {
+    const HttpResponse r = send(method, "/api/v1/stream", {}, credentials);
+    EXPECT_EQ(r.status, 426u) << method;
+    EXPECT_EQ(header(r, "Upgrade"), std::optional<std::string>("websocket")) << method;
+    EXPECT_EQ(header(r, "Connection"), std::optional<std::string>("Upgrade")) << method;
+    EXPECT_EQ(body(r)["error"]["status"], 426) << method;
+  }
+  const HttpResponse post = send("POST", "/api/v1/stream", {}, credentials);
+  EXPECT_EQ(post.status, 405u);
+  EXPECT_EQ(header(post, "Allow"), std::optional<std::string>("GET, HEAD"));
+  EXPECT_EQ(get("/api/v1/stream", with_cookie(log_in())).status, 426u);
+}
+
+TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
+  AccessControl open("", {});
+  const RestApi open_api{RestApiSources{schema, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
+                                        kAssets, &open}};
+  EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
+  EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/stream", {}, {}}).status, 426u);
+  const HttpResponse r = open_api.handle(HttpRequest{"POST", "/api/v1/login", R"({"token":"anything-at-all-0123"})", {}});
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(body(r)["error"]["message"], "no token is configured: nothing to log in to");
+
+  // No AccessControl at all behaves the same.
+  const RestApi no_access{RestApiSources{schema, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
+                                         kAssets}};
+  EXPECT_EQ(no_access.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
+  EXPECT_EQ(no_access.handle(HttpRequest{"POST", "/api/v1/login", R"({"token":"x"})", {}}).status, 404u);
+  EXPECT_EQ(no_access.handle(HttpRequest{"POST", "/api/v1/logout", {}, {}}).status, 200u);
+}
+
+}  // namespace
+}  // namespace hostpulse

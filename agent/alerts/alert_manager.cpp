@@ -1,0 +1,106 @@
+#include "agent/alerts/alert_manager.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "agent/log.hpp"
+#include "agent/series_match.hpp"
+
+namespace hostpulse {
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int severity_rank(AlertState state) {
+  switch (state) {
+    case AlertState::critical: return 0;
+    case AlertState::warning: return 1;
+    case AlertState::nodata: return 2;
+    case AlertState::pending: return 3;
+    case AlertState::ok: return 4;
+  }
+  return 5;
+}
+
+}  // namespace
+
+AlertManager::AlertManager(const Schema& schema, std::vector<AlertRule> rules, std::size_t event_log_capacity)
+    : rules_(std::move(rules)), event_log_capacity_(event_log_capacity) {
+  const std::int64_t now = wall_ms();
+  for (const AlertRule& rule : rules_) {
+    if (!rule.enabled) continue;
+    std::vector<std::uint32_t> ids;
+    const std::string patterns[] = {rule.series};
+    if (!resolve_series(schema, patterns, ids).ok()) {
+      warnings_.push_back("alert '" + rule.name + "' (" + rule.source + ":" + std::to_string(rule.line) +
+                          "): series '" + rule.series + "' matches no series on this host");
+      continue;
+    }
+    for (std::uint32_t id : ids) instances_.emplace_back(rule, schema[id].name, id, now);
+  }
+}
+
+std::size_t AlertManager::instance_count() const {
+  std::lock_guard lock(mutex_);
+  return instances_.size();
+}
+
+void AlertManager::set_sink(EventSink sink) {
+  std::lock_guard lock(mutex_);
+  sink_ = std::move(sink);
+}
+
+void AlertManager::observe(std::int64_t t_ms, std::span<const double> values) {
+  std::vector<AlertEvent> events;
+  EventSink sink;
+  {
+    std::lock_guard lock(mutex_);
+    for (AlertInstance& instance : instances_) {
+      const double sample = instance.series_id() < values.size() ? values[instance.series_id()] : 0.0;
+      if (auto event = instance.observe(t_ms, sample)) {
+        events_.push_back(*event);
+        if (events_.size() > event_log_capacity_) events_.pop_front();
+        events.push_back(std::move(*event));
+      }
+    }
+    sink = sink_;
+  }
+  // Outside the lock: the sink may take its time (it must not block, though).
+  for (const AlertEvent& event : events) {
+    if (event.to == AlertState::warning || event.to == AlertState::critical) {
+      spdlog::warn("alert {} {} -> {} on {}: {}", event.rule, state_name(event.from), state_name(event.to),
+                   event.instance, event.description);
+    } else {
+      spdlog::info("alert {} {} -> {} on {}: {}", event.rule, state_name(event.from), state_name(event.to),
+                   event.instance, event.description);
+    }
+    if (sink) sink(event);
+  }
+}
+
+std::vector<ActiveAlert> AlertManager::active() const {
+  std::vector<ActiveAlert> result;
+  std::lock_guard lock(mutex_);
+  for (const AlertInstance& instance : instances_) {
+    if (instance.state() == AlertState::ok) continue;
+    const AlertRule& rule = instance.rule();
+    result.push_back(ActiveAlert{rule.name, instance.series_name(), instance.state(), instance.value(),
+                                 instance.state_since_ms(),
+                                 rule.severity.empty() ? std::string(state_name(instance.state())) : rule.severity,
+                                 interpolate_description(rule, instance.series_name(), instance.value(), {})});
+  }
+  std::stable_sort(result.begin(), result.end(), [](const ActiveAlert& a, const ActiveAlert& b) {
+    return severity_rank(a.state) < severity_rank(b.state);
+  });
+  return result;
+}
+
+std::vector<AlertEvent> AlertManager::recent_events() const {
+  std::lock_guard lock(mutex_);
+  return {events_.begin(), events_.end()};
+}
+
+}  // namespace hostpulse

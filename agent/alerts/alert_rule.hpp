@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/status.hpp"
+
+namespace hostpulse {
+
+enum class Comparison : std::uint8_t { greater, greater_equal, less, less_equal };
+
+// "> 80", ">= 5", "< 70", "<= 0.5"
+struct Threshold {
+  Comparison comparison = Comparison::greater;
+  double value = 0;
+
+  [[nodiscard]] bool matches(double sample) const;
+  [[nodiscard]] std::string to_string() const;
+};
+Status parse_threshold(std::string_view text, Threshold& out);
+
+enum class Reducer : std::uint8_t { last, avg, min, max };
+std::string_view reducer_name(Reducer reducer);
+
+enum class AlertState : std::uint8_t { ok, pending, warning, critical, nodata };
+std::string_view state_name(AlertState state);
+
+// One [[alert]] table. A rule whose series is a glob gives one instance per
+// matching series (e.g. "cpu.*.busy_pct": one per core).
+struct AlertRule {
+  std::string name;
+  std::string series;                  // name or * glob
+  Reducer reduce = Reducer::last;
+  std::chrono::milliseconds window{0};  // 0: the latest sample only
+  std::optional<Threshold> warn, warn_clear, crit, crit_clear;
+  std::chrono::milliseconds for_duration{0};      // must hold this long before firing
+  std::chrono::milliseconds keep_firing_for{0};   // keep firing this long after clearing
+  std::optional<std::chrono::milliseconds> nodata_after;
+  std::string description;             // "{{value}}", "{{series}}", "{{threshold}}" are interpolated
+  std::string severity;                // free text for receivers; defaults to the level
+  std::vector<std::pair<std::string, std::string>> labels;
+  bool enabled = true;
+  // Where it was defined, for messages.
+  std::string source;
+  std::size_t line = 0;
+};
+
+}  // namespace hostpulse

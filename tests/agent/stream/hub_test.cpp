@@ -1,0 +1,661 @@
+#include "agent/stream/hub.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace hostpulse {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A subscriber that records what it is given.
+class RecordingSubscriber : public StreamSubscriber {
+ public:
+  void deliver(const OutboundFrame& frame) override { frames.push_back(frame); }
+
+  static json decode(const OutboundFrame& frame) {
+    if (frame.binary) return json::from_msgpack(std::vector<std::uint8_t>(frame.bytes->begin(), frame.bytes->end()));
+    return json::parse(*frame.bytes);
+  }
+  [[nodiscard]] json message(std::size_t i) const { return decode(frames.at(i)); }
+  [[nodiscard]] json last() const { return decode(frames.back()); }
+  // Frames with samples (live and catch-up), decoded.
+  [[nodiscard]] std::vector<json> sample_frames() const {
+    std::vector<json> out;
+    for (const OutboundFrame& frame : frames) {
+      if (frame.kind == FrameKind::samples || frame.kind == FrameKind::catch_up) out.push_back(decode(frame));
+    }
+    return out;
+  }
+  // Every point received, by seq: the tests publish seq s at t = s * 1000.
+  [[nodiscard]] std::vector<std::uint64_t> seqs() const {
+    std::vector<std::uint64_t> out;
+    for (const json& frame : sample_frames()) {
+      for (const json& t : frame["t"]) out.push_back(t.get<std::uint64_t>() / 1000);
+    }
+    return out;
+  }
+  void clear() { frames.clear(); }
+
+  std::vector<OutboundFrame> frames;
+};
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last, std::uint64_t step = 1) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t s = first; s <= last; s += step) out.push_back(s);
+  return out;
+}
+
+class StreamHubTest : public ::testing::Test {
+ protected:
+  // Value of series id at seq: distinct per series and per point.
+  static double value_at(std::uint64_t seq, std::uint32_t id) { return static_cast<double>(seq * 1000 + id); }
+
+  std::vector<double> point(std::uint64_t seq) const {
+    std::vector<double> values(schema.size());
+    for (std::uint32_t i = 0; i < values.size(); ++i) values[i] = value_at(seq, i);
+    return values;
+  }
+  // The sampler's order: into history first, then to the hub.
+  std::uint64_t append() {
+    const std::uint64_t seq = history().last_seq() + 1;
+    const std::uint64_t stored = history().append(static_cast<std::int64_t>(seq) * 1000, point(seq));
+    EXPECT_EQ(stored, seq);
+    return seq;
+  }
+  void publish_one() {
+    const std::uint64_t seq = append();
+    hub().publish(seq, static_cast<std::int64_t>(seq) * 1000, point(seq), now);
+  }
+  void publish(std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) publish_one();
+  }
+
+  // Created on first use, so a test can pick the capacity first.
+  History& history() {
+    if (!history_) history_ = std::make_unique<History>(schema.size(), history_capacity);
+    return *history_;
+  }
+  StreamHub& hub() {
+    if (!hub_) hub_ = std::make_unique<StreamHub>(schema, history());
+    return *hub_;
+  }
+
+  static SubscribeRequest request(std::vector<std::string> series, std::uint32_t max_samples = 1,
+                                  std::chrono::milliseconds max_delay = 0ms, std::uint32_t every = 1) {
+    SubscribeRequest r;
+    r.series = std::move(series);
+    r.batch = BatchSettings{max_samples, max_delay};
+    r.every = every;
+    return r;
+  }
+
+  std::uint32_t subscribe(const std::shared_ptr<RecordingSubscriber>& subscriber, const SubscribeRequest& r,
+                          std::size_t max_subscriptions = 16) {
+    return hub().subscribe(subscriber, r, max_subscriptions, now);
+  }
+
+  std::uint32_t id_of(std::string_view name) const { return *schema.find(name); }
+
+  const std::vector<std::uint32_t> cpus{0, 1};
+  const Schema schema = Schema::canonical(cpus);
+  std::size_t history_capacity = 1000;
+  std::unique_ptr<History> history_;
+  Clock::time_point now = Clock::time_point{} + 1h;
+  std::unique_ptr<StreamHub> hub_;
+};
+
+TEST_F(StreamHubTest, SubscribeRepliesWithTheResolvedSubscription) {
+  publish(3);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "cpu.*.busy_pct"}, 10, 2000ms, 5);
+  r.id = R"("chart")";
+  const std::uint32_t sub = subscribe(subscriber, r);
+  EXPECT_EQ(sub, 1u);
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  const OutboundFrame& frame = subscriber->frames[0];
+  EXPECT_EQ(frame.kind, FrameKind::control);
+  EXPECT_FALSE(frame.binary);
+  EXPECT_EQ(*frame.bytes, R"({"type":"subscribed","id":"chart","sub":1,"series":[)" +
+                              std::to_string(id_of("load.1m")) + "," + std::to_string(id_of("cpu.0.busy_pct")) + "," +
+                              std::to_string(id_of("cpu.1.busy_pct")) +
+                              R"(],"names":["load.1m","cpu.0.busy_pct","cpu.1.busy_pct"],"format":"json",)"
+                              R"("batch":{"max_samples":10,"max_delay_ms":2000},"every":5,"seq":3})");
+  const HubStats stats = hub().stats();
+  EXPECT_EQ(stats.groups, 1u);
+  EXPECT_EQ(stats.subscriptions, 1u);
+  EXPECT_EQ(hub().last_published_seq(), 3u);
+}
+
+TEST_F(StreamHubTest, StartsFromTheHistoryItIsGiven) {
+  append();
+  append();
+  EXPECT_EQ(hub().last_published_seq(), 2u);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}));
+  EXPECT_EQ(subscriber->message(0)["seq"], 2);
+}
+
+TEST_F(StreamHubTest, EachPointIsOneFrameByDefault) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  const std::uint32_t load = id_of("load.1m");
+  const std::uint32_t used = id_of("mem.used_bytes");
+  const std::uint32_t sub = subscribe(subscriber, request({"load.1m", "mem.used_bytes"}));
+  subscriber->clear();
+  publish(2);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const OutboundFrame& frame = subscriber->frames[i];
+    EXPECT_EQ(frame.kind, FrameKind::samples);
+    EXPECT_EQ(frame.subscription, sub);
+    EXPECT_FALSE(frame.binary);
+    const std::uint64_t seq = i + 1;
+    EXPECT_EQ(*frame.bytes, R"({"type":"samples","sub":1,"seq_first":)" + std::to_string(seq) + R"(,"seq_last":)" +
+                                std::to_string(seq) + R"(,"t":[)" + std::to_string(seq * 1000) + R"(],"series":[)" +
+                                std::to_string(load) + "," + std::to_string(used) + R"(],"values":[[)" +
+                                std::to_string(seq * 1000 + load) + "],[" + std::to_string(seq * 1000 + used) + "]]}");
+  }
+  EXPECT_EQ(hub().last_published_seq(), 2u);
+}
+
+TEST_F(StreamHubTest, SameShapeSharesOneEncodedBuffer) {
+  auto a = std::make_shared<RecordingSubscriber>();
+  auto b = std::make_shared<RecordingSubscriber>();
+  auto c = std::make_shared<RecordingSubscriber>();
+  const std::uint32_t sub_a = subscribe(a, request({"cpu.*"}));
+  const std::uint32_t sub_b = subscribe(b, request({"cpu.*"}));
+  const std::uint32_t sub_c = subscribe(c, request({"cpu.*"}, 1, 0ms, 2));  // other decimation: other group
+  EXPECT_EQ(sub_a, sub_b);
+  EXPECT_NE(sub_a, sub_c);
+  a->clear();
+  b->clear();
+  c->clear();
+  publish(2);
+  ASSERT_EQ(a->frames.size(), 2u);
+  ASSERT_EQ(b->frames.size(), 2u);
+  ASSERT_EQ(c->frames.size(), 1u);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(a->frames[i].bytes.get(), b->frames[i].bytes.get()) << i;
+  EXPECT_NE(a->frames[1].bytes.get(), c->frames[0].bytes.get());
+  const HubStats stats = hub().stats();
+  EXPECT_EQ(stats.groups, 2u);
+  EXPECT_EQ(stats.subscriptions, 3u);
+  EXPECT_EQ(stats.frames_encoded, 3u);  // 2 for the shared group, 1 for the decimated one
+  EXPECT_EQ(stats.deliveries, 5u);
+  EXPECT_EQ(stats.bytes_encoded, a->frames[0].bytes->size() + a->frames[1].bytes->size() + c->frames[0].bytes->size());
+}
+
+TEST_F(StreamHubTest, ShapeIsSeriesOrderFormatBatchAndEvery) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  std::vector<std::uint32_t> subs;
+  subs.push_back(subscribe(subscriber, request({"load.1m", "load.5m"})));
+  subs.push_back(subscribe(subscriber, request({"load.5m", "load.1m"})));
+  SubscribeRequest msgpack = request({"load.1m", "load.5m"});
+  msgpack.format = StreamFormat::msgpack;
+  subs.push_back(subscribe(subscriber, msgpack));
+  subs.push_back(subscribe(subscriber, request({"load.1m", "load.5m"}, 2)));
+  subs.push_back(subscribe(subscriber, request({"load.1m", "load.5m"}, 1, 100ms)));
+  subs.push_back(subscribe(subscriber, request({"load.1m", "load.5m"}, 1, 0ms, 3)));
+  EXPECT_EQ(subs, (std::vector<std::uint32_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(hub().stats().groups, 6u);
+  // A glob and the names it resolves to are the same shape.
+  auto other = std::make_shared<RecordingSubscriber>();
+  EXPECT_EQ(subscribe(other, request({"load.1m", "load.5*"})), 1u);
+  EXPECT_EQ(hub().stats().groups, 6u);
+}
+
+TEST_F(StreamHubTest, BatchesByCount) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m", "load.5m"}, 3));
+  subscriber->clear();
+  publish(2);
+  EXPECT_TRUE(subscriber->frames.empty());
+  publish(1);
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  const json frame = subscriber->last();
+  const std::uint32_t one = id_of("load.1m");
+  const std::uint32_t five = id_of("load.5m");
+  EXPECT_EQ(frame["seq_first"], 1);
+  EXPECT_EQ(frame["seq_last"], 3);
+  EXPECT_EQ(frame["t"], json::parse("[1000,2000,3000]"));
+  // Series-major columns.
+  EXPECT_EQ(frame["values"], json::array({json::array({1000 + one, 2000 + one, 3000 + one}),
+                                          json::array({1000 + five, 2000 + five, 3000 + five})}));
+  publish(5);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  EXPECT_EQ(subscriber->last()["seq_first"], 4);
+  EXPECT_EQ(subscriber->last()["seq_last"], 6);
+  EXPECT_EQ(subscriber->seqs(), range(1, 6));
+  hub().flush_all();
+  EXPECT_EQ(subscriber->seqs(), range(1, 8));
+}
+
+TEST_F(StreamHubTest, BatchesByDelay) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 100, 500ms));
+  subscriber->clear();
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+  const Clock::time_point start = now;
+  publish(1);
+  now += 100ms;
+  publish(1);
+  ASSERT_EQ(hub().next_deadline(), std::optional(start + 500ms));  // from the oldest waiting point
+  hub().flush_due(start + 499ms);
+  EXPECT_TRUE(subscriber->frames.empty());
+  hub().flush_due(start + 500ms);
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  EXPECT_EQ(subscriber->last()["seq_first"], 1);
+  EXPECT_EQ(subscriber->last()["seq_last"], 2);
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+  // The next batch's clock starts at its first point.
+  now = start + 2s;
+  publish(1);
+  EXPECT_EQ(hub().next_deadline(), std::optional(start + 2500ms));
+  hub().flush_due(start + 2499ms);
+  EXPECT_EQ(subscriber->frames.size(), 1u);
+  hub().flush_due(start + 10s);
+  EXPECT_EQ(subscriber->frames.size(), 2u);
+  EXPECT_EQ(subscriber->seqs(), range(1, 3));
+}
+
+TEST_F(StreamHubTest, CountLimitStillAppliesWithADelay) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 2, 60s));
+  subscriber->clear();
+  publish(2);
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+}
+
+TEST_F(StreamHubTest, ZeroDelayMeansCountOnly) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 5, 0ms));
+  subscriber->clear();
+  publish(2);
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+  hub().flush_due(now + 24h);
+  EXPECT_TRUE(subscriber->frames.empty());
+  hub().flush_all();
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  EXPECT_EQ(subscriber->seqs(), range(1, 2));
+  hub().flush_all();  // nothing waiting: nothing sent
+  EXPECT_EQ(subscriber->frames.size(), 1u);
+}
+
+TEST_F(StreamHubTest, NextDeadlineIsTheEarliestOfAllGroups) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 100, 900ms));
+  subscribe(subscriber, request({"load.5m"}, 100, 300ms));
+  subscribe(subscriber, request({"load.15m"}, 100, 0ms));
+  const Clock::time_point start = now;
+  publish(1);
+  EXPECT_EQ(hub().next_deadline(), std::optional(start + 300ms));
+  subscriber->clear();
+  hub().flush_due(start + 300ms);
+  ASSERT_EQ(subscriber->frames.size(), 1u);
+  EXPECT_EQ(subscriber->frames[0].subscription, 2u);
+  EXPECT_EQ(hub().next_deadline(), std::optional(start + 900ms));
+  hub().flush_all();
+  EXPECT_EQ(subscriber->frames.size(), 3u);
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+}
+
+TEST_F(StreamHubTest, DecimationKeepsMultiplesOfEvery) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 1, 0ms, 3));
+  subscriber->clear();
+  publish(10);
+  EXPECT_EQ(subscriber->seqs(), (std::vector<std::uint64_t>{3, 6, 9}));
+  for (const json& frame : subscriber->sample_frames()) EXPECT_EQ(frame["seq_first"], frame["seq_last"]);
+}
+
+TEST_F(StreamHubTest, DecimationWithBatching) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m"}, 2, 0ms, 2));
+  subscriber->clear();
+  publish(9);
+  const std::vector<json> frames = subscriber->sample_frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0]["seq_first"], 2);
+  EXPECT_EQ(frames[0]["seq_last"], 4);
+  EXPECT_EQ(frames[0]["t"], json::parse("[2000,4000]"));
+  EXPECT_EQ(frames[1]["seq_first"], 6);
+  EXPECT_EQ(frames[1]["seq_last"], 8);
+}
+
+TEST_F(StreamHubTest, MsgpackGroupsSendBinaryFramesEqualToJson) {
+  auto as_json = std::make_shared<RecordingSubscriber>();
+  auto as_msgpack = std::make_shared<RecordingSubscriber>();
+  subscribe(as_json, request({"mem.*", "load.1m"}, 2));
+  SubscribeRequest r = request({"mem.*", "load.1m"}, 2);
+  r.format = StreamFormat::msgpack;
+  subscribe(as_msgpack, r);
+  EXPECT_EQ(as_msgpack->message(0)["format"], "msgpack");
+  EXPECT_FALSE(as_msgpack->frames[0].binary);  // control messages are always text
+  as_json->clear();
+  as_msgpack->clear();
+  publish(2);
+  ASSERT_EQ(as_msgpack->frames.size(), 1u);
+  EXPECT_TRUE(as_msgpack->frames[0].binary);
+  json text = as_json->message(0);
+  json binary = as_msgpack->message(0);
+  EXPECT_EQ(binary["sub"], 2);
+  text.erase("sub");
+  binary.erase("sub");
+  EXPECT_EQ(text, binary);  // values are whole numbers: integers in both
+  EXPECT_TRUE(binary["values"][0][0].is_number_integer());
+}
+
+TEST_F(StreamHubTest, ResumeSendsTheRetainedPointsThenLiveWithoutGapOrDuplicate) {
+  publish(5);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"});
+  r.resume_from = 2;
+  subscribe(subscriber, r);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  EXPECT_EQ(subscriber->message(0)["type"], "subscribed");
+  EXPECT_EQ(subscriber->message(0)["seq"], 5);
+  const OutboundFrame& catch_up = subscriber->frames[1];
+  EXPECT_EQ(catch_up.kind, FrameKind::catch_up);
+  EXPECT_EQ(catch_up.subscription, 1u);
+  const json frame = subscriber->message(1);
+  EXPECT_EQ(frame["seq_first"], 3);
+  EXPECT_EQ(frame["seq_last"], 5);
+  const std::uint32_t load = id_of("load.1m");
+  EXPECT_EQ(frame["values"], json::array({json::array({3000 + load, 4000 + load, 5000 + load})}));
+  publish(2);
+  EXPECT_EQ(subscriber->seqs(), range(3, 7));
+}
+
+TEST_F(StreamHubTest, ResumeFromTheLatestSeqSendsNoCatchUp) {
+  publish(5);
+  for (std::uint64_t resume_from : {5u, 6u, 1000u}) {
+    auto subscriber = std::make_shared<RecordingSubscriber>();
+    SubscribeRequest r = request({"load.1m"});
+    r.resume_from = resume_from;
+    subscribe(subscriber, r);
+    EXPECT_EQ(subscriber->frames.size(), 1u) << resume_from;
+    hub().remove(subscriber.get());
+  }
+}
+
+TEST_F(StreamHubTest, ResumeFromZeroSendsAllRetainedPoints) {
+  publish(4);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3);
+  r.resume_from = 0;
+  subscribe(subscriber, r);
+  publish(3);
+  EXPECT_EQ(subscriber->seqs(), range(1, 7));
+}
+
+// A group with a partly filled batch: the joining member gets the waiting
+// points in the group's next frame, so the catch-up stops before them.
+TEST_F(StreamHubTest, ResumeIntoAGroupWithAPendingBatch) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m"}, 3));
+  publish(5);  // first got 1..3; 4 and 5 wait
+  EXPECT_EQ(first->seqs(), range(1, 3));
+
+  auto joining = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3);
+  r.resume_from = 1;
+  EXPECT_EQ(subscribe(joining, r), 1u);
+  EXPECT_EQ(joining->message(0)["seq"], 3);  // live frames carry seqs after 3
+  ASSERT_EQ(joining->frames.size(), 2u);
+  EXPECT_EQ(joining->message(1)["seq_first"], 2);
+  EXPECT_EQ(joining->message(1)["seq_last"], 3);
+  publish(4);  // 6 completes the waiting batch; 7..9 the next
+  EXPECT_EQ(joining->seqs(), range(2, 9));
+  EXPECT_EQ(first->seqs(), range(1, 9));
+  // Live frames are still shared.
+  EXPECT_EQ(joining->frames.back().bytes.get(), first->frames.back().bytes.get());
+}
+
+TEST_F(StreamHubTest, JoiningAGroupWithAPendingBatchWithoutResume) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m"}, 3));
+  publish(4);
+  auto joining = std::make_shared<RecordingSubscriber>();
+  subscribe(joining, request({"load.1m"}, 3));
+  EXPECT_EQ(joining->message(0)["seq"], 3);
+  EXPECT_EQ(joining->frames.size(), 1u);
+  publish(2);
+  EXPECT_EQ(joining->seqs(), range(4, 6));
+}
+
+// resume_from inside the waiting batch: the client already has those points,
+// so it must not get them again ("no gap and no duplicate", docs/protocol.md).
+TEST_F(StreamHubTest, ResumeFromInsideThePendingBatchSendsNoDuplicates) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m"}, 3));
+  publish(5);  // 4 and 5 wait in the group
+  auto joining = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3);
+  r.resume_from = 5;  // e.g. it saw 4 and 5 on a connection with max_samples 1
+  subscribe(joining, r);
+  publish(1);  // flushes 4..6
+  EXPECT_EQ(joining->seqs(), std::vector<std::uint64_t>{6})
+      << "points at or before resume_from were sent again (subscribed.seq = " << joining->message(0)["seq"] << ")";
+}
+
+TEST_F(StreamHubTest, ResumeOlderThanHistoryStartsAtTheOldestRetainedPoint) {
+  history_capacity = 4;
+  publish(10);  // 7..10 retained
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"});
+  r.resume_from = 2;
+  subscribe(subscriber, r);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  // seq_first 7 > resume_from + 1 tells the client about the unavoidable gap.
+  EXPECT_EQ(subscriber->message(1)["seq_first"], 7);
+  EXPECT_EQ(subscriber->message(1)["seq_last"], 10);
+  publish(1);
+  EXPECT_EQ(subscriber->seqs(), range(7, 11));
+}
+
+TEST_F(StreamHubTest, ResumeHonoursDecimation) {
+  publish(7);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 1, 0ms, 2);
+  r.resume_from = 1;
+  subscribe(subscriber, r);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  EXPECT_EQ(subscriber->message(1)["seq_first"], 2);
+  EXPECT_EQ(subscriber->message(1)["seq_last"], 6);
+  publish(3);
+  EXPECT_EQ(subscriber->seqs(), range(2, 10, 2));
+}
+
+TEST_F(StreamHubTest, ResumeWithDecimationAndAPendingBatch) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m"}, 3, 0ms, 2));
+  publish(9);  // kept: 2 4 6 | 8 waits
+  auto joining = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3, 0ms, 2);
+  r.resume_from = 3;
+  subscribe(joining, r);
+  EXPECT_EQ(joining->message(0)["seq"], 7);
+  publish(3);  // 10 and 12 complete the batch 8 10 12
+  EXPECT_EQ(joining->seqs(), (std::vector<std::uint64_t>{4, 6, 8, 10, 12}));
+}
+
+TEST_F(StreamHubTest, CatchUpIsChunked) {
+  publish(700);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "load.5m"});
+  r.format = StreamFormat::msgpack;
+  r.resume_from = 0;
+  subscribe(subscriber, r);
+  ASSERT_EQ(subscriber->frames.size(), 4u);
+  const std::uint64_t bounds[][2] = {{1, 300}, {301, 600}, {601, 700}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const OutboundFrame& frame = subscriber->frames[i + 1];
+    EXPECT_EQ(frame.kind, FrameKind::catch_up);
+    EXPECT_TRUE(frame.binary);
+    const json decoded = subscriber->message(i + 1);
+    EXPECT_EQ(decoded["seq_first"], bounds[i][0]);
+    EXPECT_EQ(decoded["seq_last"], bounds[i][1]);
+    EXPECT_EQ(decoded["t"].size(), bounds[i][1] - bounds[i][0] + 1);
+    ASSERT_EQ(decoded["values"].size(), 2u);
+    EXPECT_EQ(decoded["values"][1].size(), decoded["t"].size());
+    EXPECT_EQ(decoded["values"][1][0], bounds[i][0] * 1000 + id_of("load.5m"));
+  }
+  EXPECT_EQ(subscriber->seqs(), range(1, 700));
+  EXPECT_EQ(hub().stats().frames_encoded, 0u);  // catch-up is per subscriber, not counted as shared frames
+}
+
+TEST_F(StreamHubTest, DuplicateSubscriptionIsAnError) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  EXPECT_EQ(subscribe(subscriber, request({"load.1m"})), 1u);
+  SubscribeRequest again = request({"load.1m"});
+  again.id = "7";
+  EXPECT_EQ(subscribe(subscriber, again), 0u);
+  EXPECT_EQ(subscriber->frames.back().kind, FrameKind::control);
+  EXPECT_EQ(*subscriber->frames.back().bytes,
+            R"({"type":"error","id":7,"code":"duplicate_subscription","message":"already subscribed with these settings as sub 1"})");
+  EXPECT_EQ(hub().stats().subscriptions, 1u);
+  subscriber->clear();
+  publish(1);
+  EXPECT_EQ(subscriber->frames.size(), 1u);  // one frame, not two
+}
+
+TEST_F(StreamHubTest, TooManySubscriptions) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  EXPECT_EQ(subscribe(subscriber, request({"load.1m"}), 2), 1u);
+  EXPECT_EQ(subscribe(subscriber, request({"load.5m"}), 2), 2u);
+  SubscribeRequest third = request({"load.15m"});
+  third.id = R"("x")";
+  EXPECT_EQ(subscribe(subscriber, third, 2), 0u);
+  EXPECT_EQ(*subscriber->frames.back().bytes,
+            R"({"type":"error","id":"x","code":"too_many_subscriptions","message":"at most 2 subscriptions per connection"})");
+  EXPECT_EQ(hub().stats().groups, 2u);
+  // The limit is per subscriber.
+  auto other = std::make_shared<RecordingSubscriber>();
+  EXPECT_EQ(subscribe(other, request({"load.15m"}), 2), 3u);
+  // Unsubscribing frees a slot.
+  hub().unsubscribe(subscriber, UnsubscribeRequest{"", 1});
+  EXPECT_EQ(subscribe(subscriber, request({"load.15m"}), 2), 3u);
+}
+
+TEST_F(StreamHubTest, DuplicateIsReportedBeforeTheLimit) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  ASSERT_EQ(subscribe(subscriber, request({"load.1m"}), 1), 1u);
+  EXPECT_EQ(subscribe(subscriber, request({"load.1m"}), 1), 0u);
+  EXPECT_EQ(subscriber->last()["code"], "duplicate_subscription");
+  EXPECT_EQ(subscribe(subscriber, request({"load.5m"}), 1), 0u);
+  EXPECT_EQ(subscriber->last()["code"], "too_many_subscriptions");
+}
+
+TEST_F(StreamHubTest, UnknownSeriesIsAnError) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "nope"});
+  r.id = "1";
+  EXPECT_EQ(subscribe(subscriber, r), 0u);
+  EXPECT_EQ(*subscriber->frames.back().bytes,
+            R"({"type":"error","id":1,"code":"unknown_series","message":"unknown series 'nope'"})");
+  EXPECT_EQ(subscribe(subscriber, request({"disk.*"})), 0u);
+  EXPECT_EQ(subscriber->last()["message"], "no series matches 'disk.*'");
+  EXPECT_EQ(subscriber->last()["code"], "unknown_series");
+  EXPECT_FALSE(subscriber->last().contains("id"));
+  EXPECT_EQ(hub().stats().groups, 0u);
+  // Failed requests do not use up the subscription limit.
+  EXPECT_EQ(subscribe(subscriber, request({"load.1m"}), 1), 1u);
+}
+
+TEST_F(StreamHubTest, Unsubscribe) {
+  auto a = std::make_shared<RecordingSubscriber>();
+  auto b = std::make_shared<RecordingSubscriber>();
+  const std::uint32_t sub = subscribe(a, request({"load.1m"}));
+  subscribe(b, request({"load.1m"}));
+  hub().unsubscribe(a, UnsubscribeRequest{R"("u")", sub});
+  EXPECT_EQ(*a->frames.back().bytes, R"({"type":"unsubscribed","id":"u","sub":1})");
+  EXPECT_EQ(hub().stats().groups, 1u);  // b is still in it
+  a->clear();
+  b->clear();
+  publish(1);
+  EXPECT_TRUE(a->frames.empty());
+  EXPECT_EQ(b->frames.size(), 1u);
+
+  // a is no longer in group 1; the group exists, but not for a.
+  hub().unsubscribe(a, UnsubscribeRequest{"2", sub});
+  EXPECT_EQ(*a->frames.back().bytes,
+            R"({"type":"error","id":2,"code":"unknown_subscription","message":"no subscription 1 on this connection"})");
+  hub().unsubscribe(a, UnsubscribeRequest{"", 99});
+  EXPECT_EQ(a->last()["code"], "unknown_subscription");
+  EXPECT_EQ(a->last()["message"], "no subscription 99 on this connection");
+
+  // The last member leaving removes the group; ids are not reused.
+  hub().unsubscribe(b, UnsubscribeRequest{"", sub});
+  EXPECT_EQ(hub().stats().groups, 0u);
+  EXPECT_EQ(subscribe(a, request({"load.1m"})), 2u);
+}
+
+TEST_F(StreamHubTest, RemoveForgetsTheSubscriberEverywhere) {
+  auto a = std::make_shared<RecordingSubscriber>();
+  auto b = std::make_shared<RecordingSubscriber>();
+  subscribe(a, request({"load.1m"}), 2);
+  subscribe(a, request({"load.5m"}), 2);
+  subscribe(b, request({"load.5m"}), 2);
+  hub().remove(a.get());
+  EXPECT_EQ(hub().stats().groups, 1u);
+  EXPECT_EQ(hub().stats().subscriptions, 1u);
+  a->clear();
+  b->clear();
+  publish(1);
+  EXPECT_TRUE(a->frames.empty());
+  EXPECT_EQ(b->frames.size(), 1u);
+  // Its subscription count starts again from zero.
+  EXPECT_NE(subscribe(a, request({"load.1m"}), 2), 0u);
+  EXPECT_NE(subscribe(a, request({"load.15m"}), 2), 0u);
+  hub().remove(a.get());
+  hub().remove(a.get());  // twice is harmless
+  EXPECT_EQ(hub().stats().subscriptions, 1u);
+}
+
+TEST_F(StreamHubTest, ExpiredSubscribersAreSkipped) {
+  auto kept = std::make_shared<RecordingSubscriber>();
+  auto gone = std::make_shared<RecordingSubscriber>();
+  subscribe(kept, request({"load.1m"}));
+  subscribe(gone, request({"load.1m"}));
+  gone.reset();  // the session died before remove() reached the hub
+  kept->clear();
+  publish(2);
+  EXPECT_EQ(kept->frames.size(), 2u);
+  EXPECT_EQ(hub().stats().deliveries, 2u);
+}
+
+TEST_F(StreamHubTest, FlushAllSendsEveryWaitingBatch) {
+  auto a = std::make_shared<RecordingSubscriber>();
+  auto b = std::make_shared<RecordingSubscriber>();
+  subscribe(a, request({"load.1m"}, 10, 5s));
+  subscribe(b, request({"load.5m"}, 10));
+  publish(3);
+  a->clear();
+  b->clear();
+  hub().flush_all();
+  EXPECT_EQ(a->seqs(), range(1, 3));
+  EXPECT_EQ(b->seqs(), range(1, 3));
+  EXPECT_EQ(hub().next_deadline(), std::nullopt);
+}
+
+TEST_F(StreamHubTest, NoValueIsNullInFrames) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  subscribe(subscriber, request({"load.1m", "load.5m"}));
+  subscriber->clear();
+  std::vector<double> values(schema.size(), std::nan(""));
+  values[id_of("load.5m")] = 0.25;
+  const std::uint64_t seq = history().append(1000, values);
+  hub().publish(seq, 1000, values, now);
+  EXPECT_EQ(subscriber->last()["values"], json::parse("[[null],[0.25]]"));
+}
+
+}  // namespace
+}  // namespace hostpulse

@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""The hostpulse stream with a third-party client: Debian's python3-websockets
+and python3-msgpack (run with /usr/bin/python3).
+
+usage: python_client_test.py HOSTPULSE_BINARY FIXTURES_DIR
+
+Starts its own agent on a copy of the 2-CPU fixture procfs (port 0, the port
+parsed from its log), checks:
+  - JSON and msgpack subscriptions of the same series carry identical data,
+    with consecutive seqs;
+  - resume after a dropped connection: no gap, no duplicate;
+  - an error reply (unknown_series) leaves the connection open;
+  - SIGTERM closes every client with 1001 and the agent exits 0;
+and always kills the agent by its PID. Prints PASS/FAIL per check and exits
+non-zero if any failed.
+"""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import msgpack
+import websockets
+
+TIMEOUT = 10  # seconds, for any single wait
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition)))
+    print(("PASS " if condition else "FAIL ") + name + ("" if condition or not detail else ": " + str(detail)),
+          flush=True)
+    return bool(condition)
+
+
+class Agent:
+    """The agent process: stderr drained on a thread, killed by PID at the end."""
+
+    def __init__(self, binary, procfs):
+        self.output = []
+        self.proc = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.port = None
+        self.listening = threading.Event()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+        if not self.listening.wait(TIMEOUT) or self.port is None:
+            raise RuntimeError("agent did not log 'listening on': " + "".join(self.output))
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.output.append(line)
+            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
+            if match and self.port is None:
+                self.port = int(match.group(1))
+                self.listening.set()
+        self.listening.set()  # the agent exited (port stays None)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def decode(message):
+    return msgpack.unpackb(message) if isinstance(message, bytes) else json.loads(message)
+
+
+async def recv(ws):
+    return decode(await asyncio.wait_for(ws.recv(), TIMEOUT))
+
+
+async def request(ws, message, types):
+    """Sends message and returns the first reply of one of `types` with its id."""
+    await ws.send(json.dumps(message))
+    skipped = []
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        reply = await recv(ws)
+        if reply.get("type") in types and reply.get("id") == message.get("id"):
+            return reply, skipped
+        skipped.append(reply)
+    raise TimeoutError("no reply to %r" % (message,))
+
+
+def point_seqs(frames):
+    seqs = []
+    for f in frames:
+        n = len(f["t"])
+        if f["seq_last"] - f["seq_first"] != n - 1:
+            raise AssertionError("frame %d..%d holds %d points" % (f["seq_first"], f["seq_last"], n))
+        seqs.extend(range(f["seq_first"], f["seq_last"] + 1))
+    return seqs
+
+
+def consecutive(seqs):
+    return all(b == a + 1 for a, b in zip(seqs, seqs[1:]))
+
+
+async def json_and_msgpack(url):
+    async with websockets.connect(url, max_size=None, open_timeout=TIMEOUT) as ws:
+        hello = await recv(ws)
+        check("hello: protocol 1", hello.get("type") == "hello" and hello.get("protocol") == 1, hello.get("protocol"))
+        series = ["cpu.*", "mem.*", "load.*"]
+        j, pending = await request(ws, {"type": "subscribe", "id": "j", "series": series}, ["subscribed"])
+        m, more = await request(ws, {"type": "subscribe", "id": "m", "series": series, "format": "msgpack"},
+                                ["subscribed"])
+        pending += more
+        check("subscribed: same series in both formats", j["series"] == m["series"] and m["format"] == "msgpack")
+        by_sub = {j["sub"]: {}, m["sub"]: {}}
+        binary_ok = True
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if pending:
+                frame = pending.pop(0)
+                raw_binary = None
+            else:
+                raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                raw_binary = isinstance(raw, bytes)
+                frame = decode(raw)
+            if frame.get("type") != "samples" or frame["sub"] not in by_sub:
+                continue
+            if raw_binary is not None and raw_binary != (frame["sub"] == m["sub"]):
+                binary_ok = False
+            by_sub[frame["sub"]][frame["seq_first"]] = frame
+            if len(set(by_sub[j["sub"]]) & set(by_sub[m["sub"]])) >= 10:
+                break
+        common = sorted(set(by_sub[j["sub"]]) & set(by_sub[m["sub"]]))
+        check("msgpack frames are binary, json frames text", binary_ok)
+        check("10 seqs seen in both formats", len(common) >= 10, len(common))
+        identical = True
+        detail = ""
+        for seq in common:
+            a, b = by_sub[j["sub"]][seq], by_sub[m["sub"]][seq]
+            if a["t"] != b["t"] or a["series"] != b["series"] or a["seq_last"] != b["seq_last"]:
+                identical, detail = False, "seq %d: t/series differ" % seq
+            for col_a, col_b in zip(a["values"], b["values"]):
+                for x, y in zip(col_a, col_b):
+                    if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-6 * max(1.0, abs(x))):
+                        identical, detail = False, "seq %d: %r vs %r" % (seq, x, y)
+        check("json and msgpack carry identical data", identical, detail)
+        for sub in by_sub:
+            frames = [by_sub[sub][s] for s in sorted(by_sub[sub])]
+            check("seqs consecutive (sub %d)" % sub, consecutive(point_seqs(frames)))
+
+
+async def resume(url):
+    frames = []
+    ws = await websockets.connect(url, max_size=None, open_timeout=TIMEOUT)
+    await recv(ws)
+    sub, _ = await request(ws, {"type": "subscribe", "id": "r", "series": ["load.*"]}, ["subscribed"])
+    while len(frames) < 5:
+        frame = await recv(ws)
+        if frame.get("type") == "samples" and frame["sub"] == sub["sub"]:
+            frames.append(frame)
+    # Drop the TCP connection: no close frame.
+    ws.transport.abort()
+    await asyncio.sleep(0.5)
+    last = frames[-1]["seq_last"]
+    async with websockets.connect(url, max_size=None, open_timeout=TIMEOUT) as ws2:
+        await recv(ws2)
+        resumed, _ = await request(ws2, {"type": "subscribe", "id": "r", "series": ["load.*"], "resume_from": last},
+                                   ["subscribed"])
+        second = []
+        while not second or second[-1]["seq_last"] < resumed["seq"] + 3:
+            frame = await recv(ws2)
+            if frame.get("type") == "samples" and frame["sub"] == resumed["sub"]:
+                second.append(frame)
+        check("resume: catch-up starts at resume_from + 1", second[0]["seq_first"] == last + 1,
+              (second[0]["seq_first"], last))
+        seqs = point_seqs(frames + second)
+        check("resume: no gap, no duplicate across the reconnect",
+              consecutive(seqs) and len(seqs) == len(set(seqs)), seqs)
+
+
+async def error_reply(url):
+    async with websockets.connect(url, max_size=None, open_timeout=TIMEOUT) as ws:
+        await recv(ws)
+        reply, _ = await request(ws, {"type": "subscribe", "id": "bad", "series": ["cpu.bussy_pct"]}, ["error"])
+        check("error: unknown_series with the request id",
+              reply.get("code") == "unknown_series" and reply.get("id") == "bad", reply)
+        pong, _ = await request(ws, {"type": "ping", "id": 7}, ["pong"])
+        check("error: the connection stays open (pong)", pong.get("id") == 7 and isinstance(pong.get("t"), int))
+
+
+async def sigterm(url, agent):
+    clients = []
+    for series in (["load.*"], ["mem.*"]):
+        ws = await websockets.connect(url, max_size=None, open_timeout=TIMEOUT)
+        await recv(ws)
+        await request(ws, {"type": "subscribe", "id": 1, "series": series, "format": "msgpack"}, ["subscribed"])
+        clients.append(ws)
+
+    async def until_closed(ws):
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+        except websockets.ConnectionClosed as closed:
+            # websockets >= 10: the close frame received (None if there was none).
+            received = getattr(closed, "rcvd", None)
+            return received.code if received is not None else getattr(closed, "code", None)
+        except asyncio.TimeoutError:
+            return None
+
+    waiters = [asyncio.ensure_future(until_closed(ws)) for ws in clients]
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    os.kill(agent.proc.pid, signal.SIGTERM)
+    codes = await asyncio.gather(*waiters)
+    check("SIGTERM: every client closed with 1001", codes == [1001, 1001], codes)
+    loop = asyncio.get_running_loop()
+    try:
+        code = await loop.run_in_executor(None, lambda: agent.proc.wait(timeout=TIMEOUT))
+    except subprocess.TimeoutExpired:
+        code = None
+    elapsed = time.monotonic() - started
+    check("SIGTERM: agent exits 0", code == 0, code)
+    check("SIGTERM: agent exits within 2 s", elapsed < 2.0, "%.3f s" % elapsed)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    binary, fixtures = sys.argv[1], sys.argv[2]
+    scratch = tempfile.mkdtemp(prefix="hostpulse-py-")
+    agent = None
+    try:
+        procfs = os.path.join(scratch, "proc")
+        shutil.copytree(os.path.join(fixtures, "proc", "linux6_2cpu"), procfs)
+        agent = Agent(binary, procfs)
+        url = "ws://127.0.0.1:%d/api/v1/stream" % agent.port
+
+        async def all_checks():
+            await json_and_msgpack(url)
+            await resume(url)
+            await error_reply(url)
+            await sigterm(url, agent)
+
+        asyncio.run(asyncio.wait_for(all_checks(), 45))
+    except Exception as error:  # any exception is a failed run, reported as such
+        check("no exception", False, "%s: %s" % (type(error).__name__, error))
+        if agent is not None:
+            print("agent output:\n" + "".join(agent.output), flush=True)
+    finally:
+        if agent is not None:
+            agent.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+    failed = [name for name, ok in results if not ok]
+    print("python_client_test: %s (%d checks, %d failed)" % ("FAIL" if failed or not results else "PASS",
+                                                               len(results), len(failed)), flush=True)
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
