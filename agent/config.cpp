@@ -365,6 +365,56 @@ Status apply_alerts(const toml::value& value, const std::string& source, std::ve
   return Status::success();
 }
 
+Status apply_webhooks(const toml::value& value, const std::string& source, std::vector<WebhookOptions>& webhooks) {
+  if (!value.is_array()) return TableReader(value, source, "").error_at(value, "webhook", "expected [[webhook]] tables");
+  for (const toml::value& table : value.as_array()) {
+    const TableReader reader(table, source, "webhook.");
+    if (!table.is_table()) return reader.error_at(table, "webhook", "expected [[webhook]] tables");
+    WebhookOptions webhook;
+    webhook.source = source;
+    webhook.line = table.location().line();
+    std::int64_t number = 0;
+    Status status = reader.each({
+        {"url", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, webhook.url);
+           if (!s.ok()) return s;
+           std::string base, path;
+           s = parse_webhook_url(webhook.url, base, path);
+           return s.ok() ? s : reader.error_at(v, k, s.error);
+         }},
+        {"timeout", [&](const toml::value& v, const std::string& k) {
+           return reader.read_duration(v, k, std::chrono::milliseconds(100), std::chrono::minutes(1), webhook.timeout);
+         }},
+        {"repeat_interval", [&](const toml::value& v, const std::string& k) {
+           return reader.read_duration(v, k, std::chrono::milliseconds(0), std::chrono::hours(24 * 7), webhook.repeat_interval);
+         }},
+        {"max_attempts", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_integer(v, k, 1, 100, number);
+           if (s.ok()) webhook.max_attempts = static_cast<std::uint32_t>(number);
+           return s;
+         }},
+        {"headers", [&](const toml::value& v, const std::string& k) {
+           if (!v.is_table()) return reader.error_at(v, k, "expected a table of strings, e.g. { Authorization = \"Bearer ...\" }");
+           for (const auto& [name, header] : v.as_table()) {
+             if (!header.is_string()) return reader.error_at(header, k + "." + name, "expected a string");
+             const std::string& text = header.as_string().str;
+             if (text.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n: ") != std::string::npos) {
+               return reader.error_at(header, k + "." + name, "header names and values must be single-line");
+             }
+             webhook.headers.emplace_back(name, text);
+           }
+           return Status::success();
+         }},
+    });
+    if (!status.ok()) return status;
+    if (webhook.url.empty()) {
+      return Status::failure(source + ":" + std::to_string(webhook.line) + ": webhook.url: required");
+    }
+    webhooks.push_back(std::move(webhook));
+  }
+  return Status::success();
+}
+
 Status apply_root(const toml::value& root, const std::string& source, Config& config) {
   const TableReader reader(root, source, "");
   std::int64_t number = 0;
@@ -429,6 +479,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          return s.ok() && config.rules_dir.empty() ? reader.error_at(v, k, "must not be empty") : s;
        }},
       {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
+      {"webhook", [&](const toml::value& v, const std::string&) { return apply_webhooks(v, source, config.webhooks); }},
       {"allow_unauthenticated",
        [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");

@@ -10,6 +10,7 @@
 #include <spdlog/common.h>
 
 #include "agent/alerts/alert_rule.hpp"
+#include "agent/alerts/webhook_notifier.hpp"
 #include "agent/stream/stream_options.hpp"
 #include "collectors/status.hpp"
 
@@ -62,6 +63,8 @@ struct Config {
   // of rules_dir (in name order), each holding only [[alert]] tables.
   std::string rules_dir;
   std::vector<AlertRule> alerts;
+  // [[webhook]] tables: where alert notifications are POSTed.
+  std::vector<WebhookOptions> webhooks;
 };
 
 // Limits shared by the config file and the flags, so both report the same way.

@@ -101,8 +101,17 @@ int run(const Config& config) {
                        identity.started_t_ms, config.stream);
   AlertManager alerts(schema, config.alerts);
   for (const std::string& warning : alerts.warnings()) spdlog::warn("{}", warning);
-  alerts.set_sink([&stream](const AlertEvent& event) {
+  Silences silences;
+  const auto host = identity.host;
+  WebhookNotifier webhooks(config.webhooks, [host](const AlertEvent& event) {
+    auto body = alert_event_json(event);
+    body["host"] = host;
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  });
+  // Every event goes to the stream; notifications (webhooks) skip silenced ones.
+  alerts.set_sink([&stream, &webhooks, &silences](const AlertEvent& event) {
     stream.publish_alert(alert_event_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!silences.silenced(event.rule, event.instance, event.t_ms)) webhooks.notify(event);
   });
   stream.set_active_alerts_source([&alerts] { return encode_active_alerts_message(alerts.active()); });
   // The sampler hands each point to the stream without waiting for it, and
@@ -126,6 +135,8 @@ int run(const Config& config) {
       &access,
       &stream,
       &alerts,
+      &silences,
+      &webhooks,
   });
   HttpServer server(io, config.listen, config.http, [&api](const HttpRequest& request) { return api.handle(request); });
   server.enable_stream(stream, access);
@@ -179,6 +190,7 @@ int run(const Config& config) {
   stream.abort_all();
   io.restart();
   io.run_for(std::chrono::milliseconds(250));
+  webhooks.stop();
   spdlog::info("stopped");
   return kExitOk;
 }

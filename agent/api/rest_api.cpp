@@ -137,6 +137,9 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->info() : json_error(400, status.error);
     }
+    if (path == "/api/v1/silences" || path.rfind("/api/v1/silences/", 0) == 0) {
+      return silences(request, path);
+    }
     if (path == "/api/v1/alerts") {
       if (!is_read) return method_not_allowed();
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
@@ -252,6 +255,66 @@ HttpResponse RestApi::login(const HttpRequest& request) const {
   return response;
 }
 
+HttpResponse RestApi::silences(const HttpRequest& request, const std::string& path) const {
+  if (sources_.silences == nullptr) return json_error(404, "silences are not available");
+  const auto now = wall_ms();
+  const auto silence_json = [](const Silence& s) {
+    return json{{"id", s.id}, {"rule", s.rule}, {"instance", s.instance}, {"until", s.until_ms}, {"comment", s.comment}};
+  };
+  if (path == "/api/v1/silences") {
+    if (request.method == "GET" || request.method == "HEAD") {
+      json list = json::array();
+      for (const Silence& s : sources_.silences->list(now)) list.push_back(silence_json(s));
+      return json_response(json{{"silences", std::move(list)}});
+    }
+    if (request.method != "POST") {
+      HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
+      response.headers.emplace_back("Allow", "GET, HEAD, POST");
+      return response;
+    }
+    const json body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return json_error(400, "expected a JSON object {\"rule\": \"cpu_busy\", \"instance\": \"*\", \"duration\": \"1h\"}");
+    }
+    Silence silence;
+    silence.rule = "*";
+    silence.instance = "*";
+    for (const auto& [key, value] : body.items()) {
+      if (key == "rule" || key == "instance" || key == "comment" || key == "duration") {
+        if (!value.is_string()) return json_error(400, key + ": expected a string");
+        const std::string& text = value.get_ref<const std::string&>();
+        if (text.size() > 256) return json_error(400, key + ": longer than 256 characters");
+        if (key == "rule") silence.rule = text;
+        if (key == "instance") silence.instance = text;
+        if (key == "comment") silence.comment = text;
+      } else {
+        return json_error(400, "unknown field '" + key + "' (allowed: rule, instance, duration, comment)");
+      }
+    }
+    if (!body.contains("duration")) return json_error(400, "duration: required, e.g. \"1h\"");
+    std::chrono::milliseconds duration{};
+    const Status status = parse_duration(body["duration"].get<std::string>(), duration);
+    if (!status.ok()) return json_error(400, "duration: " + status.error);
+    if (duration.count() == 0 || duration > std::chrono::hours(24 * 30)) {
+      return json_error(400, "duration: must be between 1ms and 30d");
+    }
+    if (silence.rule.empty() || silence.instance.empty()) return json_error(400, "rule and instance must not be empty");
+    silence.until_ms = now + duration.count();
+    Silence added;
+    const Status stored = sources_.silences->add(silence, added);
+    if (!stored.ok()) return json_error(409, stored.error);
+    return json_response(silence_json(added), 201);
+  }
+  const std::string id = path.substr(std::string_view("/api/v1/silences/").size());
+  if (request.method != "DELETE") {
+    HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
+    response.headers.emplace_back("Allow", "DELETE");
+    return response;
+  }
+  if (!sources_.silences->remove(id)) return json_error(404, "no silence with id '" + id + "'");
+  return json_response(json{{"deleted", id}});
+}
+
 HttpResponse RestApi::alerts() const {
   json active = json::array();
   json events = json::array();
@@ -306,6 +369,17 @@ HttpResponse RestApi::health() const {
                         {"requests", s.requests},
                         {"bad_requests", s.bad_requests},
                         {"timeouts", s.timeouts}};
+  }
+  if (sources_.alerts != nullptr) {
+    json alerts{{"rules", sources_.alerts->rules().size()},
+                {"instances", sources_.alerts->instance_count()},
+                {"active", sources_.alerts->active().size()}};
+    if (sources_.webhooks != nullptr) {
+      const WebhookStats w = sources_.webhooks->stats();
+      alerts["webhooks"] = json{{"sent", w.sent}, {"failed_attempts", w.failed_attempts}, {"dropped", w.dropped},
+                                {"queued", w.queued}};
+    }
+    body["alerts"] = std::move(alerts);
   }
   if (sources_.stream != nullptr) {
     StreamStats& s = sources_.stream->stats();

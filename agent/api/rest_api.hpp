@@ -7,6 +7,8 @@
 #include <string>
 
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/silences.hpp"
+#include "agent/alerts/webhook_notifier.hpp"
 #include "agent/history.hpp"
 #include "agent/net/embedded_assets.hpp"
 #include "agent/net/http_types.hpp"
@@ -38,6 +40,8 @@ struct RestApiSources {
   AccessControl* access = nullptr;        // null: no token, everything open
   StreamService* stream = nullptr;        // null: no stream statistics
   const AlertManager* alerts = nullptr;   // null: no alerts endpoint data
+  Silences* silences = nullptr;           // null: silences not supported
+  const WebhookNotifier* webhooks = nullptr;
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.
@@ -57,6 +61,7 @@ class RestApi {
   [[nodiscard]] HttpResponse history(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse health() const;
   [[nodiscard]] HttpResponse alerts() const;
+  [[nodiscard]] HttpResponse silences(const HttpRequest& request, const std::string& path) const;
   [[nodiscard]] HttpResponse login(const HttpRequest& request) const;
 
   RestApiSources sources_;

@@ -207,7 +207,7 @@ TEST_F(StreamHubTest, ShapeIsSeriesOrderFormatBatchAndEvery) {
   EXPECT_EQ(hub().stats().groups, 6u);
   // A glob and the names it resolves to are the same shape.
   auto other = std::make_shared<RecordingSubscriber>();
-  EXPECT_EQ(subscribe(other, request({"load.1m", "load.5*"})), 1u);
+  EXPECT_EQ(subscribe(other, request({"load.1m", "l*d.5m"})), 1u);
   EXPECT_EQ(hub().stats().groups, 6u);
 }
 
@@ -444,6 +444,71 @@ TEST_F(StreamHubTest, ResumeFromInsideThePendingBatchSendsNoDuplicates) {
   publish(1);  // flushes 4..6
   EXPECT_EQ(joining->seqs(), std::vector<std::uint64_t>{6})
       << "points at or before resume_from were sent again (subscribed.seq = " << joining->message(0)["seq"] << ")";
+}
+
+TEST_F(StreamHubTest, TrimmedFirstFrameIsOnlyForTheResumingMember) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m", "load.5m"}, 3));
+  publish(5);
+  auto joining = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "load.5m"}, 3);
+  r.resume_from = 4;
+  subscribe(joining, r);
+  EXPECT_EQ(joining->message(0)["seq"], 4);
+  EXPECT_EQ(joining->frames.size(), 1u);  // nothing to catch up: 4 is in the waiting batch
+  first->clear();
+  publish(1);
+  ASSERT_EQ(first->frames.size(), 1u);
+  ASSERT_EQ(joining->frames.size(), 2u);
+  const json full = first->last();
+  const json trimmed = joining->last();
+  EXPECT_EQ(joining->frames.back().kind, FrameKind::samples);
+  EXPECT_EQ(full["seq_first"], 4);
+  EXPECT_EQ(trimmed["seq_first"], 5);
+  EXPECT_EQ(trimmed["seq_last"], 6);
+  EXPECT_EQ(trimmed["t"], json::parse("[5000,6000]"));
+  const std::uint32_t one = id_of("load.1m");
+  const std::uint32_t five = id_of("load.5m");
+  EXPECT_EQ(trimmed["values"], json::array({json::array({5000 + one, 6000 + one}), json::array({5000 + five, 6000 + five})}));
+  EXPECT_EQ(hub().stats().deliveries, 1u + 2u + 2u);  // 1..3 to first; 4..6 to first, 5..6 to joining
+  // Only the first frame is trimmed; after it the shared buffer again.
+  publish(3);
+  EXPECT_EQ(joining->frames.back().bytes.get(), first->frames.back().bytes.get());
+  EXPECT_EQ(joining->seqs(), range(5, 9));
+}
+
+TEST_F(StreamHubTest, ResumePastThePendingBatch) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3);
+  r.format = StreamFormat::msgpack;
+  subscribe(first, r);
+  publish(5);  // 4 and 5 wait
+  auto joining = std::make_shared<RecordingSubscriber>();
+  r.resume_from = 1000;  // ahead of the agent: nothing is resent
+  subscribe(joining, r);
+  EXPECT_EQ(joining->message(0)["seq"], 5);
+  hub().flush_all();  // the waiting 4 and 5: nothing for joining
+  EXPECT_EQ(joining->frames.size(), 1u);
+  EXPECT_EQ(first->seqs(), range(1, 5));
+  publish(3);
+  ASSERT_EQ(joining->frames.size(), 2u);
+  EXPECT_TRUE(joining->frames.back().binary);
+  EXPECT_EQ(joining->seqs(), range(6, 8));
+  EXPECT_EQ(joining->frames.back().bytes.get(), first->frames.back().bytes.get());
+}
+
+TEST_F(StreamHubTest, ResumeInsideThePendingBatchWithDecimation) {
+  auto first = std::make_shared<RecordingSubscriber>();
+  subscribe(first, request({"load.1m"}, 3, 0ms, 2));
+  publish(11);  // 2 4 6 sent; 8 10 wait
+  auto joining = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m"}, 3, 0ms, 2);
+  r.resume_from = 9;
+  subscribe(joining, r);
+  EXPECT_EQ(joining->message(0)["seq"], 9);
+  publish(5);  // 12 completes 8 10 12; 14 16 next
+  EXPECT_EQ(joining->seqs(), (std::vector<std::uint64_t>{10, 12, 14, 16}));
+  EXPECT_EQ(first->seqs(), range(2, 16, 2));
 }
 
 TEST_F(StreamHubTest, ResumeOlderThanHistoryStartsAtTheOldestRetainedPoint) {

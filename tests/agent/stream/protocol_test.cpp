@@ -48,6 +48,12 @@ TEST(ProtocolTest, SubscribeDefaults) {
   EXPECT_EQ(request.batch.max_delay, 0ms);
   EXPECT_EQ(request.every, 1u);
   EXPECT_FALSE(request.resume_from.has_value());
+  EXPECT_FALSE(request.alerts.has_value());
+}
+
+TEST(ProtocolTest, SubscribeAlertsFlag) {
+  EXPECT_EQ(parsed_as<SubscribeRequest>(R"({"type":"subscribe","alerts":false})").alerts, std::optional<bool>(false));
+  EXPECT_EQ(parsed_as<SubscribeRequest>(R"({"type":"subscribe","alerts":true})").alerts, std::optional<bool>(true));
 }
 
 TEST(ProtocolTest, SubscribeWithEveryField) {
@@ -172,7 +178,9 @@ TEST(ProtocolTest, ErrorsNameTheProblem) {
       {R"({"type":"ping","id":["a"]})", error_code::bad_field, "id: must be a string"},
       {R"({"type":"ping","extra":1})", error_code::bad_field, "unknown field 'extra' (allowed: type, id)"},
       {R"({"type":"subscribe","max_sample":5})", error_code::bad_field,
-       "unknown field 'max_sample' (allowed: type, id, series, format, batch, every, resume_from)"},
+       "unknown field 'max_sample' (allowed: type, id, series, format, batch, every, resume_from, alerts)"},
+      {R"({"type":"subscribe","alerts":"yes"})", error_code::bad_field, "alerts: expected true or false"},
+      {R"({"type":"subscribe","alerts":1})", error_code::bad_field, "alerts: expected true or false"},
       {R"({"type":"subscribe","series":[]})", error_code::bad_field, "series: must not be empty"},
       {R"({"type":"subscribe","series":[""]})", error_code::bad_field, "series: names must be 1 to 256 characters"},
       {R"({"type":"subscribe","series":""})", error_code::bad_field, "series: names must be 1 to 256 characters"},

@@ -1,0 +1,183 @@
+#include "agent/alerts/webhook_notifier.hpp"
+
+#include <algorithm>
+
+#include <httplib.h>
+
+#include "agent/log.hpp"
+
+namespace hostpulse {
+namespace {
+
+constexpr std::chrono::minutes kMaxRetryDelay{5};
+
+bool is_notification(const AlertEvent& event) {
+  const bool firing = event.to == AlertState::warning || event.to == AlertState::critical;
+  const bool resolved = event.to == AlertState::ok &&
+                        (event.from == AlertState::warning || event.from == AlertState::critical ||
+                         event.from == AlertState::nodata);
+  return firing || resolved || event.to == AlertState::nodata;
+}
+
+}  // namespace
+
+Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
+  const auto fail = [&](std::string_view why) {
+    return Status::failure("invalid webhook url '" + url + "': " + std::string(why) +
+                           " (expected http://HOST[:PORT]/PATH or https://...)");
+  };
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return fail("missing scheme");
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return fail("scheme must be http or https");
+  const auto path_start = url.find('/', scheme_end + 3);
+  const std::string authority = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
+                                                                                            : path_start - scheme_end - 3);
+  if (authority.empty()) return fail("missing host");
+  if (authority.find('@') != std::string::npos) return fail("credentials in the URL are not supported; use headers");
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail("contains spaces or control characters");
+  }
+  scheme_host_port = scheme + "://" + authority;
+  path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  return Status::success();
+}
+
+WebhookNotifier::WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
+                                 std::chrono::milliseconds first_retry_delay)
+    : webhooks_(std::move(webhooks)), encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
+  if (!webhooks_.empty()) thread_ = std::thread([this] { run(); });
+}
+
+WebhookNotifier::~WebhookNotifier() { stop(); }
+
+void WebhookNotifier::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  {
+    // A webhook that never answers must not hold up the agent's exit.
+    std::lock_guard lock(client_mutex_);
+    if (active_client_ != nullptr) active_client_->stop();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void WebhookNotifier::enqueue_locked(Delivery delivery) {
+  if (queue_.size() >= kMaxQueued) {
+    queue_.pop_front();  // the oldest news is the least useful
+    ++stats_.dropped;
+  }
+  queue_.push_back(std::move(delivery));
+}
+
+void WebhookNotifier::notify(const AlertEvent& event) {
+  if (webhooks_.empty() || !is_notification(event)) return;
+  const std::string body = encoder_(event);
+  const auto now = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    const auto key = std::make_pair(event.rule, event.instance);
+    if (event.to == AlertState::warning || event.to == AlertState::critical) {
+      firing_[key] = Firing{event, now};
+    } else {
+      firing_.erase(key);
+    }
+    for (std::size_t i = 0; i < webhooks_.size(); ++i) enqueue_locked(Delivery{i, body, 0, now});
+  }
+  wake_.notify_all();
+}
+
+void WebhookNotifier::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto now = Clock::now();
+    // Still-firing alerts are sent again every repeat_interval.
+    for (auto& [key, firing] : firing_) {
+      for (std::size_t i = 0; i < webhooks_.size(); ++i) {
+        const auto interval = webhooks_[i].repeat_interval;
+        if (interval.count() > 0 && now - firing.last_sent >= interval) {
+          enqueue_locked(Delivery{i, encoder_(firing.event), 0, now});
+          firing.last_sent = now;
+        }
+      }
+    }
+    auto due = std::find_if(queue_.begin(), queue_.end(), [&](const Delivery& d) { return d.due <= now; });
+    if (due == queue_.end()) {
+      auto wake_at = now + std::chrono::seconds(1);  // repeats are checked at least once a second
+      for (const Delivery& d : queue_) wake_at = std::min(wake_at, d.due);
+      wake_.wait_until(lock, wake_at);
+      continue;
+    }
+    Delivery delivery = std::move(*due);
+    queue_.erase(due);
+    stats_.queued = queue_.size();
+    lock.unlock();
+    const bool ok = send(delivery);
+    lock.lock();
+    if (ok) {
+      ++stats_.sent;
+    } else {
+      ++stats_.failed_attempts;
+      if (++delivery.attempts >= webhooks_[delivery.webhook].max_attempts) {
+        ++stats_.dropped;
+        spdlog::warn("webhook {}: giving up after {} attempts", webhooks_[delivery.webhook].url, delivery.attempts);
+      } else {
+        auto delay = first_retry_delay_ * (1 << std::min<std::uint32_t>(delivery.attempts - 1, 20));
+        delivery.due = Clock::now() + std::min<std::chrono::milliseconds>(delay, kMaxRetryDelay);
+        enqueue_locked(std::move(delivery));
+      }
+    }
+    stats_.queued = queue_.size();
+  }
+}
+
+bool WebhookNotifier::send(const Delivery& delivery) {
+  const WebhookOptions& webhook = webhooks_[delivery.webhook];
+  std::string base, path;
+  if (!parse_webhook_url(webhook.url, base, path).ok()) return false;
+  try {
+    httplib::Client client(base);
+    client.set_connection_timeout(webhook.timeout);
+    client.set_read_timeout(webhook.timeout);
+    client.set_write_timeout(webhook.timeout);
+    httplib::Headers headers;
+    for (const auto& [name, value] : webhook.headers) headers.emplace(name, value);
+    {
+      std::lock_guard lock(client_mutex_);
+      if (stopping_) return false;
+      active_client_ = &client;
+    }
+    struct Forget {
+      WebhookNotifier& self;
+      ~Forget() {
+        std::lock_guard lock(self.client_mutex_);
+        self.active_client_ = nullptr;
+      }
+    } forget{*this};
+    const auto result = client.Post(path.c_str(), headers, delivery.body, "application/json");
+    if (!result) {
+      spdlog::warn("webhook {}: {}", webhook.url, httplib::to_string(result.error()));
+      return false;
+    }
+    if (result->status < 200 || result->status >= 300) {
+      spdlog::warn("webhook {}: HTTP {}", webhook.url, result->status);
+      return false;
+    }
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::warn("webhook {}: {}", webhook.url, e.what());
+    return false;
+  }
+}
+
+WebhookStats WebhookNotifier::stats() const {
+  std::lock_guard lock(mutex_);
+  WebhookStats s = stats_;
+  s.queued = queue_.size();
+  return s;
+}
+
+}  // namespace hostpulse

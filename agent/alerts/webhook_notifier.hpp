@@ -1,0 +1,103 @@
+#pragma once
+
+#include <chrono>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "agent/alerts/alert_instance.hpp"
+#include "collectors/status.hpp"
+
+namespace httplib {
+class Client;
+}
+
+namespace hostpulse {
+
+// One [[webhook]] table.
+struct WebhookOptions {
+  std::string url;                                   // http://host:port/path (https where cpp-httplib has OpenSSL)
+  std::chrono::milliseconds timeout{5'000};          // per attempt: connect + send + answer
+  std::chrono::milliseconds repeat_interval{4 * 3'600'000};  // re-send still-firing alerts; 0: never
+  std::uint32_t max_attempts = 8;                    // then the notification is dropped (and counted)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string source;
+  std::size_t line = 0;
+};
+
+// Splits "http://host:port/path" for cpp-httplib; error names what is wrong.
+Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path);
+
+struct WebhookStats {
+  std::uint64_t sent = 0;
+  std::uint64_t failed_attempts = 0;
+  std::uint64_t dropped = 0;       // gave up after max_attempts, or queue full
+  std::size_t queued = 0;
+};
+
+// Sends alert events to webhooks from its own thread: JSON POST, a timeout
+// per attempt, exponential backoff between retries (1 s doubling to 5 min),
+// a bounded queue (oldest dropped first) and a repeat for still-firing
+// alerts. notify() only queues, so a dead webhook never slows sampling.
+class WebhookNotifier {
+ public:
+  // Waiting notifications across all webhooks; past this the oldest is dropped.
+  static constexpr std::size_t kMaxQueued = 1000;
+  using Clock = std::chrono::steady_clock;
+  // Turns an event into the JSON body (set by the agent; tests may replace it).
+  using Encoder = std::function<std::string(const AlertEvent&)>;
+
+  WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
+                  std::chrono::milliseconds first_retry_delay = std::chrono::seconds(1));
+  ~WebhookNotifier();
+  WebhookNotifier(const WebhookNotifier&) = delete;
+  WebhookNotifier& operator=(const WebhookNotifier&) = delete;
+
+  // Queues the event for every webhook when it is a notification (firing,
+  // resolved, nodata); pending transitions are not notified.
+  void notify(const AlertEvent& event);
+  void stop();
+
+  [[nodiscard]] WebhookStats stats() const;
+  [[nodiscard]] bool enabled() const { return !webhooks_.empty(); }
+
+ private:
+  struct Delivery {
+    std::size_t webhook = 0;
+    std::string body;
+    std::uint32_t attempts = 0;
+    Clock::time_point due{};
+  };
+  struct Firing {
+    AlertEvent event;
+    Clock::time_point last_sent{};
+  };
+
+  void run();
+  bool send(const Delivery& delivery);
+  void enqueue_locked(Delivery delivery);
+
+  std::vector<WebhookOptions> webhooks_;
+  Encoder encoder_;
+  std::chrono::milliseconds first_retry_delay_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Delivery> queue_;
+  std::map<std::pair<std::string, std::string>, Firing> firing_;  // for repeats
+  WebhookStats stats_;
+  std::atomic<bool> stopping_{false};
+  std::mutex client_mutex_;
+  httplib::Client* active_client_ = nullptr;  // so stop() can cut a hanging request short
+  std::thread thread_;
+};
+
+}  // namespace hostpulse

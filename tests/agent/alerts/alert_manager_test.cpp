@@ -1,0 +1,352 @@
+// AlertManager: every rule applied to every series it matches (one instance
+// per series), fed one tick of values in schema order; the active list, the
+// bounded event log and the sink. The per-instance state machine itself is
+// covered by alert_instance_test.cpp.
+
+#include "agent/alerts/alert_manager.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace hostpulse {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+Threshold th(const char* text) {
+  Threshold t;
+  EXPECT_TRUE(parse_threshold(text, t).ok()) << text;
+  return t;
+}
+
+AlertRule make_rule(std::string name, std::string series, const char* warn, const char* crit = nullptr) {
+  AlertRule rule;
+  rule.name = std::move(name);
+  rule.series = std::move(series);
+  if (warn != nullptr) rule.warn = th(warn);
+  if (crit != nullptr) rule.crit = th(crit);
+  rule.source = "test.toml";
+  rule.line = 7;
+  return rule;
+}
+
+// Instances start their clocks (for nodata) at the wall-clock time the
+// manager is built, and the sampler feeds wall-clock sample times: so do we.
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class AlertManagerTest : public ::testing::Test {
+ protected:
+  AlertManagerTest() : schema_(Schema::canonical(kCpus)), values_(schema_.size(), 10.0), t_(wall_ms()) {}
+
+  std::uint32_t id(std::string_view name) const {
+    const auto found = schema_.find(name);
+    EXPECT_TRUE(found.has_value()) << name;
+    return found.value_or(0);
+  }
+  void set(std::string_view name, double value) { values_[id(name)] = value; }
+  // One tick, one second after the previous one.
+  void tick(AlertManager& manager) {
+    t_ += 1000;
+    manager.observe(t_, values_);
+  }
+
+  static constexpr std::uint32_t kCpus[] = {0, 1, 2, 3};
+  Schema schema_;
+  std::vector<double> values_;
+  std::int64_t t_;
+};
+
+std::vector<std::string> instances(const std::vector<ActiveAlert>& active) {
+  std::vector<std::string> names;
+  for (const ActiveAlert& alert : active) names.push_back(alert.rule + "/" + alert.instance);
+  return names;
+}
+
+TEST_F(AlertManagerTest, GlobRuleGetsOneInstancePerMatchingSeries) {
+  AlertManager manager(schema_, {make_rule("core_busy", "cpu.*.busy_pct", "> 80")});
+  EXPECT_EQ(manager.instance_count(), 4u);
+  EXPECT_TRUE(manager.warnings().empty());
+  ASSERT_EQ(manager.rules().size(), 1u);
+  EXPECT_EQ(manager.rules()[0].name, "core_busy");
+
+  // A plain name gets one; rules add up.
+  AlertManager two(schema_, {make_rule("core_busy", "cpu.*.busy_pct", "> 80"), make_rule("load", "load.1m", "> 5"),
+                             make_rule("all_load", "load.*", "> 5")});
+  EXPECT_EQ(two.instance_count(), 4u + 1u + 6u);
+}
+
+TEST_F(AlertManagerTest, InstancesAreDrivenIndependently) {
+  AlertManager manager(schema_, {make_rule("core_busy", "cpu.*.busy_pct", "> 80", "> 95")});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+
+  tick(manager);
+  EXPECT_TRUE(manager.active().empty());
+  EXPECT_TRUE(sunk.empty());
+
+  // Only core 2 is busy, and the aggregate (not matched by the glob) too.
+  set("cpu.2.busy_pct", 90);
+  set("cpu.busy_pct", 99);
+  tick(manager);
+  auto active = manager.active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].rule, "core_busy");
+  EXPECT_EQ(active[0].instance, "cpu.2.busy_pct");
+  EXPECT_EQ(active[0].state, AlertState::warning);
+  EXPECT_EQ(active[0].value, 90.0);
+  EXPECT_EQ(active[0].since_ms, t_);
+  EXPECT_EQ(active[0].severity, "warning");
+  EXPECT_EQ(active[0].description, "core_busy on cpu.2.busy_pct: 90");
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].instance, "cpu.2.busy_pct");
+
+  // Core 0 goes critical while core 2 stays at warning.
+  set("cpu.0.busy_pct", 97);
+  tick(manager);
+  active = manager.active();
+  EXPECT_EQ(instances(active), (std::vector<std::string>{"core_busy/cpu.0.busy_pct", "core_busy/cpu.2.busy_pct"}));
+  EXPECT_EQ(active[0].state, AlertState::critical);
+  EXPECT_EQ(active[1].state, AlertState::warning);
+  ASSERT_EQ(sunk.size(), 2u);
+  EXPECT_EQ(sunk[1].instance, "cpu.0.busy_pct");
+  EXPECT_EQ(sunk[1].to, AlertState::critical);
+
+  // Core 2 recovers; core 0 keeps firing.
+  set("cpu.2.busy_pct", 20);
+  tick(manager);
+  EXPECT_EQ(instances(manager.active()), (std::vector<std::string>{"core_busy/cpu.0.busy_pct"}));
+  ASSERT_EQ(sunk.size(), 3u);
+  EXPECT_EQ(sunk[2].instance, "cpu.2.busy_pct");
+  EXPECT_EQ(sunk[2].to, AlertState::ok);
+}
+
+TEST_F(AlertManagerTest, ActiveIsOrderedCriticalWarningNodataPending) {
+  AlertRule pending = make_rule("a_pending", "mem.used_pct", "> 50");
+  pending.for_duration = 1h;
+  AlertRule nodata = make_rule("b_nodata", "swap.used_pct", "> 50");
+  nodata.nodata_after = 1s;
+  AlertRule warning = make_rule("c_warning", "load.5m", "> 5", "> 50");
+  AlertRule critical = make_rule("d_critical", "load.1m", "> 5", "> 50");
+  AlertRule quiet = make_rule("e_quiet", "load.15m", "> 5");
+  // Two warnings of one glob rule keep schema order among themselves.
+  AlertRule cores = make_rule("f_cores", "cpu.*.busy_pct", "> 80");
+  AlertManager manager(schema_, {pending, nodata, cores, warning, critical, quiet});
+
+  set("mem.used_pct", 60);
+  set("swap.used_pct", kNaN);
+  set("load.5m", 6);
+  set("load.1m", 60);
+  set("load.15m", 1);
+  set("cpu.3.busy_pct", 85);
+  set("cpu.1.busy_pct", 85);
+  tick(manager);
+  tick(manager);
+  const auto active = manager.active();
+  EXPECT_EQ(instances(active),
+            (std::vector<std::string>{"d_critical/load.1m", "f_cores/cpu.1.busy_pct", "f_cores/cpu.3.busy_pct",
+                                      "c_warning/load.5m", "b_nodata/swap.used_pct", "a_pending/mem.used_pct"}));
+  std::vector<AlertState> states;
+  for (const ActiveAlert& alert : active) states.push_back(alert.state);
+  EXPECT_EQ(states, (std::vector<AlertState>{AlertState::critical, AlertState::warning, AlertState::warning,
+                                             AlertState::warning, AlertState::nodata, AlertState::pending}));
+  // The severity of an active alert is its state unless the rule names one.
+  EXPECT_EQ(active[0].severity, "critical");
+  EXPECT_EQ(active[4].severity, "nodata");
+  EXPECT_EQ(active[5].severity, "pending");
+  EXPECT_TRUE(std::isnan(active[4].value));
+}
+
+TEST_F(AlertManagerTest, RuleSeverityAndDescriptionAreUsed) {
+  AlertRule rule = make_rule("load", "load.1m", "> 5");
+  rule.severity = "page";
+  rule.description = "{{rule}}: load {{value}} on {{series}}";
+  AlertManager manager(schema_, {rule});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  set("load.1m", 7.5);
+  tick(manager);
+  const auto active = manager.active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].severity, "page");
+  EXPECT_EQ(active[0].description, "load: load 7.5 on load.1m");
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].severity, "page");
+  EXPECT_EQ(sunk[0].description, "load: load 7.5 on load.1m");
+  EXPECT_EQ(sunk[0].threshold, "> 5");
+}
+
+TEST_F(AlertManagerTest, EventLogIsBoundedOldestDroppedFirst) {
+  AlertManager manager(schema_, {make_rule("load", "load.1m", "> 5")}, 3);
+  // Five transitions: ok->warning, warning->ok, ok->warning, warning->ok, ok->warning.
+  for (int i = 0; i < 5; ++i) {
+    set("load.1m", i % 2 == 0 ? 9.0 : 1.0);
+    tick(manager);
+  }
+  const auto events = manager.recent_events();
+  ASSERT_EQ(events.size(), 3u);
+  // Newest last: the third, fourth and fifth transitions.
+  EXPECT_EQ(events[0].from, AlertState::ok);
+  EXPECT_EQ(events[0].to, AlertState::warning);
+  EXPECT_EQ(events[0].t_ms, t_ - 2000);
+  EXPECT_EQ(events[1].to, AlertState::ok);
+  EXPECT_EQ(events[1].t_ms, t_ - 1000);
+  EXPECT_EQ(events[2].to, AlertState::warning);
+  EXPECT_EQ(events[2].t_ms, t_);
+
+  // The default capacity.
+  AlertManager unbounded(schema_, {make_rule("load", "load.1m", "> 5")});
+  for (std::size_t i = 0; i < AlertManager::kDefaultEventLogCapacity + 10; ++i) {
+    set("load.1m", i % 2 == 0 ? 9.0 : 1.0);
+    tick(unbounded);
+  }
+  const auto kept = unbounded.recent_events();
+  ASSERT_EQ(kept.size(), AlertManager::kDefaultEventLogCapacity);
+  EXPECT_EQ(kept.back().t_ms, t_);
+}
+
+TEST_F(AlertManagerTest, SinkReceivesExactlyTheTransitions) {
+  AlertRule rule = make_rule("load", "load.1m", "> 5", "> 10");
+  rule.for_duration = 2s;
+  AlertManager manager(schema_, {rule, make_rule("mem", "mem.available_pct", "< 10")});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+
+  const double load[] = {1, 6, 6, 6, 12, 12, 12, 12, 1, 1};
+  for (double value : load) {
+    set("load.1m", value);
+    tick(manager);
+  }
+  std::vector<std::pair<AlertState, AlertState>> transitions;
+  for (const AlertEvent& event : sunk) transitions.emplace_back(event.from, event.to);
+  // 6 at t2: pending; held 2 s at t4: warning; 12 at t5 (crit pending, warning held);
+  // crit held 2 s at t7: critical; 1 at t9: ok.
+  EXPECT_EQ(transitions, (std::vector<std::pair<AlertState, AlertState>>{{AlertState::ok, AlertState::pending},
+                                                                         {AlertState::pending, AlertState::warning},
+                                                                         {AlertState::warning, AlertState::critical},
+                                                                         {AlertState::critical, AlertState::ok}}));
+  // The sink and the event log see the same events, in the same order.
+  const auto logged = manager.recent_events();
+  ASSERT_EQ(logged.size(), sunk.size());
+  for (std::size_t i = 0; i < sunk.size(); ++i) {
+    EXPECT_EQ(logged[i].rule, sunk[i].rule);
+    EXPECT_EQ(logged[i].instance, sunk[i].instance);
+    EXPECT_EQ(logged[i].to, sunk[i].to);
+    EXPECT_EQ(logged[i].t_ms, sunk[i].t_ms);
+  }
+  ASSERT_EQ(sunk.size(), 4u);
+  EXPECT_EQ(sunk[2].threshold, "> 10");
+  EXPECT_EQ(sunk[2].value, 12.0);
+  EXPECT_EQ(sunk[3].incident_ms, 5000);  // warning at t4 until ok at t9
+  EXPECT_EQ(sunk[3].from, AlertState::critical);
+  for (const AlertEvent& event : sunk) EXPECT_EQ(event.rule, "load");
+
+  // A sink set later gets only later events; none when nothing changes.
+  std::vector<AlertEvent> later;
+  manager.set_sink([&](const AlertEvent& event) { later.push_back(event); });
+  tick(manager);
+  tick(manager);
+  EXPECT_TRUE(later.empty());
+  set("mem.available_pct", 5);
+  tick(manager);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].rule, "mem");
+  EXPECT_EQ(sunk.size(), 4u);
+}
+
+TEST_F(AlertManagerTest, DisabledRulesMakeNoInstances) {
+  AlertRule disabled = make_rule("off", "cpu.*.busy_pct", "> 0");
+  disabled.enabled = false;
+  AlertRule disabled_unknown = make_rule("off_unknown", "gpu.*", "> 0");
+  disabled_unknown.enabled = false;
+  AlertManager manager(schema_, {disabled, disabled_unknown, make_rule("load", "load.1m", "> 5")});
+  EXPECT_EQ(manager.instance_count(), 1u);
+  EXPECT_TRUE(manager.warnings().empty()) << "a disabled rule is not checked against the schema";
+  EXPECT_EQ(manager.rules().size(), 3u);  // still listed as configured
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  set("load.1m", 1);
+  tick(manager);
+  EXPECT_TRUE(manager.active().empty());
+  EXPECT_TRUE(sunk.empty());
+}
+
+TEST_F(AlertManagerTest, RuleMatchingNothingIsAWarningNamingIt) {
+  AlertManager manager(schema_, {make_rule("gpu_hot", "gpu.*.temp", "> 90"), make_rule("load", "load.1m", "> 5"),
+                                 make_rule("core_9", "cpu.9.busy_pct", "> 90")});
+  ASSERT_EQ(manager.warnings().size(), 2u);
+  EXPECT_EQ(manager.warnings()[0], "alert 'gpu_hot' (test.toml:7): series 'gpu.*.temp' matches no series on this host");
+  EXPECT_NE(manager.warnings()[1].find("alert 'core_9'"), std::string::npos) << manager.warnings()[1];
+  EXPECT_NE(manager.warnings()[1].find("'cpu.9.busy_pct'"), std::string::npos) << manager.warnings()[1];
+  EXPECT_EQ(manager.instance_count(), 1u);
+  tick(manager);
+  EXPECT_TRUE(manager.active().empty());
+}
+
+TEST_F(AlertManagerTest, OfflineCoreGoesNodataAfterNodataAfter) {
+  AlertRule rule = make_rule("core_busy", "cpu.*.busy_pct", "> 80");
+  rule.nodata_after = 3s;
+  AlertManager manager(schema_, {rule});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  tick(manager);  // t+1s: all cores report
+  // Core 3 goes offline: its values are NaN (null in samples).
+  set("cpu.3.busy_pct", kNaN);
+  tick(manager);  // t+2s: 1 s without data
+  tick(manager);  // t+3s
+  EXPECT_TRUE(manager.active().empty()) << "late data holds the state";
+  tick(manager);  // t+4s: 3 s since the last value
+  auto active = manager.active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].instance, "cpu.3.busy_pct");
+  EXPECT_EQ(active[0].state, AlertState::nodata);
+  EXPECT_EQ(active[0].since_ms, t_);
+  EXPECT_TRUE(std::isnan(active[0].value));
+  EXPECT_EQ(active[0].description, "core_busy on cpu.3.busy_pct: no data");
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].from, AlertState::ok);
+  EXPECT_EQ(sunk[0].to, AlertState::nodata);
+  EXPECT_TRUE(sunk[0].threshold.empty());
+  EXPECT_TRUE(std::isnan(sunk[0].value));
+  tick(manager);
+  EXPECT_EQ(sunk.size(), 1u) << "nodata is reported once";
+
+  // Back online: back to ok.
+  set("cpu.3.busy_pct", 5);
+  tick(manager);
+  EXPECT_TRUE(manager.active().empty());
+  ASSERT_EQ(sunk.size(), 2u);
+  EXPECT_EQ(sunk[1].from, AlertState::nodata);
+  EXPECT_EQ(sunk[1].to, AlertState::ok);
+
+  // Without nodata_after an offline core just holds its state.
+  AlertManager plain(schema_, {make_rule("core_busy", "cpu.*.busy_pct", "> 80")});
+  set("cpu.3.busy_pct", kNaN);
+  for (int i = 0; i < 10; ++i) tick(plain);
+  EXPECT_TRUE(plain.active().empty());
+}
+
+TEST_F(AlertManagerTest, NodataCountsFromStartWhenASeriesNeverHasData) {
+  AlertRule rule = make_rule("swap", "swap.used_pct", "> 50");
+  rule.nodata_after = 2s;
+  AlertManager manager(schema_, {rule});
+  set("swap.used_pct", kNaN);
+  tick(manager);
+  EXPECT_TRUE(manager.active().empty());
+  tick(manager);
+  tick(manager);
+  ASSERT_EQ(manager.active().size(), 1u);
+  EXPECT_EQ(manager.active()[0].state, AlertState::nodata);
+}
+
+}  // namespace
+}  // namespace hostpulse

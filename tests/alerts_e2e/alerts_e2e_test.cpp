@@ -1,0 +1,472 @@
+// Threshold alerts end to end: the built hostpulse binary runs against a
+// private copy of a fixture procfs at --interval 100 with [[alert]] rules in
+// its config; the test rewrites /proc files (atomically) to move the values
+// and watches the outcome only through the public surface: the WebSocket
+// stream ({"type":"alert"} events, the {"type":"alerts"} snapshot after
+// hello, "alerts": false), GET /api/v1/alerts, the exit code and the log.
+//
+// Every wait is bounded; the whole suite runs in well under 40 s.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "stream/ws_test_client.hpp"
+#include "support/agent_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace hostpulse::testing_support {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kSlack = 2;  // a sanitized agent is slower
+#else
+constexpr int kSlack = 1;
+#endif
+// How long a state change may take to show up (a few 100 ms ticks plus `for`).
+constexpr std::chrono::milliseconds kEventTimeout = 5000ms * kSlack;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+
+// /proc/loadavg with the given 1-minute load.
+std::string loadavg(double load_1m) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.2f 0.03 0.00 1/79 2796\n", load_1m);
+  return text;
+}
+
+// linux6_2cpu's meminfo (MemTotal 24684084 kB) with MemAvailable set to available_kb.
+std::string meminfo(std::uint64_t available_kb) {
+  std::ifstream file(std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu/meminfo");
+  std::string text, line;
+  while (std::getline(file, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) line = "MemAvailable:   " + std::to_string(available_kb) + " kB";
+    text += line + "\n";
+  }
+  EXPECT_TRUE(contains(text, "MemTotal:       24684084 kB\n")) << text;
+  EXPECT_TRUE(contains(text, "MemAvailable:   " + std::to_string(available_kb) + " kB\n")) << text;
+  return text;
+}
+
+// One agent on a private procfs copy (TMP/proc) with TMP/hostpulse.toml.
+class AlertAgent {
+ public:
+  explicit AlertAgent(const std::string& config, const std::vector<std::pair<std::string, std::string>>& files = {}) {
+    std::filesystem::copy(std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu", proc(),
+                          std::filesystem::copy_options::recursive);
+    for (const auto& [name, contents] : files) {
+      std::filesystem::create_directories(std::filesystem::path(dir_.file(name)).parent_path());
+      dir_.write(name, contents);
+    }
+    config_path_ = dir_.write("hostpulse.toml", config);
+    process_ = std::make_unique<AgentProcess>(std::vector<std::string>{
+        "--listen", "127.0.0.1:0", "--interval", "100", "--procfs", proc(), "--config", config_path_,
+        "--log-level", "info"});
+    listening_ = process_->wait_until_listening(15s);
+  }
+
+  [[nodiscard]] bool listening() const { return listening_; }
+  [[nodiscard]] std::uint16_t port() const { return process_->port(); }
+  [[nodiscard]] std::string proc() const { return dir_.file("proc"); }
+  [[nodiscard]] std::string output() const { return process_->output(); }
+  [[nodiscard]] AgentProcess& process() { return *process_; }
+
+  void write_proc(const std::string& name, const std::string& contents) const {
+    write_file_atomically(proc() + "/" + name, contents);
+  }
+
+  json get_json(const std::string& path) const {
+    httplib::Client client("127.0.0.1", port());
+    client.set_connection_timeout(3, 0);
+    client.set_read_timeout(5, 0);
+    const httplib::Result result = client.Get(path);
+    if (!result) {
+      ADD_FAILURE() << "GET " << path << ": " << httplib::to_string(result.error());
+      return json();
+    }
+    EXPECT_EQ(result->status, 200) << "GET " << path << " -> " << result->body;
+    EXPECT_TRUE(contains(result->get_header_value("Content-Type"), "application/json"));
+    json body = json::parse(result->body, nullptr, false);
+    return body.is_discarded() ? json() : body;
+  }
+  json alerts() const { return get_json("/api/v1/alerts"); }
+
+  // Polls GET /api/v1/alerts until predicate holds; the last body either way.
+  json wait_for_alerts(const std::function<bool(const json&)>& predicate, std::chrono::milliseconds timeout) const {
+    const auto deadline = Clock::now() + timeout;
+    json body = alerts();
+    while (!predicate(body) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+      body = alerts();
+    }
+    return body;
+  }
+
+ private:
+  TempDir dir_;
+  std::string config_path_;
+  std::unique_ptr<AgentProcess> process_;
+  bool listening_ = false;
+};
+
+// Reads messages until an {"type":"alert"} one arrives (others go to `skipped`).
+std::optional<json> next_alert(WsClient& client, std::vector<WsMessage>* skipped = nullptr,
+                               std::chrono::milliseconds timeout = kEventTimeout) {
+  return client.read_type("alert", timeout, skipped);
+}
+
+// Sends a ping and reads up to its pong: every message the server queued
+// before it ends up in `received`. A read that times out would leave the
+// client unusable, so this is how a test looks at "everything so far".
+bool drain(WsClient& client, std::vector<WsMessage>& received, const std::string& id) {
+  const auto pong = client.request(json{{"type", "ping"}, {"id", id}}, {"pong"}, 5s * kSlack, &received);
+  return pong.has_value();
+}
+
+std::size_t count_type(const std::vector<WsMessage>& messages, std::string_view type) {
+  return static_cast<std::size_t>(
+      std::count_if(messages.begin(), messages.end(), [&](const WsMessage& m) { return m.is(type); }));
+}
+
+// Connects; the first message must be hello and the second the active-alerts snapshot.
+std::optional<json> connect_and_snapshot(WsClient& client) {
+  if (!client.connect()) {
+    ADD_FAILURE() << "cannot connect: " << client.error();
+    return std::nullopt;
+  }
+  const auto first = client.read(5s * kSlack);
+  if (!first || !first->is("hello")) {
+    ADD_FAILURE() << "first message is not hello: " << (first ? first->data : client.error());
+    return std::nullopt;
+  }
+  const auto second = client.read(5s * kSlack);
+  if (!second || !second->is("alerts")) {
+    ADD_FAILURE() << "second message is not the alerts snapshot: " << (second ? second->data : client.error());
+    return std::nullopt;
+  }
+  return second->body;
+}
+
+void expect_event(const json& event, std::string_view from, std::string_view to, std::string_view threshold,
+                  double value, std::string_view rule = "load_high", std::string_view instance = "load.1m") {
+  SCOPED_TRACE(event.dump());
+  EXPECT_EQ(event["type"], "alert");
+  EXPECT_EQ(event["rule"], rule);
+  EXPECT_EQ(event["instance"], instance);
+  EXPECT_EQ(event["from"], from);
+  EXPECT_EQ(event["to"], to);
+  EXPECT_EQ(event["threshold"], threshold);
+  ASSERT_TRUE(event["value"].is_number());
+  EXPECT_DOUBLE_EQ(event["value"].get<double>(), value);
+  ASSERT_TRUE(event["t"].is_number_integer());
+  EXPECT_NEAR(static_cast<double>(event["t"].get<std::int64_t>()), static_cast<double>(wall_ms()), 30'000.0);
+  EXPECT_TRUE(event["severity"].is_string());
+  EXPECT_TRUE(event["description"].is_string());
+}
+
+constexpr const char* kLoadRule = R"(
+[[alert]]
+name = "load_high"
+series = "load.1m"
+warn = "> 5"
+warn_clear = "< 4"
+crit = "> 10"
+crit_clear = "< 8"
+for = "300ms"
+description = "load {{value}} crossed {{threshold}}"
+)";
+
+// ---------------------------------------------------------------------------
+
+TEST(Alerts, LoadRuleFiresEscalatesAndResolvesEverywhere) {
+  AlertAgent agent(kLoadRule);
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  EXPECT_TRUE(contains(agent.output(), "1 alert rules, 1 instances")) << agent.output();
+
+  // A: a subscriber (alerts on by default). B: a subscriber with "alerts": false.
+  // C: a connection without any subscription.
+  WsClient a(agent.port()), b(agent.port()), c(agent.port());
+  for (WsClient* client : {&a, &b, &c}) {
+    const auto snapshot = connect_and_snapshot(*client);
+    ASSERT_TRUE(snapshot);
+    EXPECT_EQ(*snapshot, (json{{"type", "alerts"}, {"active", json::array()}}));
+  }
+  auto subscribed = a.request(json{{"type", "subscribe"}, {"id", "a"}, {"series", {"load.1m"}}}, {"subscribed", "error"});
+  ASSERT_TRUE(subscribed && subscribed->at("type") == "subscribed") << (subscribed ? subscribed->dump() : a.error());
+  subscribed = b.request(json{{"type", "subscribe"}, {"id", "b"}, {"series", {"load.1m"}}, {"alerts", false}},
+                         {"subscribed", "error"});
+  ASSERT_TRUE(subscribed && subscribed->at("type") == "subscribed") << (subscribed ? subscribed->dump() : b.error());
+
+  json rest = agent.alerts();
+  EXPECT_EQ(rest, (json{{"rules", 1}, {"active", json::array()}, {"events", json::array()}}));
+
+  // Load 7: pending, then warning once it held for 300 ms.
+  agent.write_proc("loadavg", loadavg(7));
+  std::vector<WsMessage> a_skipped;
+  const auto pending = next_alert(a, &a_skipped);
+  ASSERT_TRUE(pending) << a.error();
+  expect_event(*pending, "ok", "pending", "> 5", 7);
+  const auto warning = next_alert(a, &a_skipped);
+  ASSERT_TRUE(warning) << a.error();
+  expect_event(*warning, "pending", "warning", "> 5", 7);
+  EXPECT_GE((*warning)["t"].get<std::int64_t>() - (*pending)["t"].get<std::int64_t>(), 300);
+  EXPECT_EQ((*warning)["severity"], "warning");
+  EXPECT_EQ((*warning)["description"], "load 7 crossed > 5");
+  EXPECT_FALSE(warning->contains("incident_ms"));
+  EXPECT_GT(count_type(a_skipped, "samples"), 0u) << "samples keep flowing next to alerts";
+
+  // Load 12: critical once that held for 300 ms (no second pending while warning).
+  agent.write_proc("loadavg", loadavg(12));
+  const auto critical = next_alert(a, &a_skipped);
+  ASSERT_TRUE(critical) << a.error();
+  expect_event(*critical, "warning", "critical", "> 10", 12);
+  EXPECT_EQ((*critical)["severity"], "critical");
+
+  // REST: active with state critical, and the three events in order.
+  rest = agent.alerts();
+  EXPECT_EQ(rest["rules"], 1);
+  ASSERT_EQ(rest["active"].size(), 1u) << rest.dump();
+  const json& active = rest["active"][0];
+  EXPECT_EQ(active["rule"], "load_high");
+  EXPECT_EQ(active["instance"], "load.1m");
+  EXPECT_EQ(active["state"], "critical");
+  EXPECT_EQ(active["value"], 12.0);
+  EXPECT_EQ(active["since"], (*critical)["t"]);
+  EXPECT_EQ(active["severity"], "critical");
+  ASSERT_EQ(rest["events"].size(), 3u) << rest.dump();
+  EXPECT_EQ(rest["events"][0], *pending);
+  EXPECT_EQ(rest["events"][1], *warning);
+  EXPECT_EQ(rest["events"][2], *critical);
+
+  // A client connecting now gets the active alert right after hello.
+  {
+    WsClient d(agent.port());
+    const auto snapshot = connect_and_snapshot(d);
+    ASSERT_TRUE(snapshot);
+    ASSERT_EQ((*snapshot)["active"].size(), 1u) << snapshot->dump();
+    EXPECT_EQ((*snapshot)["active"][0], active);
+    d.close();
+  }
+
+  // Load 1: resolved (critical -> ok through crit_clear), with the incident's length.
+  agent.write_proc("loadavg", loadavg(1));
+  const auto resolved = next_alert(a, &a_skipped);
+  ASSERT_TRUE(resolved) << a.error();
+  expect_event(*resolved, "critical", "ok", "< 8", 1);
+  ASSERT_TRUE(resolved->contains("incident_ms")) << resolved->dump();
+  EXPECT_GT((*resolved)["incident_ms"].get<std::int64_t>(), 0);
+  EXPECT_EQ((*resolved)["incident_ms"].get<std::int64_t>(),
+            (*resolved)["t"].get<std::int64_t>() - (*warning)["t"].get<std::int64_t>())
+      << "an incident lasts from firing (warning) to resolve";
+
+  rest = agent.wait_for_alerts([](const json& body) { return body["active"].empty(); }, 2s);
+  EXPECT_EQ(rest["active"], json::array()) << rest.dump();
+  ASSERT_EQ(rest["events"].size(), 4u) << rest.dump();
+  EXPECT_EQ(rest["events"][3], *resolved);
+
+  // A got nothing else; C (no subscription) got exactly the same four events;
+  // B (alerts: false) got samples but no alert.
+  std::vector<WsMessage> rest_of_a, all_of_b, all_of_c;
+  ASSERT_TRUE(drain(a, rest_of_a, "a-end")) << a.error();
+  EXPECT_EQ(count_type(rest_of_a, "alert"), 0u);
+  ASSERT_TRUE(drain(c, all_of_c, "c-end")) << c.error();
+  std::vector<json> c_alerts;
+  for (const WsMessage& m : all_of_c) {
+    if (m.is("alert")) c_alerts.push_back(m.body);
+  }
+  EXPECT_EQ(c_alerts, (std::vector<json>{*pending, *warning, *critical, *resolved}));
+  EXPECT_EQ(count_type(all_of_c, "samples"), 0u);
+  ASSERT_TRUE(drain(b, all_of_b, "b-end")) << b.error();
+  EXPECT_EQ(count_type(all_of_b, "alert"), 0u);
+  EXPECT_EQ(count_type(all_of_b, "alerts"), 0u);
+  EXPECT_GT(count_type(all_of_b, "samples"), 0u);
+
+  // The log has the firing transitions as warnings.
+  EXPECT_TRUE(contains(agent.output(), "alert load_high pending -> warning on load.1m: load 7 crossed > 5"))
+      << agent.output();
+}
+
+TEST(Alerts, AlertsCanBeTurnedBackOn) {
+  AlertAgent agent(kLoadRule);
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  ASSERT_TRUE(connect_and_snapshot(client));
+  auto reply = client.request(json{{"type", "subscribe"}, {"id", 1}, {"series", "load.1m"}, {"alerts", false}},
+                              {"subscribed", "error"});
+  ASSERT_TRUE(reply && reply->at("type") == "subscribed");
+  // A second subscription with "alerts": true turns them on for the connection again.
+  reply = client.request(json{{"type", "subscribe"}, {"id", 2}, {"series", "load.5m"}, {"alerts", true}},
+                         {"subscribed", "error"});
+  ASSERT_TRUE(reply && reply->at("type") == "subscribed") << (reply ? reply->dump() : client.error());
+  // "alerts" must be a boolean.
+  reply = client.request(json{{"type", "subscribe"}, {"id", 3}, {"series", "load.15m"}, {"alerts", "no"}},
+                         {"subscribed", "error"});
+  ASSERT_TRUE(reply);
+  EXPECT_EQ((*reply)["type"], "error");
+  EXPECT_EQ((*reply)["code"], "bad_field");
+
+  agent.write_proc("loadavg", loadavg(7));
+  const auto pending = next_alert(client);
+  ASSERT_TRUE(pending) << client.error();
+  expect_event(*pending, "ok", "pending", "> 5", 7);
+}
+
+TEST(Alerts, MemoryAvailableRule) {
+  AlertAgent agent(R"(
+[[alert]]
+name = "memory_available_low"
+series = "mem.available_pct"
+warn = "< 20"
+warn_clear = "> 25"
+crit = "< 10"
+crit_clear = "> 15"
+severity = "page"
+description = "only {{value}} % of memory available"
+)");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  const auto snapshot = connect_and_snapshot(client);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ((*snapshot)["active"], json::array());
+
+  // 15 % available: warning right away (no `for`).
+  agent.write_proc("meminfo", meminfo(3702613));
+  auto event = next_alert(client);
+  ASSERT_TRUE(event) << client.error();
+  expect_event(*event, "ok", "warning", "< 20", 15, "memory_available_low", "mem.available_pct");
+  EXPECT_EQ((*event)["severity"], "page");
+  EXPECT_EQ((*event)["description"], "only 15 % of memory available");
+
+  // 5 %: critical.
+  agent.write_proc("meminfo", meminfo(1234204));
+  event = next_alert(client);
+  ASSERT_TRUE(event) << client.error();
+  expect_event(*event, "warning", "critical", "< 10", 5, "memory_available_low", "mem.available_pct");
+  json rest = agent.alerts();
+  ASSERT_EQ(rest["active"].size(), 1u) << rest.dump();
+  EXPECT_EQ(rest["active"][0]["state"], "critical");
+  EXPECT_EQ(rest["active"][0]["value"], 5.0);
+  EXPECT_EQ(rest["active"][0]["severity"], "page");
+
+  // 12 %: between crit_clear (> 15) and crit (< 10): hysteresis keeps it critical.
+  agent.write_proc("meminfo", meminfo(2962090));
+  std::this_thread::sleep_for(500ms);
+  rest = agent.alerts();
+  ASSERT_EQ(rest["active"].size(), 1u) << rest.dump();
+  EXPECT_EQ(rest["active"][0]["state"], "critical");
+  EXPECT_EQ(rest["active"][0]["value"], 12.0);
+
+  // 50 %: resolved.
+  agent.write_proc("meminfo", meminfo(12342042));
+  event = next_alert(client);
+  ASSERT_TRUE(event) << client.error();
+  expect_event(*event, "critical", "ok", "> 15", 50, "memory_available_low", "mem.available_pct");
+  EXPECT_GT((*event)["incident_ms"].get<std::int64_t>(), 0);
+  rest = agent.wait_for_alerts([](const json& body) { return body["active"].empty(); }, 2s);
+  EXPECT_EQ(rest["active"], json::array());
+  EXPECT_EQ(rest["events"].size(), 3u) << rest.dump();
+}
+
+TEST(Alerts, MissingSourceGoesNodataWithNullValue) {
+  AlertAgent agent(R"(
+[[alert]]
+name = "load_high"
+series = "load.1m"
+warn = "> 5"
+nodata_after = "1s"
+)");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  ASSERT_TRUE(connect_and_snapshot(client));
+
+  std::filesystem::remove(agent.proc() + "/loadavg");
+  auto event = next_alert(client);
+  ASSERT_TRUE(event) << client.error();
+  EXPECT_EQ((*event)["from"], "ok");
+  EXPECT_EQ((*event)["to"], "nodata");
+  EXPECT_TRUE((*event)["value"].is_null()) << event->dump();
+  EXPECT_TRUE((*event)["threshold"].is_null()) << event->dump();
+  const json rest = agent.alerts();
+  ASSERT_EQ(rest["active"].size(), 1u) << rest.dump();
+  EXPECT_EQ(rest["active"][0]["state"], "nodata");
+  EXPECT_TRUE(rest["active"][0]["value"].is_null());
+
+  agent.write_proc("loadavg", loadavg(1));
+  event = next_alert(client);
+  ASSERT_TRUE(event) << client.error();
+  EXPECT_EQ((*event)["from"], "nodata");
+  EXPECT_EQ((*event)["to"], "ok");
+}
+
+TEST(Alerts, RulesDirIsLoadedAndUnmatchedRulesAreReported) {
+  AlertAgent agent("rules_dir = \"rules.d\"\n" + std::string(kLoadRule),
+                   {{"rules.d/10-cores.toml", "[[alert]]\nname = \"core_busy\"\nseries = \"cpu.*.busy_pct\"\n"
+                                              "warn = \"> 90\"\n"},
+                    {"rules.d/20-gpu.toml", "[[alert]]\nname = \"gpu_hot\"\nseries = \"gpu.*.temp\"\nwarn = \"> 90\"\n"}});
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  // 3 rules; instances: load.1m + 2 cores; gpu_hot matches nothing and is reported by name.
+  EXPECT_TRUE(contains(agent.output(), "3 alert rules, 3 instances")) << agent.output();
+  EXPECT_TRUE(contains(agent.output(), "alert 'gpu_hot' (")) << agent.output();
+  EXPECT_TRUE(contains(agent.output(), "rules.d/20-gpu.toml:1): series 'gpu.*.temp' matches no series on this host"))
+      << agent.output();
+  EXPECT_EQ(agent.alerts()["rules"], 3);
+}
+
+TEST(Alerts, InvalidRulesFileExitsWithFileAndLine) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("rules.d"));
+  dir.write("rules.d/ok.toml", "[[alert]]\nname = \"a\"\nseries = \"load.1m\"\nwarn = \"> 5\"\n");
+  const std::string bad = dir.write("rules.d/zz-bad.toml",
+                                    "# broken\n[[alert]]\nname = \"b\"\nseries = \"load.1m\"\nwarn = \"> 5\"\n"
+                                    "crit = \"< 1\"\n");
+  const std::string config = dir.write("hostpulse.toml", "rules_dir = \"rules.d\"\n");
+  const std::string procfs = std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu";
+  const std::string expected =
+      bad + ":2: alert 'b': warn and crit point in different directions ('> 5', '< 1')";
+
+  RunResult result = run_to_completion({"--config", config, "--listen", "127.0.0.1:0", "--procfs", procfs}, 10s);
+  ASSERT_TRUE(result.exit_code.has_value()) << "the agent started instead of refusing the rules";
+  EXPECT_EQ(*result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, expected)) << result.err;
+  EXPECT_FALSE(contains(result.out + result.err, "listening on")) << result.out << result.err;
+
+  result = run_to_completion({"--config", config, "--check-config"}, 10s);
+  ASSERT_TRUE(result.exit_code.has_value());
+  EXPECT_EQ(*result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, expected)) << result.err;
+
+  // A bad key in the main file's [[alert]] table names the key.
+  const std::string main_only =
+      dir.write("main.toml", "[[alert]]\nname = \"a\"\nseries = \"load.1m\"\nwarn = \"> 5\"\nfor = \"soon\"\n");
+  result = run_to_completion({"--config", main_only, "--listen", "127.0.0.1:0", "--procfs", procfs}, 10s);
+  ASSERT_TRUE(result.exit_code.has_value());
+  EXPECT_EQ(*result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, main_only + ":5: alert.for: invalid duration 'soon'")) << result.err;
+}
+
+}  // namespace
+}  // namespace hostpulse::testing_support
