@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <fmt/ranges.h>
 #include <functional>
 #include <memory>
 
@@ -68,7 +69,43 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-int run(const Config& config) {
+// SIGHUP: read the configuration again (same flags). Alert rules and the log
+// level change in place; other settings need a restart, and an invalid new
+// configuration changes nothing. Clients stay connected either way.
+void reload(int argc, const char* const* argv, const Config& running, const Schema& schema, AlertManager& alerts) {
+  const CommandLine fresh = parse_command_line(argc, argv);
+  if (fresh.exit_code) {
+    std::string why = fresh.err;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    if (why.rfind("hostpulse: ", 0) == 0) why.erase(0, 11);
+    spdlog::error("reload rejected, keeping the running configuration: {}", why);
+    return;
+  }
+  const Config& next = fresh.config;
+  std::string token;
+  if (Status status = load_access_token(next, token); !status.ok()) {
+    spdlog::error("reload rejected, keeping the running configuration: {}", status.error);
+    return;
+  }
+  alerts.replace_rules(schema, next.alerts);
+  for (const std::string& warning : alerts.warnings()) spdlog::warn("{}", warning);
+  spdlog::set_level(next.log_level);
+  std::vector<std::string> need_restart;
+  if (next.listen.to_string() != running.listen.to_string()) need_restart.emplace_back("listen");
+  if (next.interval != running.interval) need_restart.emplace_back("interval");
+  if (next.procfs != running.procfs || next.sysfs != running.sysfs) need_restart.emplace_back("procfs/sysfs");
+  if (next.history_points != running.history_points) need_restart.emplace_back("history_points");
+  if (next.token_file != running.token_file || next.allowed_origins != running.allowed_origins) {
+    need_restart.emplace_back("token_file/allowed_origins");
+  }
+  if (next.webhooks.size() != running.webhooks.size()) need_restart.emplace_back("webhooks");
+  spdlog::info("reloaded: {} alert rules, {} instances{}", alerts.rule_count(), alerts.instance_count(),
+               need_restart.empty() ? std::string()
+                                    : "; changed settings that take effect after a restart: " +
+                                          fmt::format("{}", fmt::join(need_restart, ", ")));
+}
+
+int run(const Config& config, int argc, const char* const* argv) {
   std::string token;
   if (Status status = load_access_token(config, token); !status.ok()) {
     spdlog::error("{}", status.error);
@@ -160,6 +197,16 @@ int run(const Config& config) {
 
   // Shutdown: stop sampling, stop accepting, flush the stream and close every
   // client with 1001, then leave once they are gone or 600 ms have passed.
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_for_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("received SIGHUP, reloading the configuration");
+      reload(argc, argv, config, schema, alerts);
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_timer(io);
   const auto shutdown_deadline = std::make_shared<SteadyClock::time_point>();
@@ -178,6 +225,7 @@ int run(const Config& config) {
     spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     sampler.stop();
     server.stop();
+    hangup.cancel();
     stream.shutdown();
     *shutdown_deadline = SteadyClock::now() + std::chrono::milliseconds(600);
     wait_for_clients();
@@ -206,7 +254,7 @@ int main(int argc, char** argv) {
   }
   configure_logging(command_line.config.log_level);
   try {
-    return run(command_line.config);
+    return run(command_line.config, argc, argv);
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return kExitConfigError;

@@ -44,6 +44,8 @@ class AlertInstance {
   [[nodiscard]] const AlertRule& rule() const { return *rule_; }
   [[nodiscard]] const std::string& series_name() const { return series_name_; }
   [[nodiscard]] std::uint32_t series_id() const { return series_id_; }
+  // After a reload with an unchanged rule: keep the state, use the new rule object.
+  void rebind(const AlertRule& rule) { rule_ = &rule; }
 
  private:
   double reduce(std::int64_t t_ms, double sample);

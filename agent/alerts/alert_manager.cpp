@@ -28,9 +28,15 @@ int severity_rank(AlertState state) {
 }  // namespace
 
 AlertManager::AlertManager(const Schema& schema, std::vector<AlertRule> rules, std::size_t event_log_capacity)
-    : rules_(std::move(rules)), event_log_capacity_(event_log_capacity) {
+    : rules_(std::make_shared<const std::vector<AlertRule>>(std::move(rules))), event_log_capacity_(event_log_capacity) {
+  build_instances(schema);
+}
+
+void AlertManager::build_instances(const Schema& schema) {
   const std::int64_t now = wall_ms();
-  for (const AlertRule& rule : rules_) {
+  instances_.clear();
+  warnings_.clear();
+  for (const AlertRule& rule : *rules_) {
     if (!rule.enabled) continue;
     std::vector<std::uint32_t> ids;
     const std::string patterns[] = {rule.series};
@@ -41,6 +47,39 @@ AlertManager::AlertManager(const Schema& schema, std::vector<AlertRule> rules, s
     }
     for (std::uint32_t id : ids) instances_.emplace_back(rule, schema[id].name, id, now);
   }
+}
+
+void AlertManager::replace_rules(const Schema& schema, std::vector<AlertRule> rules) {
+  std::lock_guard lock(mutex_);
+  std::vector<AlertInstance> old = std::move(instances_);
+  auto old_rules = rules_;  // keeps the old rule objects alive while comparing
+  rules_ = std::make_shared<const std::vector<AlertRule>>(std::move(rules));
+  build_instances(schema);
+  for (AlertInstance& fresh : instances_) {
+    for (AlertInstance& previous : old) {
+      if (previous.series_id() == fresh.series_id() && previous.rule().same_behaviour(fresh.rule())) {
+        const AlertRule& rule = fresh.rule();
+        fresh = std::move(previous);
+        fresh.rebind(rule);
+        break;
+      }
+    }
+  }
+}
+
+std::vector<AlertRule> AlertManager::rules() const {
+  std::lock_guard lock(mutex_);
+  return *rules_;
+}
+
+std::size_t AlertManager::rule_count() const {
+  std::lock_guard lock(mutex_);
+  return rules_->size();
+}
+
+std::vector<std::string> AlertManager::warnings() const {
+  std::lock_guard lock(mutex_);
+  return warnings_;
 }
 
 std::size_t AlertManager::instance_count() const {

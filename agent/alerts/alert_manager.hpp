@@ -39,7 +39,7 @@ class AlertManager {
                std::size_t event_log_capacity = kDefaultEventLogCapacity);
 
   // Rules whose series matches nothing in the schema (reported at start-up).
-  [[nodiscard]] const std::vector<std::string>& warnings() const { return warnings_; }
+  [[nodiscard]] std::vector<std::string> warnings() const;
   [[nodiscard]] std::size_t instance_count() const;
 
   void set_sink(EventSink sink);
@@ -50,10 +50,18 @@ class AlertManager {
   [[nodiscard]] std::vector<ActiveAlert> active() const;
   // Newest last.
   [[nodiscard]] std::vector<AlertEvent> recent_events() const;
-  [[nodiscard]] const std::vector<AlertRule>& rules() const { return rules_; }
+  [[nodiscard]] std::vector<AlertRule> rules() const;
+  [[nodiscard]] std::size_t rule_count() const;
+
+  // SIGHUP: swaps in new rules. Instances of rules that did not change keep
+  // their state (a firing alert stays firing, no repeated notification);
+  // instances of removed or changed rules are dropped silently.
+  void replace_rules(const Schema& schema, std::vector<AlertRule> rules);
 
  private:
-  const std::vector<AlertRule> rules_;
+  void build_instances(const Schema& schema);
+
+  std::shared_ptr<const std::vector<AlertRule>> rules_;
   std::vector<std::string> warnings_;
   mutable std::mutex mutex_;
   std::vector<AlertInstance> instances_;

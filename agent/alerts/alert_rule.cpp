@@ -55,6 +55,20 @@ Status parse_threshold(std::string_view text, Threshold& out) {
   return Status::success();
 }
 
+namespace {
+bool same(const std::optional<Threshold>& a, const std::optional<Threshold>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->comparison == b->comparison && a->value == b->value);
+}
+}  // namespace
+
+bool AlertRule::same_behaviour(const AlertRule& o) const {
+  return name == o.name && series == o.series && reduce == o.reduce && window == o.window && same(warn, o.warn) &&
+         same(warn_clear, o.warn_clear) && same(crit, o.crit) && same(crit_clear, o.crit_clear) &&
+         for_duration == o.for_duration && keep_firing_for == o.keep_firing_for && nodata_after == o.nodata_after &&
+         description == o.description && severity == o.severity && labels == o.labels && enabled == o.enabled;
+}
+
 std::string_view reducer_name(Reducer reducer) {
   static constexpr std::string_view kNames[] = {"last", "avg", "min", "max"};
   return kNames[static_cast<std::size_t>(reducer)];

@@ -47,6 +47,9 @@ struct AlertRule {
   // Where it was defined, for messages.
   std::string source;
   std::size_t line = 0;
+
+  // Same behaviour (ignores where it was defined).
+  [[nodiscard]] bool same_behaviour(const AlertRule& other) const;
 };
 
 }  // namespace hostpulse

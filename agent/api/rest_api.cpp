@@ -322,7 +322,7 @@ HttpResponse RestApi::alerts() const {
   if (sources_.alerts != nullptr) {
     for (const ActiveAlert& alert : sources_.alerts->active()) active.push_back(active_alert_json(alert));
     for (const AlertEvent& event : sources_.alerts->recent_events()) events.push_back(alert_event_json(event));
-    rules = sources_.alerts->rules().size();
+    rules = sources_.alerts->rule_count();
   }
   return json_response(json{{"rules", rules}, {"active", std::move(active)}, {"events", std::move(events)}});
 }
@@ -371,7 +371,7 @@ HttpResponse RestApi::health() const {
                         {"timeouts", s.timeouts}};
   }
   if (sources_.alerts != nullptr) {
-    json alerts{{"rules", sources_.alerts->rules().size()},
+    json alerts{{"rules", sources_.alerts->rule_count()},
                 {"instances", sources_.alerts->instance_count()},
                 {"active", sources_.alerts->active().size()}};
     if (sources_.webhooks != nullptr) {
