@@ -476,7 +476,18 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
        }},
       {"rules_dir", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, config.rules_dir);
-         return s.ok() && config.rules_dir.empty() ? reader.error_at(v, k, "must not be empty") : s;
+         if (!s.ok()) return s;
+         if (config.rules_dir.empty()) return reader.error_at(v, k, "must not be empty");
+         // A relative rules_dir is relative to the config file that names it.
+         std::filesystem::path directory(config.rules_dir);
+         if (directory.is_relative()) directory = std::filesystem::path(source).parent_path() / directory;
+         config.rules_dir = directory.lexically_normal().string();
+         // Its files are read after this file's own [[alert]] tables (load_config_text).
+         std::error_code ec;
+         if (!std::filesystem::is_directory(config.rules_dir, ec)) {
+           return reader.error_at(v, k, "'" + config.rules_dir + "' is not a readable folder");
+         }
+         return s;
        }},
       {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
       {"webhook", [&](const toml::value& v, const std::string&) { return apply_webhooks(v, source, config.webhooks); }},
@@ -512,9 +523,9 @@ Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rule
   for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
     if (entry.path().extension() == ".toml" && entry.is_regular_file(ec)) files.push_back(entry.path());
   }
-  if (ec) return Status::failure("rules_dir: cannot read '" + directory + "': " + ec.message());
+  if (ec) return Status::failure("cannot read folder '" + directory + "': " + ec.message());
   std::sort(files.begin(), files.end());
-  if (files.size() > 1000) return Status::failure("rules_dir: more than 1000 rule files in '" + directory + "'");
+  if (files.size() > 1000) return Status::failure("more than 1000 rule files in '" + directory + "'");
   for (const auto& file : files) {
     std::string text;
     Status status = read_small_file(file.string(), text);
@@ -560,11 +571,7 @@ Status load_config_text(std::string_view text, const std::string& source_name, C
   Config updated = config;
   Status status = apply_root(root, source_name, updated);
   if (!status.ok()) return status;
-  if (!updated.rules_dir.empty()) {
-    // A relative rules_dir is relative to the config file that names it.
-    std::filesystem::path directory(updated.rules_dir);
-    if (directory.is_relative()) directory = std::filesystem::path(source_name).parent_path() / directory;
-    updated.rules_dir = directory.lexically_normal().string();
+  if (!updated.rules_dir.empty() && updated.rules_dir != config.rules_dir) {
     status = load_rules_dir(updated.rules_dir, updated.alerts);
     if (!status.ok()) return status;
   }

@@ -132,6 +132,10 @@ int run(const Config& config, int argc, const char* const* argv) {
   }
   History history(schema.size(), config.history_points);
   boost::asio::io_context io{1};
+  // Registered before anything announces itself: a signal that arrives while
+  // starting up waits for the handlers below instead of killing the process.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set hangup(io, SIGHUP);
   const AgentIdentity identity = identify();
   AccessControl access(token, config.allowed_origins);
   StreamService stream(io, schema, history, HelloInfo{identity.version, identity.host, config.interval, 0},
@@ -197,7 +201,6 @@ int run(const Config& config, int argc, const char* const* argv) {
 
   // Shutdown: stop sampling, stop accepting, flush the stream and close every
   // client with 1001, then leave once they are gone or 600 ms have passed.
-  boost::asio::signal_set hangup(io, SIGHUP);
   std::function<void()> wait_for_hangup = [&] {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -207,7 +210,6 @@ int run(const Config& config, int argc, const char* const* argv) {
     });
   };
   wait_for_hangup();
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_timer(io);
   const auto shutdown_deadline = std::make_shared<SteadyClock::time_point>();
   std::function<void()> wait_for_clients = [&] {

@@ -126,10 +126,15 @@ std::vector<ActiveAlert> AlertManager::active() const {
   for (const AlertInstance& instance : instances_) {
     if (instance.state() == AlertState::ok) continue;
     const AlertRule& rule = instance.rule();
+    // The threshold of the level it is at (pending: the one it is heading for).
+    std::string threshold;
+    const std::optional<Threshold>& level_threshold =
+        instance.state() == AlertState::critical ? rule.crit : (rule.warn ? rule.warn : rule.crit);
+    if (instance.state() != AlertState::nodata && level_threshold) threshold = level_threshold->to_string();
     result.push_back(ActiveAlert{rule.name, instance.series_name(), instance.state(), instance.value(),
                                  instance.state_since_ms(),
                                  rule.severity.empty() ? std::string(state_name(instance.state())) : rule.severity,
-                                 interpolate_description(rule, instance.series_name(), instance.value(), {})});
+                                 interpolate_description(rule, instance.series_name(), instance.value(), threshold)});
   }
   std::stable_sort(result.begin(), result.end(), [](const ActiveAlert& a, const ActiveAlert& b) {
     return severity_rank(a.state) < severity_rank(b.state);

@@ -70,9 +70,15 @@ Status read_token_file(const std::string& path, std::string& token) {
   std::getline(file, line);
   const std::string_view trimmed = trim(line);
   if (trimmed.size() < 16) return Status::failure("token_file: '" + path + "': token must be at least 16 characters");
+  // The token travels as "bearer.<token>" in Sec-WebSocket-Protocol, whose
+  // values must be HTTP tokens (RFC 7230): letters, digits and !#$%&'*+-.^_`|~
+  static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
   for (char c : trimmed) {
-    if (c <= 0x20 || c >= 0x7f || c == ',' || c == ';') {
-      return Status::failure("token_file: '" + path + "': token must be printable ASCII without spaces, ',' or ';'");
+    const bool alphanumeric = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alphanumeric && kExtra.find(c) == std::string_view::npos) {
+      return Status::failure("token_file: '" + path +
+                             "': token may contain only letters, digits and !#$%&'*+-.^_`|~ "
+                             "(e.g. generate one with: head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')");
     }
   }
   token = std::string(trimmed);
@@ -106,11 +112,10 @@ bool AccessControl::authorized(const RequestCredentials& credentials) const {
 
 bool AccessControl::origin_allowed(const RequestCredentials& credentials) const {
   if (credentials.origin.empty()) return true;
-  if (!allowed_origins_.empty()) {
-    return std::any_of(allowed_origins_.begin(), allowed_origins_.end(),
-                       [&](const std::string& allowed) { return allowed == "*" || allowed == credentials.origin; });
-  }
-  return !credentials.host.empty() && origin_authority(credentials.origin) == credentials.host;
+  // The agent's own pages (same host:port) always; others only when listed.
+  if (!credentials.host.empty() && origin_authority(credentials.origin) == credentials.host) return true;
+  return std::any_of(allowed_origins_.begin(), allowed_origins_.end(),
+                     [&](const std::string& allowed) { return allowed == "*" || allowed == credentials.origin; });
 }
 
 bool AccessControl::offers_stream_subprotocol(std::string_view protocols) {

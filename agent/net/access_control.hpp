@@ -50,9 +50,9 @@ class AccessControl {
 
   [[nodiscard]] bool token_required() const { return !token_.empty(); }
   [[nodiscard]] bool authorized(const RequestCredentials& credentials) const;
-  // No Origin header (not a browser): allowed. Otherwise the origin must be
-  // in allowed_origins, or, when that list is empty, match the Host header
-  // (same host), so another web page cannot read the stream.
+  // No Origin header (not a browser): allowed. Otherwise the origin must
+  // match the Host header (the agent's own pages) or be in allowed_origins,
+  // so another web page cannot read the stream.
   [[nodiscard]] bool origin_allowed(const RequestCredentials& credentials) const;
   // Whether the client offered the hostpulse.v1 subprotocol (we then select it).
   [[nodiscard]] static bool offers_stream_subprotocol(std::string_view protocols);

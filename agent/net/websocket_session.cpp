@@ -235,14 +235,25 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   }
 
   void protocol_error(const RequestId& id, std::string_view code, const std::string& message) {
-    ++service_.stats().protocol_errors;
-    enqueue(control(encode_error(id, code, message)));
-    if (++errors_ > service_.options().max_errors) close_now(close_code::policy, "too many bad requests");
+    enqueue(OutboundFrame{std::make_shared<const std::string>(encode_error(id, code, message)), false,
+                          FrameKind::error, 0});
   }
 
   void enqueue(const OutboundFrame& frame) {
     if (closing_) return;
     if (frame.kind == FrameKind::alert && !alerts_enabled_) return;
+    if (frame.kind == FrameKind::error) {
+      // Errors from this session and from the hub (unknown series, ...) alike.
+      ++service_.stats().protocol_errors;
+      if (++errors_ > service_.options().max_errors) {
+        enqueue_unchecked(frame);
+        return close_now(close_code::policy, "too many bad requests");
+      }
+    }
+    enqueue_unchecked(frame);
+  }
+
+  void enqueue_unchecked(const OutboundFrame& frame) {
     const OutboundQueue::PushResult result = queue_.push(frame);
     if (result == OutboundQueue::PushResult::replaced) ++service_.stats().frames_dropped;
     report_queue_bytes();

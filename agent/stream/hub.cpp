@@ -12,6 +12,10 @@ OutboundFrame control_frame(std::string text) {
   return OutboundFrame{std::make_shared<const std::string>(std::move(text)), false, FrameKind::control, 0};
 }
 
+OutboundFrame error_frame(const RequestId& id, std::string_view code, std::string_view message) {
+  return OutboundFrame{std::make_shared<const std::string>(encode_error(id, code, message)), false, FrameKind::error, 0};
+}
+
 }  // namespace
 
 StreamHub::StreamHub(const Schema& schema, const History& history)
@@ -35,7 +39,7 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
   std::vector<std::uint32_t> series;
   const Status resolved = resolve_series(schema_, request.series, series);
   if (!resolved.ok()) {
-    subscriber->deliver(control_frame(encode_error(request.id, error_code::unknown_series, resolved.error)));
+    subscriber->deliver(error_frame(request.id, error_code::unknown_series, resolved.error));
     return 0;
   }
   std::size_t& count = subscription_counts_[subscriber.get()];
@@ -43,17 +47,16 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
   if (group != nullptr) {
     for (const Member& member : group->members) {
       if (member.key == subscriber.get()) {
-        subscriber->deliver(control_frame(encode_error(
-            request.id, error_code::duplicate_subscription,
-            "already subscribed with these settings as sub " + std::to_string(group->id))));
+        subscriber->deliver(error_frame(request.id, error_code::duplicate_subscription,
+                                        "already subscribed with these settings as sub " + std::to_string(group->id)));
         return 0;
       }
     }
   }
   if (count >= max_subscriptions_per_subscriber) {
-    subscriber->deliver(control_frame(encode_error(
-        request.id, error_code::too_many_subscriptions,
-        "at most " + std::to_string(max_subscriptions_per_subscriber) + " subscriptions per connection")));
+    subscriber->deliver(error_frame(request.id, error_code::too_many_subscriptions,
+                                    "at most " + std::to_string(max_subscriptions_per_subscriber) +
+                                        " subscriptions per connection"));
     return 0;
   }
   if (group == nullptr) {
@@ -101,6 +104,9 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
     const std::uint64_t seq = columns.seq_first + k;
     if (seq <= until_seq && seq % group.every == 0) keep.push_back(k);
   }
+  // Bounded: at most catch_up_limit_values_ values, the newest points kept.
+  const std::size_t max_points = std::max<std::size_t>(1, catch_up_limit_values_ / std::max<std::size_t>(1, group.series.size()));
+  if (keep.size() > max_points) keep.erase(keep.begin(), keep.end() - static_cast<std::ptrdiff_t>(max_points));
   for (std::size_t start = 0; start < keep.size(); start += kCatchUpChunkPoints) {
     const std::size_t end = std::min(keep.size(), start + kCatchUpChunkPoints);
     const std::size_t points = end - start;
@@ -133,9 +139,8 @@ void StreamHub::unsubscribe(const std::shared_ptr<StreamSubscriber>& subscriber,
     subscriber->deliver(control_frame(encode_unsubscribed(request.id, request.subscription)));
     return;
   }
-  subscriber->deliver(control_frame(encode_error(request.id, error_code::unknown_subscription,
-                                                 "no subscription " + std::to_string(request.subscription) +
-                                                     " on this connection")));
+  subscriber->deliver(error_frame(request.id, error_code::unknown_subscription,
+                                  "no subscription " + std::to_string(request.subscription) + " on this connection"));
 }
 
 void StreamHub::remove(const StreamSubscriber* subscriber) {

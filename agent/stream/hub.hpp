@@ -47,6 +47,8 @@ class StreamHub {
   static constexpr std::size_t kCatchUpChunkPoints = 300;
 
   StreamHub(const Schema& schema, const History& history);
+  // Catch-up for one subscribe holds at most this many values (newest kept).
+  void set_catch_up_limit(std::size_t max_values) { catch_up_limit_values_ = max_values; }
 
   // Resolves the request and either delivers "subscribed" (then, with
   // resume_from, every retained point after it, then live frames — no gap, no
@@ -108,6 +110,7 @@ class StreamHub {
   std::unordered_map<const StreamSubscriber*, std::size_t> subscription_counts_;
   std::uint32_t next_group_id_ = 1;
   std::uint64_t last_published_seq_;
+  std::size_t catch_up_limit_values_ = 1'000'000;
   std::string encode_buffer_;
   std::vector<double> column_buffer_;
   HubStats stats_;

@@ -21,8 +21,11 @@ OutboundQueue::PushResult OutboundQueue::push(OutboundFrame frame) {
     }
   }
   bytes_ += size;
+  const bool counts_against_limit = frame.kind != FrameKind::catch_up;
   frames_.push_back(std::move(frame));
-  return bytes_ > limits_.max_bytes ? PushResult::overloaded : PushResult::queued;
+  // Catch-up is what the client asked for and is bounded by the hub
+  // (max_history_values), so it never makes a resuming client "too slow".
+  return counts_against_limit && bytes_ > limits_.max_bytes ? PushResult::overloaded : PushResult::queued;
 }
 
 void OutboundQueue::complete_write() {

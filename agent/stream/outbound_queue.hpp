@@ -13,6 +13,7 @@ enum class FrameKind : std::uint8_t {
   samples,   // live metric frames: a newer frame of the same subscription replaces a waiting one
   catch_up,  // resume/history points: never dropped (bounded by history size)
   alert,     // alert events: never dropped
+  error,     // error replies: never dropped; sessions count them toward max_errors
 };
 
 // One message on its way to a client. The bytes are shared: the hub encodes a
@@ -27,7 +28,8 @@ struct OutboundFrame {
 // Bounds on one session's queue (STYLE rule 9: every queue is bounded and
 // names its overflow policy).
 struct OutboundQueueLimits {
-  // Total bytes waiting, all kinds; past it the session is overloaded.
+  // Total bytes waiting; past it the session is overloaded (a catch-up frame
+  // itself never trips it: it is bounded by history and was asked for).
   std::size_t max_bytes = 8u << 20;
   // Samples bytes replaced (dropped) since the last completed write; a client
   // that falls this far behind is stalled, not slow, and is closed with 1013.

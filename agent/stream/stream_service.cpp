@@ -31,6 +31,7 @@ StreamService::StreamService(asio::io_context& io, const Schema& schema, const H
       started_t_ms_(started_t_ms),
       options_(options),
       hub_(schema, history) {
+  hub_.set_catch_up_limit(options_.max_history_values);
   // HelloInfo holds views; keep the strings they point at.
   hello_info_.host = hello_host_;
   hello_info_.version = hello_version_;

@@ -205,7 +205,8 @@ description = "load {{value}} crossed {{threshold}}"
 TEST(Alerts, LoadRuleFiresEscalatesAndResolvesEverywhere) {
   AlertAgent agent(kLoadRule);
   ASSERT_TRUE(agent.listening()) << agent.output();
-  EXPECT_TRUE(contains(agent.output(), "1 alert rules, 1 instances")) << agent.output();
+  // Logged right after the "listening on" line.
+  EXPECT_TRUE(agent.process().wait_for_output("1 alert rules, 1 instances", 5s)) << agent.output();
 
   // A: a subscriber (alerts on by default). B: a subscriber with "alerts": false.
   // C: a connection without any subscription.
@@ -257,6 +258,9 @@ TEST(Alerts, LoadRuleFiresEscalatesAndResolvesEverywhere) {
   EXPECT_EQ(active["value"], 12.0);
   EXPECT_EQ(active["since"], (*critical)["t"]);
   EXPECT_EQ(active["severity"], "critical");
+  // (The threshold part of this description is the subject of a reported bug: see
+  // AlertManagerTest.ActiveDescriptionInterpolatesTheThreshold.)
+  EXPECT_EQ(active["description"].get<std::string>().rfind("load 12 crossed", 0), 0u) << active.dump();
   ASSERT_EQ(rest["events"].size(), 3u) << rest.dump();
   EXPECT_EQ(rest["events"][0], *pending);
   EXPECT_EQ(rest["events"][1], *warning);
@@ -429,7 +433,7 @@ TEST(Alerts, RulesDirIsLoadedAndUnmatchedRulesAreReported) {
                     {"rules.d/20-gpu.toml", "[[alert]]\nname = \"gpu_hot\"\nseries = \"gpu.*.temp\"\nwarn = \"> 90\"\n"}});
   ASSERT_TRUE(agent.listening()) << agent.output();
   // 3 rules; instances: load.1m + 2 cores; gpu_hot matches nothing and is reported by name.
-  EXPECT_TRUE(contains(agent.output(), "3 alert rules, 3 instances")) << agent.output();
+  EXPECT_TRUE(agent.process().wait_for_output("3 alert rules, 3 instances", 5s)) << agent.output();
   EXPECT_TRUE(contains(agent.output(), "alert 'gpu_hot' (")) << agent.output();
   EXPECT_TRUE(contains(agent.output(), "rules.d/20-gpu.toml:1): series 'gpu.*.temp' matches no series on this host"))
       << agent.output();

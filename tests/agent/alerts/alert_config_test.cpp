@@ -331,6 +331,14 @@ TEST_F(RulesDirTest, MissingRulesDirNamesTheConfigFileAndLine) {
   ASSERT_FALSE(status.ok());
   // Like every other config error: "FILE:LINE: KEY: ...".
   EXPECT_TRUE(contains(status.error, etc() + "/hostpulse.toml:3: rules_dir: ")) << status.error;
+  EXPECT_TRUE(contains(status.error, etc() + "/missing.d")) << status.error;
+
+  // A file is not a rules folder either.
+  Config second;
+  const Status file_status = load("rules_dir = \"hostpulse.toml\"\n", second);
+  ASSERT_FALSE(file_status.ok());
+  EXPECT_TRUE(contains(file_status.error, etc() + "/hostpulse.toml:1: rules_dir: ")) << file_status.error;
+  EXPECT_TRUE(second.alerts.empty());
 }
 
 TEST_F(RulesDirTest, RuleErrorsNameTheRulesFile) {

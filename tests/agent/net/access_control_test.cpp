@@ -64,14 +64,31 @@ TEST(ReadTokenFileTest, ReadsTheTrimmedFirstLine) {
   EXPECT_EQ(token, kToken);
   ASSERT_TRUE(read_token_file(dir.write("crlf", "abcdefghijklmnop\r\n"), token).ok());
   EXPECT_EQ(token, "abcdefghijklmnop");  // exactly 16 characters
-  ASSERT_TRUE(read_token_file(dir.write("no-newline", "!#$%&'()*+-./:<=>?@[]^_`{|}~0123"), token).ok());
-  EXPECT_EQ(token, "!#$%&'()*+-./:<=>?@[]^_`{|}~0123");
+  ASSERT_TRUE(read_token_file(dir.write("no-newline", "!#$%&'*+-.^_`|~0123"), token).ok());
+  EXPECT_EQ(token, "!#$%&'*+-.^_`|~0123");
+}
+
+// Browsers can present the token only as the subprotocol "bearer.<token>"
+// (docs/protocol.md), and `new WebSocket(url, protocols)` throws SyntaxError
+// unless each protocol is an RFC 7230 token. A token file the agent accepts
+// must therefore hold only token characters; base64 output ('/', '=') does not.
+TEST(ReadTokenFileTest, AcceptedTokensAreUsableAsWebSocketSubprotocols) {
+  TempDir dir;
+  for (const char* text : {"abcdefghijklmnop/", "abcdefghijklmnop==", "abcdefghijklmnop:", "abcdefghijklmnop\"",
+                           "abcdefghijklmnop()", "abcdefghijklmnop<>", "abcdefghijklmnop@", "abcdefghijklmnop[]",
+                           "abcdefghijklmnop?", "abcdefghijklmnop{}", "abcdefghijklmnop\\"}) {
+    std::string token;
+    const Status status = read_token_file(dir.write("token", text), token);
+    EXPECT_FALSE(status.ok()) << "accepted '" << text << "', which a browser cannot send as bearer.<token>";
+  }
 }
 
 TEST(ReadTokenFileTest, RefusesShortAndOddTokens) {
   TempDir dir;
   const std::string too_short = "token must be at least 16 characters";
-  const std::string bad_characters = "token must be printable ASCII without spaces, ',' or ';'";
+  const std::string bad_characters =
+      "token may contain only letters, digits and !#$%&'*+-.^_`|~ (e.g. generate one with: head -c 24 /dev/urandom | "
+      "base64 | tr '+/' '-_' | tr -d '=')";
   struct Case { const char* name; std::string contents; const std::string& message; };
   const Case cases[] = {
       {"short", "abcdefghijklmno\n", too_short},
@@ -243,8 +260,9 @@ TEST(AccessControlTest, AllowedOriginsList) {
   EXPECT_TRUE(access.origin_allowed(origin("", "agent:9870")));
   EXPECT_FALSE(access.origin_allowed(origin("http://ops.example.com", "agent:9870")));  // scheme matters
   EXPECT_FALSE(access.origin_allowed(origin("https://ops.example.com:443", "agent:9870")));
-  // With a list, the same host is no longer implied.
-  EXPECT_FALSE(access.origin_allowed(origin("http://agent:9870", "agent:9870")));
+  // The agent's own origin stays allowed with a list (its dashboard must work).
+  EXPECT_TRUE(access.origin_allowed(origin("http://agent:9870", "agent:9870")));
+  EXPECT_FALSE(access.origin_allowed(origin("http://other:9870", "agent:9870")));
 
   const AccessControl any("", {"*"});
   EXPECT_TRUE(any.origin_allowed(origin("http://anything.example", "agent:9870")));

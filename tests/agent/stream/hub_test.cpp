@@ -583,7 +583,8 @@ TEST_F(StreamHubTest, DuplicateSubscriptionIsAnError) {
   SubscribeRequest again = request({"load.1m"});
   again.id = "7";
   EXPECT_EQ(subscribe(subscriber, again), 0u);
-  EXPECT_EQ(subscriber->frames.back().kind, FrameKind::control);
+  // Error kind: the session counts it toward max_errors.
+  EXPECT_EQ(subscriber->frames.back().kind, FrameKind::error);
   EXPECT_EQ(*subscriber->frames.back().bytes,
             R"({"type":"error","id":7,"code":"duplicate_subscription","message":"already subscribed with these settings as sub 1"})");
   EXPECT_EQ(hub().stats().subscriptions, 1u);
