@@ -15,22 +15,23 @@ OutboundQueue::PushResult OutboundQueue::push(OutboundFrame frame) {
         lag_bytes_ += old_size;
         bytes_ = bytes_ - old_size + size;
         waiting = std::move(frame);
-        if (lag_bytes_ > limits_.max_lag_bytes || bytes_ > limits_.max_bytes) return PushResult::overloaded;
+        if (lag_bytes_ > limits_.max_lag_bytes || over_limit()) return PushResult::overloaded;
         return PushResult::replaced;
       }
     }
   }
   bytes_ += size;
-  const bool counts_against_limit = frame.kind != FrameKind::catch_up;
-  frames_.push_back(std::move(frame));
   // Catch-up is what the client asked for and is bounded by the hub
   // (max_history_values), so it never makes a resuming client "too slow".
-  return counts_against_limit && bytes_ > limits_.max_bytes ? PushResult::overloaded : PushResult::queued;
+  if (frame.kind == FrameKind::catch_up) catch_up_bytes_ += size;
+  frames_.push_back(std::move(frame));
+  return over_limit() ? PushResult::overloaded : PushResult::queued;
 }
 
 void OutboundQueue::complete_write() {
   if (frames_.empty()) return;
   bytes_ -= size_of(frames_.front());
+  if (frames_.front().kind == FrameKind::catch_up) catch_up_bytes_ -= size_of(frames_.front());
   frames_.pop_front();
   writing_ = false;
   lag_bytes_ = 0;
@@ -40,6 +41,7 @@ void OutboundQueue::clear_waiting() {
   const std::size_t keep = writing_ && !frames_.empty() ? 1 : 0;
   while (frames_.size() > keep) {
     bytes_ -= size_of(frames_.back());
+    if (frames_.back().kind == FrameKind::catch_up) catch_up_bytes_ -= size_of(frames_.back());
     frames_.pop_back();
   }
 }

@@ -65,6 +65,7 @@ class OutboundQueue {
   [[nodiscard]] std::uint64_t dropped_frames() const { return dropped_frames_; }
   [[nodiscard]] std::uint64_t dropped_bytes() const { return dropped_bytes_; }
   [[nodiscard]] std::size_t lag_bytes() const { return lag_bytes_; }
+  [[nodiscard]] bool over_limit() const { return bytes_ - catch_up_bytes_ > limits_.max_bytes; }
 
  private:
   static std::size_t size_of(const OutboundFrame& frame) { return frame.bytes ? frame.bytes->size() : 0; }
@@ -72,6 +73,7 @@ class OutboundQueue {
   OutboundQueueLimits limits_;
   std::deque<OutboundFrame> frames_;
   std::size_t bytes_ = 0;
+  std::size_t catch_up_bytes_ = 0;  // part of bytes_ that the limit ignores
   std::size_t lag_bytes_ = 0;
   bool writing_ = false;
   std::uint64_t dropped_frames_ = 0;

@@ -577,6 +577,62 @@ TEST_F(StreamHubTest, CatchUpIsChunked) {
   EXPECT_EQ(hub().stats().frames_encoded, 0u);  // catch-up is per subscriber, not counted as shared frames
 }
 
+// max_history_values bounds one catch-up; the newest points are kept, and
+// seq_first tells the client where its catch-up starts.
+TEST_F(StreamHubTest, CatchUpIsBoundedKeepingTheNewestPoints) {
+  publish(20);
+  hub().set_catch_up_limit(10);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "load.5m"});
+  r.resume_from = 0;
+  subscribe(subscriber, r);
+  ASSERT_EQ(subscriber->frames.size(), 2u);
+  EXPECT_EQ(subscriber->message(0)["seq"], 20);
+  EXPECT_EQ(subscriber->message(1)["seq_first"], 16);  // 10 values / 2 series = 5 points
+  EXPECT_EQ(subscriber->message(1)["seq_last"], 20);
+  publish(1);
+  EXPECT_EQ(subscriber->seqs(), range(16, 21));
+}
+
+TEST_F(StreamHubTest, CatchUpLimitAppliesAfterDecimationAndKeepsAtLeastOnePoint) {
+  publish(20);
+  hub().set_catch_up_limit(6);
+  auto decimated = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "load.5m"}, 1, 0ms, 2);
+  r.resume_from = 0;
+  subscribe(decimated, r);
+  EXPECT_EQ(decimated->seqs(), (std::vector<std::uint64_t>{16, 18, 20}));
+
+  hub().set_catch_up_limit(1);
+  auto wide = std::make_shared<RecordingSubscriber>();
+  r = request({"load.1m", "load.5m", "load.15m"});
+  r.resume_from = 0;
+  subscribe(wide, r);
+  EXPECT_EQ(wide->seqs(), std::vector<std::uint64_t>{20});
+}
+
+TEST_F(StreamHubTest, ErrorRepliesAreErrorFramesAndRepliesControlFrames) {
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  const auto last_kind = [&] { return subscriber->frames.back().kind; };
+  ASSERT_EQ(subscribe(subscriber, request({"load.1m"}), 1), 1u);
+  EXPECT_EQ(last_kind(), FrameKind::control);
+  subscribe(subscriber, request({"nope"}), 1);
+  EXPECT_EQ(last_kind(), FrameKind::error);
+  subscribe(subscriber, request({"load.1m"}), 1);
+  EXPECT_EQ(last_kind(), FrameKind::error);
+  EXPECT_EQ(subscriber->last()["code"], "duplicate_subscription");
+  subscribe(subscriber, request({"load.5m"}), 1);
+  EXPECT_EQ(last_kind(), FrameKind::error);
+  EXPECT_EQ(subscriber->last()["code"], "too_many_subscriptions");
+  hub().unsubscribe(subscriber, UnsubscribeRequest{"", 42});
+  EXPECT_EQ(last_kind(), FrameKind::error);
+  EXPECT_EQ(subscriber->last()["code"], "unknown_subscription");
+  hub().unsubscribe(subscriber, UnsubscribeRequest{"", 1});
+  EXPECT_EQ(last_kind(), FrameKind::control);
+  EXPECT_EQ(subscriber->last()["type"], "unsubscribed");
+  for (const OutboundFrame& frame : subscriber->frames) EXPECT_FALSE(frame.binary);
+}
+
 TEST_F(StreamHubTest, DuplicateSubscriptionIsAnError) {
   auto subscriber = std::make_shared<RecordingSubscriber>();
   EXPECT_EQ(subscribe(subscriber, request({"load.1m"})), 1u);

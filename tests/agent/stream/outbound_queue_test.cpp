@@ -1,11 +1,23 @@
 #include "agent/stream/outbound_queue.hpp"
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 namespace hostpulse {
+
+// Readable failure messages (found by argument-dependent lookup).
+inline void PrintTo(OutboundQueue::PushResult result, std::ostream* out) {
+  switch (result) {
+    case OutboundQueue::PushResult::queued: *out << "queued"; return;
+    case OutboundQueue::PushResult::replaced: *out << "replaced"; return;
+    case OutboundQueue::PushResult::overloaded: *out << "overloaded"; return;
+  }
+  *out << "PushResult(" << static_cast<int>(result) << ")";
+}
+
 namespace {
 
 using Result = OutboundQueue::PushResult;
@@ -150,6 +162,28 @@ TEST(OutboundQueueTest, LagIsPerQueueAcrossSubscriptions) {
   ASSERT_EQ(queue.push(samples(2, 10)), Result::queued);
   EXPECT_EQ(queue.push(samples(1, 10)), Result::replaced);    // lag 10
   EXPECT_EQ(queue.push(samples(2, 10)), Result::overloaded);  // lag 20
+}
+
+// Catch-up is bounded by the hub (max_history_values) and was asked for: it
+// never trips the byte limit itself.
+TEST(OutboundQueueTest, CatchUpFramesNeverOverload) {
+  OutboundQueue queue(OutboundQueueLimits{100, 1000});
+  EXPECT_EQ(queue.push(frame(FrameKind::catch_up, 1, 150)), Result::queued);
+  EXPECT_EQ(queue.push(frame(FrameKind::catch_up, 1, 50)), Result::queued);
+  EXPECT_EQ(queue.bytes(), 200u);
+  EXPECT_EQ(queue.size(), 2u);
+}
+
+// ...nor may it make the next live or control frame look like a slow client:
+// "it never makes a resuming client too slow" (outbound_queue.cpp).
+TEST(OutboundQueueTest, CatchUpBytesDoNotOverloadTheFramesAfterThem) {
+  OutboundQueue queue(OutboundQueueLimits{100, 1000});
+  ASSERT_EQ(queue.push(frame(FrameKind::catch_up, 1, 150)), Result::queued);
+  EXPECT_EQ(queue.push(control(10)), Result::queued) << "10 bytes of replies overloaded a 100-byte queue";
+  EXPECT_EQ(queue.push(samples(1, 10)), Result::queued) << "one live frame after the catch-up closed the client";
+  EXPECT_EQ(queue.bytes(), 170u);
+  // Live and control bytes alone still count.
+  EXPECT_EQ(queue.push(control(81)), Result::overloaded);
 }
 
 TEST(OutboundQueueTest, ClearWaitingKeepsTheFrameBeingWritten) {
