@@ -857,12 +857,9 @@ TEST(Stream, LargeResumeCatchUpIsNotMistakenForASlowClient) {
     if (!message) break;
     if (auto s = as_samples(*message)) frames.push_back(std::move(*s));
   }
-  if (client.close_code() == 1013) {
-    GTEST_SKIP() << "AGENT BUG (agent/stream/hub.cpp StreamHub::send_catch_up delivers the whole catch-up at once; "
-                    "agent/stream/outbound_queue.cpp OutboundQueue::push counts it against max_queue_bytes): a "
-                    "resuming client whose catch-up is larger than [stream] max_queue_bytes is closed with 1013 "
-                    "\"client too slow\" before it could read anything, and would loop reconnecting";
-  }
+  ASSERT_NE(client.close_code(), 1013)
+      << "a resuming client whose catch-up is larger than [stream] max_queue_bytes was closed as \"too slow\" "
+         "before it could read anything (it would loop reconnecting)";
   ASSERT_FALSE(frames.empty()) << client.error() << " close " << client.close_code().value_or(0);
   EXPECT_EQ(frames.front().seq_first, 1u);
   EXPECT_TRUE(consecutive(point_seqs(frames)));
@@ -1037,14 +1034,9 @@ TEST(Stream, HubErrorsCountTowardMaxErrors) {
   std::erase_if(received, [](const WsMessage& m) { return !m.is("error"); });
   EXPECT_FALSE(received.empty());
   for (const WsMessage& m : received) EXPECT_EQ(m.body.value("code", ""), "unknown_series") << m.data;
-  if (reply) {
-    GTEST_SKIP() << "AGENT BUG (agent/stream/hub.cpp StreamHub::subscribe/unsubscribe): the errors the hub sends "
-                    "(unknown_series, duplicate_subscription, too_many_subscriptions, unknown_subscription) bypass "
-                    "WebSocketSession::protocol_error, so they neither count toward [stream] max_errors (6 errors "
-                    "with max_errors = 3 and the connection is still open) nor in health stream.protocol_errors ("
-                 << agent.stream_counter("protocol_errors") << ")";
-  }
+  EXPECT_FALSE(reply) << "6 hub errors (unknown_series) with max_errors = 3 and the connection is still open";
   EXPECT_EQ(client.close_code(), 1008);
+  EXPECT_GE(agent.stream_counter("protocol_errors"), 4u) << "hub errors count in health stream.protocol_errors";
 }
 
 TEST(Stream, RateLimitedRequestsAreIgnored) {
@@ -1243,12 +1235,8 @@ TEST(Stream, AllowedOriginsKeepTheAgentsOwnOrigin) {
   WsClient client(agent.port());
   ASSERT_TRUE(client.connect(with_header("Origin", "http://127.0.0.1:" + std::to_string(agent.port()))));
   auto first = client.read(5s);
-  if (!first && client.close_code() == 1008) {
-    GTEST_SKIP() << "AGENT BUG (agent/net/access_control.cpp, AccessControl::origin_allowed): with "
-                    "allowed_origins set, the agent's own origin is refused with 1008, so its own dashboard "
-                    "cannot open the stream";
-  }
-  ASSERT_TRUE(first) << client.error();
+  ASSERT_TRUE(first) << "the agent's own origin was refused (close code " << client.close_code().value_or(0)
+                     << "): its own dashboard could not open the stream";
   EXPECT_TRUE(first->is("hello"));
 }
 
@@ -1270,8 +1258,6 @@ TEST(Stream, NonLoopbackBindNeedsTokenOrExplicitFlag) {
   AgentProcess agent({"--listen", "0.0.0.0:0", "--interval", "100", "--procfs", procfs, "--allow-unauthenticated"});
   ASSERT_TRUE(agent.wait_until_listening(10s)) << agent.output();
   EXPECT_TRUE(agent.wait_for_output("without a token", 2s)) << agent.output();
-  // Not in the same instant: see SigtermRightAfterStartIsACleanShutdown.
-  std::this_thread::sleep_for(200ms);
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(5s), 0) << agent.output();
 }
@@ -1296,12 +1282,9 @@ TEST(Stream, SigtermRightAfterStartIsACleanShutdown) {
       EXPECT_EQ(*code, 0) << agent.output();
     }
   }
-  if (killed > 0) {
-    GTEST_SKIP() << "AGENT BUG (agent/main.cpp run(): the boost::asio::signal_set is created after the "
-                    "\"listening on\" log line and sampler.start()): SIGTERM in that window kills the agent with "
-                    "the default action (exit 143, no 1001 close, no \"stopped\") -- "
-                 << killed << " of " << kRuns << " runs";
-  }
+  EXPECT_EQ(killed, 0) << "SIGTERM right after \"listening on\" killed the agent with the default action (exit "
+                          "143: signal handlers not yet installed) in "
+                       << killed << " of " << kRuns << " runs";
 }
 
 // ===========================================================================
@@ -1395,7 +1378,12 @@ TEST(Stream, StalledClientIsClosedWith1013WhileOthersKeepUp) {
     max_delay = std::max(max_delay, delay);
     total_delay += static_cast<double>(delay);
   }
-  EXPECT_TRUE(consecutive(seqs)) << "the reading client lost frames";
+  // A reading client keeps up; on a loaded CI machine (sanitizers, parallel
+  // builds) it may itself be briefly slow and lose a frame to "newest wins",
+  // so a couple of missing seqs are tolerated, a stream of them is not.
+  std::uint64_t missing = 0;
+  for (std::size_t i = 1; i < seqs.size(); ++i) missing += seqs[i] > seqs[i - 1] + 1 ? seqs[i] - seqs[i - 1] - 1 : 0;
+  EXPECT_LE(missing, 2u) << "the reading client lost frames";
   EXPECT_GE(static_cast<double>(frames.size()), 0.7 * static_cast<double>(covered.count()) / 100.0)
       << "frames of the reading client over " << covered.count() << " ms";
   EXPECT_LT(max_delay, 500 * kSlack) << "a stalled client delayed another one";
