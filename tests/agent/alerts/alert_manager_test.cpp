@@ -206,13 +206,13 @@ TEST_F(AlertManagerTest, ActiveDescriptionInterpolatesTheThreshold) {
   EXPECT_EQ(sunk[0].description, "load 7.5 crossed > 5");
   const auto active = manager.active();
   ASSERT_EQ(active.size(), 1u);
-  if (active[0].description == "load 7.5 crossed ") {
-    // Reported: AlertManager::active() (agent/alerts/alert_manager.cpp)
-    // interpolates with an empty threshold, so the REST list and the stream's
-    // {"type":"alerts"} snapshot lose {{threshold}}.
-    GTEST_SKIP() << "agent bug: active() description has an empty {{threshold}}: '" << active[0].description << "'";
-  }
   EXPECT_EQ(active[0].description, sunk[0].description);
+
+  // Critical: the crit threshold.
+  set("load.1m", 12);
+  tick(manager);
+  ASSERT_EQ(manager.active().size(), 1u);
+  EXPECT_EQ(manager.active()[0].description, "load 12 crossed > 10");
 }
 
 TEST_F(AlertManagerTest, EventLogIsBoundedOldestDroppedFirst) {
