@@ -515,6 +515,26 @@ Status read_small_file(const std::string& path, std::string& contents) {
   return Status::success();
 }
 
+// Parses TOML text; a syntax error names the source and line.
+Status parse_toml(std::string_view text, const std::string& source, toml::value& root) {
+  try {
+    std::istringstream stream{std::string(text)};
+    root = toml::parse(stream, source);
+  } catch (const toml::exception& e) {
+    // toml11 explains with a multi-line excerpt; keep its first line, add ours.
+    std::string what = e.what();
+    const auto newline = what.find('\n');
+    if (newline != std::string::npos) what.resize(newline);
+    if (what.rfind("[error] ", 0) == 0) what.erase(0, 8);
+    const auto line = e.location().line();
+    return Status::failure(source + (line > 0 ? ":" + std::to_string(line) : std::string()) +
+                           ": TOML syntax error: " + what);
+  } catch (const std::exception& e) {
+    return Status::failure(source + ": cannot parse: " + e.what());
+  }
+  return Status::success();
+}
+
 }  // namespace
 
 Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rules) {
@@ -531,16 +551,8 @@ Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rule
     Status status = read_small_file(file.string(), text);
     if (!status.ok()) return status;
     toml::value root;
-    try {
-      std::istringstream stream(text);
-      root = toml::parse(stream, file.string());
-    } catch (const toml::exception& e) {
-      std::string what = e.what();
-      const auto newline = what.find('\n');
-      if (newline != std::string::npos) what.resize(newline);
-      if (what.rfind("[error] ", 0) == 0) what.erase(0, 8);
-      return Status::failure(file.string() + ":" + std::to_string(e.location().line()) + ": TOML syntax error: " + what);
-    }
+    status = parse_toml(text, file.string(), root);
+    if (!status.ok()) return status;
     const TableReader reader(root, file.string(), "");
     status = reader.each({{"alert", [&](const toml::value& v, const std::string&) {
                              return apply_alerts(v, file.string(), rules);
@@ -552,21 +564,8 @@ Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rule
 
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config) {
   toml::value root;
-  try {
-    std::istringstream stream{std::string(text)};
-    root = toml::parse(stream, source_name);
-  } catch (const toml::exception& e) {
-    // toml11 explains with a multi-line excerpt; keep its first line, add ours.
-    std::string what = e.what();
-    const auto newline = what.find('\n');
-    if (newline != std::string::npos) what.resize(newline);
-    if (what.rfind("[error] ", 0) == 0) what.erase(0, 8);
-    const auto line = e.location().line();
-    return Status::failure(source_name + (line > 0 ? ":" + std::to_string(line) : std::string()) +
-                           ": TOML syntax error: " + what);
-  } catch (const std::exception& e) {
-    return Status::failure(source_name + ": cannot parse: " + e.what());
-  }
+  Status parsed = parse_toml(text, source_name, root);
+  if (!parsed.ok()) return parsed;
   // Apply to a copy so a bad file leaves the caller's config untouched.
   Config updated = config;
   Status status = apply_root(root, source_name, updated);

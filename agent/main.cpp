@@ -29,6 +29,7 @@
 #include "agent/stream/stream_service.hpp"
 #include "agent/sampler.hpp"
 #include "agent/version.hpp"
+#include "agent/wall_clock.hpp"
 #include "collectors/collector_table.hpp"
 
 namespace {
@@ -42,9 +43,7 @@ AgentIdentity identify() {
   if (gethostname(host, sizeof host - 1) == 0) identity.host = host;
   struct utsname names {};
   if (uname(&names) == 0) identity.kernel = std::string(names.sysname) + " " + names.release;
-  identity.started_t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+  identity.started_t_ms = wall_clock_ms();
   return identity;
 }
 

@@ -4,15 +4,10 @@
 
 #include "agent/derive.hpp"
 #include "agent/log.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace hostpulse {
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::uint64_t micros(SteadyClock::duration d) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
@@ -79,7 +74,7 @@ void Sampler::collect(RawSample& sample) {
       }
       s.last_ok = false;
       s.last_error = std::move(status.error);
-      s.last_error_t_ms = wall_ms();
+      s.last_error_t_ms = wall_clock_ms();
     }
   }
 }
@@ -90,7 +85,7 @@ void Sampler::tick() {
   const auto now = SteadyClock::now();
   const double elapsed_s = std::chrono::duration<double>(now - previous_time_).count();
   derive(schema_, previous_, current_, elapsed_s, values_);
-  const std::int64_t t_ms = wall_ms();
+  const std::int64_t t_ms = wall_clock_ms();
   const std::uint64_t seq = history_.append(t_ms, values_);
   std::swap(previous_, current_);
   previous_time_ = now;

@@ -134,7 +134,7 @@ std::optional<AlertEvent> AlertInstance::observe(std::int64_t t_ms, double sampl
   if (target != AlertState::ok) {
     clear_since_.reset();
     next = target;
-    const std::optional<Threshold>& crossed = target == AlertState::critical ? rule.crit : (rule.warn ? rule.warn : rule.crit);
+    const std::optional<Threshold>& crossed = rule.trigger_for(target);
     if (crossed) threshold = crossed->to_string();
   } else if (level_ != AlertState::ok) {
     // Cleared while firing: keep firing for keep_firing_for, then resolve.

@@ -5,14 +5,10 @@
 
 #include "agent/log.hpp"
 #include "agent/series_match.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace hostpulse {
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int severity_rank(AlertState state) {
   switch (state) {
@@ -33,7 +29,7 @@ AlertManager::AlertManager(const Schema& schema, std::vector<AlertRule> rules, s
 }
 
 void AlertManager::build_instances(const Schema& schema) {
-  const std::int64_t now = wall_ms();
+  const std::int64_t now = wall_clock_ms();
   instances_.clear();
   warnings_.clear();
   for (const AlertRule& rule : *rules_) {
@@ -128,8 +124,7 @@ std::vector<ActiveAlert> AlertManager::active() const {
     const AlertRule& rule = instance.rule();
     // The threshold of the level it is at (pending: the one it is heading for).
     std::string threshold;
-    const std::optional<Threshold>& level_threshold =
-        instance.state() == AlertState::critical ? rule.crit : (rule.warn ? rule.warn : rule.crit);
+    const std::optional<Threshold>& level_threshold = rule.trigger_for(instance.state());
     if (instance.state() != AlertState::nodata && level_threshold) threshold = level_threshold->to_string();
     result.push_back(ActiveAlert{rule.name, instance.series_name(), instance.state(), instance.value(),
                                  instance.state_since_ms(),

@@ -48,6 +48,12 @@ struct AlertRule {
   std::string source;
   std::size_t line = 0;
 
+  // The trigger of a firing level: crit for CRITICAL, else warn (crit when
+  // the rule has no warn).
+  [[nodiscard]] const std::optional<Threshold>& trigger_for(AlertState level) const {
+    return level == AlertState::critical || !warn ? crit : warn;
+  }
+
   // Same behaviour (ignores where it was defined).
   [[nodiscard]] bool same_behaviour(const AlertRule& other) const;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/series_match.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace hostpulse {
 
@@ -12,9 +13,7 @@ void Silences::expire_locked(std::int64_t now_ms) const {
 
 Status Silences::add(Silence silence, Silence& added) {
   std::lock_guard lock(mutex_);
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  expire_locked(now);
+  expire_locked(wall_clock_ms());
   if (silences_.size() >= kMaxSilences) {
     return Status::failure("at most " + std::to_string(kMaxSilences) + " silences at once; delete some first");
   }

@@ -9,6 +9,7 @@
 #include "agent/duration.hpp"
 #include "agent/net/url.hpp"
 #include "agent/series_match.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace hostpulse {
 namespace {
@@ -16,12 +17,6 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::string_view kApiPrefix = "/api/";
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 HttpResponse json_response(const json& body, unsigned status = 200) {
   HttpResponse response;
@@ -85,6 +80,16 @@ HttpResponse json_error(unsigned status, std::string message) {
   return json_response(json{{"error", {{"status", status}, {"message", std::move(message)}}}}, status);
 }
 
+namespace {
+
+HttpResponse method_not_allowed(std::string_view method, std::string_view path, std::string_view allow) {
+  HttpResponse response = json_error(405, "method " + std::string(method) + " not allowed on " + std::string(path));
+  response.headers.emplace_back("Allow", allow);
+  return response;
+}
+
+}  // namespace
+
 RestApi::RestApi(RestApiSources sources) : sources_(std::move(sources)) {}
 
 HttpResponse RestApi::handle(const HttpRequest& request) const {
@@ -93,19 +98,10 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   if (!status.ok()) return json_error(400, "bad request target: " + status.error);
 
   const bool is_read = request.method == "GET" || request.method == "HEAD";
-  const auto method_not_allowed = [&] {
-    HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + target.path);
-    response.headers.emplace_back("Allow", "GET, HEAD");
-    return response;
-  };
 
   const std::string& path = target.path;
   if (path == "/api/v1/login" || path == "/api/v1/logout") {
-    if (request.method != "POST") {
-      HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
-      response.headers.emplace_back("Allow", "POST");
-      return response;
-    }
+    if (request.method != "POST") return method_not_allowed(request.method, path, "POST");
     if (path == "/api/v1/logout") {
       if (sources_.access != nullptr) sources_.access->logout(request.credentials.cookie);
       HttpResponse response = json_response(json{{"ok", true}});
@@ -121,7 +117,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   }
   if (path == "/api/v1/stream") {
     // Upgrades never get here: the server hands them to the stream.
-    if (!is_read) return method_not_allowed();
+    if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
     HttpResponse response = json_error(426, "this is the WebSocket stream: connect with a WebSocket client (see docs/protocol.md)");
     response.headers.emplace_back("Upgrade", "websocket");
     response.headers.emplace_back("Connection", "Upgrade");
@@ -133,7 +129,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
     static constexpr std::string_view kSnapshotParameters[] = {"series"};
     static constexpr std::string_view kHistoryParameters[] = {"series", "since_seq", "last"};
     if (path == "/api/v1/info") {
-      if (!is_read) return method_not_allowed();
+      if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->info() : json_error(400, status.error);
     }
@@ -141,12 +137,12 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       return silences(request, path);
     }
     if (path == "/api/v1/alerts") {
-      if (!is_read) return method_not_allowed();
+      if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->alerts() : json_error(400, status.error);
     }
     if (path == "/api/v1/health") {
-      if (!is_read) return method_not_allowed();
+      if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->health() : json_error(400, status.error);
     }
@@ -158,7 +154,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       parameters = kHistoryParameters;
     }
     if (route == nullptr) return json_error(404, "no such API endpoint: " + path);
-    if (!is_read) return method_not_allowed();
+    if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
     status = reject_unknown_parameters(target, parameters);
     if (!status.ok()) return json_error(400, status.error);
     return (this->*route)(target);
@@ -168,7 +164,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   const std::string_view asset_path = path == "/" ? std::string_view("/index.html") : std::string_view(path);
   for (const EmbeddedAsset& asset : sources_.assets) {
     if (asset.path == asset_path) {
-      if (!is_read) return method_not_allowed();
+      if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
       HttpResponse response;
       response.content_type = std::string(asset.content_type);
       response.static_body = asset.bytes;
@@ -231,7 +227,7 @@ HttpResponse RestApi::history(const RequestTarget& target) const {
     status = parse_duration(*last, window);
     if (!status.ok()) return json_error(400, "last: " + status.error);
     if (window.count() == 0) return json_error(400, "last: must be longer than 0s");
-    columns = sources_.history.since_time(wall_ms() - window.count(), ids);
+    columns = sources_.history.since_time(wall_clock_ms() - window.count(), ids);
   } else {
     columns = sources_.history.since_seq(0, ids);
   }
@@ -257,7 +253,7 @@ HttpResponse RestApi::login(const HttpRequest& request) const {
 
 HttpResponse RestApi::silences(const HttpRequest& request, const std::string& path) const {
   if (sources_.silences == nullptr) return json_error(404, "silences are not available");
-  const auto now = wall_ms();
+  const auto now = wall_clock_ms();
   const auto silence_json = [](const Silence& s) {
     return json{{"id", s.id}, {"rule", s.rule}, {"instance", s.instance}, {"until", s.until_ms}, {"comment", s.comment}};
   };
@@ -267,11 +263,7 @@ HttpResponse RestApi::silences(const HttpRequest& request, const std::string& pa
       for (const Silence& s : sources_.silences->list(now)) list.push_back(silence_json(s));
       return json_response(json{{"silences", std::move(list)}});
     }
-    if (request.method != "POST") {
-      HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
-      response.headers.emplace_back("Allow", "GET, HEAD, POST");
-      return response;
-    }
+    if (request.method != "POST") return method_not_allowed(request.method, path, "GET, HEAD, POST");
     const json body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       return json_error(400, "expected a JSON object {\"rule\": \"cpu_busy\", \"instance\": \"*\", \"duration\": \"1h\"}");
@@ -306,11 +298,7 @@ HttpResponse RestApi::silences(const HttpRequest& request, const std::string& pa
     return json_response(silence_json(added), 201);
   }
   const std::string id = path.substr(std::string_view("/api/v1/silences/").size());
-  if (request.method != "DELETE") {
-    HttpResponse response = json_error(405, "method " + std::string(request.method) + " not allowed on " + path);
-    response.headers.emplace_back("Allow", "DELETE");
-    return response;
-  }
+  if (request.method != "DELETE") return method_not_allowed(request.method, path, "DELETE");
   if (!sources_.silences->remove(id)) return json_error(404, "no silence with id '" + id + "'");
   return json_response(json{{"deleted", id}});
 }
@@ -345,7 +333,7 @@ HttpResponse RestApi::health() const {
   json body{
       {"status", healthy ? "ok" : "degraded"},
       {"version", sources_.identity.version},
-      {"uptime_s", (wall_ms() - sources_.identity.started_t_ms) / 1000},
+      {"uptime_s", (wall_clock_ms() - sources_.identity.started_t_ms) / 1000},
       {"sampler",
        {{"interval_ms", sources_.interval.count()},
         {"ticks", stats.ticks},

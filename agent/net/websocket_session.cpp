@@ -16,6 +16,7 @@
 #include "agent/stream/protocol.hpp"
 #include "agent/stream/stream_service.hpp"
 #include "agent/version.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace hostpulse {
 
@@ -25,11 +26,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view header(const http::request<http::string_body>& request, http::field field) {
   const auto it = request.find(field);
@@ -198,7 +194,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
           } else if constexpr (std::is_same_v<T, UnsubscribeRequest>) {
             service_.unsubscribe(shared_from_this(), std::move(m));
           } else if constexpr (std::is_same_v<T, PingRequest>) {
-            enqueue(control(encode_pong(m.id, wall_ms())));
+            enqueue(control(encode_pong(m.id, wall_clock_ms())));
           } else if constexpr (std::is_same_v<T, HistoryRequest>) {
             answer_history(m);
           }
@@ -223,7 +219,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     if (request.since_seq) {
       columns = history.since_seq(*request.since_seq, series);
     } else if (request.last) {
-      columns = history.since_time(wall_ms() - request.last->count(), series);
+      columns = history.since_time(wall_clock_ms() - request.last->count(), series);
     } else {
       columns = history.since_seq(0, series);
     }

@@ -20,8 +20,7 @@ void StreamStats::count_close(std::uint16_t code) {
 
 StreamService::StreamService(asio::io_context& io, const Schema& schema, const History& history, HelloInfo hello,
                              std::int64_t started_t_ms, StreamOptions options)
-    : io_(io),
-      strand_(asio::make_strand(io)),
+    : strand_(asio::make_strand(io)),
       flush_timer_(strand_),
       schema_(schema),
       history_(history),
@@ -135,9 +134,7 @@ void StreamService::shutdown() {
   asio::post(strand_, [this] {
     flush_timer_.cancel();
     hub_.flush_all();  // what was batched goes out before the close frames
-    for (auto& [key, weak] : sessions_) {
-      if (auto session = weak.lock()) session->close_for_shutdown();
-    }
+    for_each_session([](StreamSession& session) { session.close_for_shutdown(); });
   });
 }
 
@@ -148,9 +145,7 @@ namespace hostpulse {
 void StreamService::publish_alert(std::string message) {
   asio::post(strand_, [this, frame = OutboundFrame{std::make_shared<const std::string>(std::move(message)), false,
                                                    FrameKind::alert, 0}] {
-    for (auto& [key, weak] : sessions_) {
-      if (auto session = weak.lock()) session->deliver(frame);
-    }
+    for_each_session([&frame](StreamSession& session) { session.deliver(frame); });
   });
 }
 
@@ -161,9 +156,7 @@ std::shared_ptr<const std::string> StreamService::active_alerts_message() const 
 
 void StreamService::abort_all() {
   asio::post(strand_, [this] {
-    for (auto& [key, weak] : sessions_) {
-      if (auto session = weak.lock()) session->abort();
-    }
+    for_each_session([](StreamSession& session) { session.abort(); });
   });
 }
 

@@ -105,8 +105,14 @@ class StreamService {
  private:
   void arm_flush_timer();
   void snapshot_hub_stats();
+  // Calls f on every live session (on strand_).
+  template <typename F>
+  void for_each_session(F&& f) {
+    for (auto& [key, weak] : sessions_) {
+      if (auto session = weak.lock()) f(*session);
+    }
+  }
 
-  boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer flush_timer_;
   const Schema& schema_;
