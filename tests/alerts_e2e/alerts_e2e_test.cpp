@@ -95,6 +95,9 @@ class AlertAgent {
   [[nodiscard]] std::string output() const { return process_->output(); }
   [[nodiscard]] AgentProcess& process() { return *process_; }
 
+  // Replaces the config file (for SIGHUP reloads).
+  void write_config(const std::string& contents) const { write_file_atomically(config_path_, contents); }
+
   void write_proc(const std::string& name, const std::string& contents) const {
     write_file_atomically(proc() + "/" + name, contents);
   }
@@ -468,6 +471,47 @@ TEST(Alerts, InvalidRulesFileExitsWithFileAndLine) {
   ASSERT_TRUE(result.exit_code.has_value());
   EXPECT_EQ(*result.exit_code, 1);
   EXPECT_TRUE(contains(result.err, main_only + ":5: alert.for: invalid duration 'soon'")) << result.err;
+}
+
+}  // namespace
+}  // namespace hostpulse::testing_support
+
+namespace hostpulse::testing_support {
+namespace {
+
+// SIGHUP: new rules take effect, an unchanged firing rule keeps its state
+// (no new event), and an invalid file is rejected with the running rules kept.
+TEST(Alerts, SighupReloadsRulesKeepsStateAndRejectsInvalidFiles) {
+  AlertAgent agent(kLoadRule);
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  agent.write_proc("loadavg", loadavg(12));
+  json before = agent.wait_for_alerts(
+      [](const json& b) { return b["active"].size() == 1 && b["active"][0]["state"] == "critical"; }, 5s);
+  ASSERT_EQ(before["active"].size(), 1u) << before.dump();
+  const auto events_before = before["events"].size();
+
+  agent.write_config(std::string(kLoadRule) +
+                     "\n[[alert]]\nname = \"mem_used\"\nseries = \"mem.used_pct\"\nwarn = \"> 99.9\"\n");
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output("reloaded: 2 alert rules", 5s)) << agent.output();
+  json after = agent.alerts();
+  EXPECT_EQ(after["rules"], 2);
+  ASSERT_EQ(after["active"].size(), 1u) << after.dump();
+  EXPECT_EQ(after["active"][0]["state"], "critical");
+  EXPECT_EQ(after["active"][0]["since"], before["active"][0]["since"]) << "the firing alert restarted";
+  EXPECT_EQ(after["events"].size(), events_before) << "the reload produced events";
+
+  agent.write_config(std::string(kLoadRule) + "\nbogus = 1\n");
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output("reload rejected, keeping the running configuration", 5s))
+      << agent.output();
+  EXPECT_TRUE(contains(agent.output(), "alert.bogus: unknown key")) << agent.output();
+  after = agent.alerts();
+  EXPECT_EQ(after["rules"], 2) << "the running rules were replaced by an invalid file";
+  EXPECT_EQ(after["active"].size(), 1u);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
 }
 
 }  // namespace

@@ -360,3 +360,75 @@ TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
 
 }  // namespace
 }  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+struct SilencesApiFixture : ::testing::Test {
+  const std::vector<std::uint32_t> cpus{0};
+  const Schema schema = Schema::canonical(cpus);
+  History history{schema.size(), 4};
+  Silences silences;
+  RestApi api{RestApiSources{schema, history, AgentIdentity{"1", "h", "k", 0}, std::chrono::milliseconds(1000),
+                             {}, {}, {}, nullptr, nullptr, nullptr, &silences, nullptr}};
+
+  HttpResponse call(std::string_view method, const std::string& target, std::string_view body = {}) const {
+    return api.handle(HttpRequest{method, target, body, {}});
+  }
+  static nlohmann::json body(const HttpResponse& r) { return nlohmann::json::parse(r.payload()); }
+};
+
+TEST_F(SilencesApiFixture, AddListAndDelete) {
+  HttpResponse r = call("POST", "/api/v1/silences", R"({"rule":"cpu_*","duration":"2h","comment":"batch"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  const auto added = body(r);
+  EXPECT_EQ(added["rule"], "cpu_*");
+  EXPECT_EQ(added["instance"], "*");
+  EXPECT_EQ(added["comment"], "batch");
+  EXPECT_TRUE(silences.silenced("cpu_busy", "cpu.busy_pct", added["until"].get<std::int64_t>() - 1));
+  EXPECT_FALSE(silences.silenced("load_high", "load.1m", added["until"].get<std::int64_t>() - 1));
+  r = call("GET", "/api/v1/silences");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(body(r)["silences"].size(), 1u);
+  const std::string id = added["id"];
+  r = call("DELETE", "/api/v1/silences/" + id);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(body(call("GET", "/api/v1/silences"))["silences"].size(), 0u);
+}
+
+TEST_F(SilencesApiFixture, BadInputGetsAClearError) {
+  struct Case { const char* body; unsigned status; const char* message; };
+  const Case cases[] = {
+      {"", 400, "expected a JSON object"},
+      {"[1]", 400, "expected a JSON object"},
+      {R"({"rule":"x"})", 400, "duration: required"},
+      {R"({"duration":"soon"})", 400, "duration: invalid duration 'soon'"},
+      {R"({"duration":"0s"})", 400, "duration: must be between 1ms and 30d"},
+      {R"({"duration":"31d"})", 400, "duration: must be between 1ms and 30d"},
+      {R"({"duration":5})", 400, "duration: expected a string"},
+      {R"({"duration":"1h","rule":""})", 400, "rule and instance must not be empty"},
+      {R"({"duration":"1h","matcher":"x"})", 400, "unknown field 'matcher'"},
+  };
+  for (const Case& c : cases) {
+    const HttpResponse r = call("POST", "/api/v1/silences", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body;
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find(c.message), std::string::npos)
+        << c.body << " -> " << r.body;
+  }
+  EXPECT_TRUE(silences.list(0).empty());
+  EXPECT_EQ(call("DELETE", "/api/v1/silences/99").status, 404u);
+  EXPECT_EQ(call("PUT", "/api/v1/silences").status, 405u);
+  EXPECT_EQ(call("GET", "/api/v1/silences/1").status, 405u);
+}
+
+TEST_F(SilencesApiFixture, TheListIsBounded) {
+  for (std::size_t i = 0; i < Silences::kMaxSilences; ++i) {
+    ASSERT_EQ(call("POST", "/api/v1/silences", R"({"duration":"1h"})").status, 201u);
+  }
+  const HttpResponse r = call("POST", "/api/v1/silences", R"({"duration":"1h"})");
+  EXPECT_EQ(r.status, 409u);
+  EXPECT_NE(r.body.find("at most 1000 silences"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace hostpulse
