@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev             # benchmarks
   python3 python3-websockets python3-msgpack  # third-party stream clients in tests
   curl procps                  # used by the README's smoke checks and tests
+  chromium                     # the dashboard's browser tests (driven by npm playwright-core; never downloads a browser)
 )
 
 if [[ $(id -u) -eq 0 ]]; then

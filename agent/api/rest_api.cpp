@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/alerts/alert_json.hpp"
+#include "agent/api/static_assets.hpp"
 #include "agent/duration.hpp"
 #include "agent/net/url.hpp"
 #include "agent/series_match.hpp"
@@ -161,18 +162,7 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   }
 
   // Dashboard assets.
-  const std::string_view asset_path = path == "/" ? std::string_view("/index.html") : std::string_view(path);
-  for (const EmbeddedAsset& asset : sources_.assets) {
-    if (asset.path == asset_path) {
-      if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
-      HttpResponse response;
-      response.content_type = std::string(asset.content_type);
-      response.static_body = asset.bytes;
-      response.headers.emplace_back("Cache-Control", "no-cache");
-      response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      return response;
-    }
-  }
+  if (std::optional<HttpResponse> asset = serve_embedded_asset(sources_.assets, request, path)) return std::move(*asset);
   return json_error(404, "not found: " + path);
 }
 

@@ -199,7 +199,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      std::string_view(request.target().data(), request.target().size()), request.body(),
                      RequestCredentials{field(http::field::authorization), field(http::field::sec_websocket_protocol),
                                         field(http::field::cookie), field(http::field::origin),
-                                        field(http::field::host)}};
+                                        field(http::field::host)},
+                     field(http::field::accept_encoding), field(http::field::if_none_match)};
     HttpResponse response;
     try {
       response = state_->handler(view);

@@ -17,6 +17,9 @@ struct HttpRequest {
   std::string_view target;  // "/api/v1/history?series=load.1m&last=5m"
   std::string_view body;
   RequestCredentials credentials;  // empty when the caller has no headers (tests)
+  // For embedded assets: gzip negotiation and revalidation (304).
+  std::string_view accept_encoding = {};
+  std::string_view if_none_match = {};
 };
 
 struct HttpResponse {

@@ -1,0 +1,140 @@
+#include "agent/api/static_assets.hpp"
+
+#include <charconv>
+#include <string>
+
+#include "agent/api/rest_api.hpp"
+
+namespace hostpulse {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Calls visit(item) for each comma-separated, trimmed, non-empty item.
+template <typename Visit>
+void for_each_list_item(std::string_view list, Visit visit) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = trim(list.substr(0, comma));
+    if (!item.empty()) visit(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// "gzip;q=0.5" -> 0.5; no q -> 1; an unreadable q -> 0 (ignore the coding).
+double quality(std::string_view parameters) {
+  double q = 1.0;
+  while (!parameters.empty()) {
+    const std::size_t semicolon = parameters.find(';');
+    const std::string_view parameter = trim(parameters.substr(0, semicolon));
+    if (parameter.size() >= 2 && (parameter[0] == 'q' || parameter[0] == 'Q') && parameter[1] == '=') {
+      const std::string_view number = trim(parameter.substr(2));
+      const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), q);
+      if (error != std::errc() || end != number.data() + number.size() || q < 0 || q > 1) return 0.0;
+    }
+    if (semicolon == std::string_view::npos) break;
+    parameters.remove_prefix(semicolon + 1);
+  }
+  return q;
+}
+
+// The representation's tag: the gzip body is a different sequence of bytes,
+// so it gets its own strong validator.
+std::string gzip_etag(std::string_view etag) {
+  if (etag.size() < 2) return {};
+  return std::string(etag.substr(0, etag.size() - 1)) + "-gzip\"";
+}
+
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+// Security headers for the page itself: scripts, styles and connections only
+// from the agent (the stream included: 'self' covers ws:// to the same host).
+constexpr std::string_view kPagePolicy =
+    "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+}  // namespace
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  std::optional<double> gzip_q;
+  std::optional<double> any_q;
+  for_each_list_item(accept_encoding, [&](std::string_view item) {
+    const std::size_t semicolon = item.find(';');
+    const std::string_view coding = trim(item.substr(0, semicolon));
+    const double q = semicolon == std::string_view::npos ? 1.0 : quality(item.substr(semicolon + 1));
+    if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip_q = q;
+    if (coding == "*") any_q = q;
+  });
+  if (gzip_q) return *gzip_q > 0;
+  return any_q && *any_q > 0;
+}
+
+bool etag_matches(std::string_view if_none_match, std::initializer_list<std::string_view> etags) {
+  bool matched = false;
+  for_each_list_item(if_none_match, [&](std::string_view item) {
+    if (item == "*") {
+      matched = true;
+      return;
+    }
+    if (item.size() > 2 && item.substr(0, 2) == "W/") item.remove_prefix(2);
+    for (std::string_view etag : etags) matched = matched || (!etag.empty() && item == etag);
+  });
+  return matched;
+}
+
+std::optional<HttpResponse> serve_embedded_asset(std::span<const EmbeddedAsset> assets, const HttpRequest& request,
+                                                 std::string_view path) {
+  const std::string_view asset_path = path == "/" ? std::string_view("/index.html") : path;
+  const EmbeddedAsset* found = nullptr;
+  for (const EmbeddedAsset& asset : assets) {
+    if (asset.path == asset_path) found = &asset;
+  }
+  if (found == nullptr) return std::nullopt;
+  const EmbeddedAsset& asset = *found;
+
+  HttpResponse response;
+  if (request.method != "GET" && request.method != "HEAD") {
+    response = json_error(405, "method " + std::string(request.method) + " not allowed on " + std::string(path));
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  const bool gzip = !asset.gzip_bytes.empty() && accepts_gzip(request.accept_encoding);
+  const std::string etag = asset.etag.empty() ? std::string() : gzip ? gzip_etag(asset.etag) : std::string(asset.etag);
+
+  response.content_type = std::string(asset.content_type);
+  response.headers.emplace_back("Cache-Control", asset.immutable ? kImmutable : std::string_view("no-cache"));
+  if (!etag.empty()) response.headers.emplace_back("ETag", etag);
+  if (!asset.gzip_bytes.empty()) response.headers.emplace_back("Vary", "Accept-Encoding");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // Scripts are public and meant for other pages too (hostpulse-client.js):
+  // a module imported cross-origin is fetched with CORS.
+  if (asset.content_type.starts_with("text/javascript")) response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  if (asset.content_type.starts_with("text/html")) {
+    response.headers.emplace_back("Content-Security-Policy", kPagePolicy);
+    response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  }
+  // Either representation's tag proves the client holds this content.
+  if (!asset.etag.empty() && !request.if_none_match.empty() &&
+      etag_matches(request.if_none_match, {asset.etag, gzip_etag(asset.etag)})) {
+    response.status = 304;
+    return response;
+  }
+  if (gzip) response.headers.emplace_back("Content-Encoding", "gzip");
+  response.static_body = gzip ? asset.gzip_bytes : asset.bytes;
+  return response;
+}
+
+}  // namespace hostpulse

@@ -1,0 +1,190 @@
+// The JS client module (dashboard/hostpulse-client.js) under node, with npm's
+// `ws` as its WebSocket, against the built agent on a moving fake procfs.
+//
+// usage: node client_test.mjs HOSTPULSE_BINARY
+//
+// Checks: the msgpack decoder on hand-made vectors and bad input; backoff
+// bounds (1 s doubling to a 30 s cap, full jitter); JSON and msgpack frames
+// of the same subscription decode to the same values; history(); a dropped
+// connection resumes from the last seq with no gap and no duplicate; a
+// restarted agent (new started_t) gives "reset" instead of a resume.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import WebSocket from "ws";
+
+import { HostpulseClient, backoffDelay, decodeMsgpack, tidyFloat } from "../../dashboard/hostpulse-client.js";
+import { FakeProcfs } from "./fake_procfs.mjs";
+import { check, killAgent, sleep, startAgent, summary, waitFor, withTimeout } from "./harness.mjs";
+
+const consecutive = (seqs) => seqs.every((s, i) => i === 0 || s === seqs[i - 1] + 1);
+const bytes = (...list) => new Uint8Array(list.flat());
+
+function msgpackVectors() {
+  const f32 = new Uint8Array(new Float32Array([12.34]).buffer).reverse();
+  const f64 = new Uint8Array(new Float64Array([1e300]).buffer).reverse();
+  const cases = [
+    ["positive fixint", bytes(0x7f), 127],
+    ["negative fixint", bytes(0xe0), -32],
+    ["uint8", bytes(0xcc, 0xff), 255],
+    ["uint16", bytes(0xcd, 0x12, 0x34), 0x1234],
+    ["uint32", bytes(0xce, 0xff, 0xff, 0xff, 0xff), 4294967295],
+    ["uint64 (ms timestamp)", bytes(0xcf, 0, 0, 0x01, 0xa1, 0x2b, 0x3c, 0x4d, 0x5e), 0x01a12b3c4d5e],
+    ["int8", bytes(0xd0, 0x80), -128],
+    ["int16", bytes(0xd1, 0xff, 0x00), -256],
+    ["int32", bytes(0xd2, 0x80, 0, 0, 0), -2147483648],
+    ["int64", bytes(0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe), -2],
+    ["float32", bytes(0xca, [...f32]), Math.fround(12.34)],
+    ["float64", bytes(0xcb, [...f64]), 1e300],
+    ["nil, true, false", bytes(0x93, 0xc0, 0xc3, 0xc2), [null, true, false]],
+    ["fixstr utf-8", bytes(0xa3, 0xc3, 0xa9, 0x21), "é!"],
+    ["str8", bytes(0xd9, 0x03, 0x61, 0x62, 0x63), "abc"],
+    ["array16", bytes(0xdc, 0x00, 0x02, 0x01, 0x02), [1, 2]],
+    ["map16 / fixmap", bytes(0xde, 0x00, 0x01, 0xa1, 0x74, 0x81, 0xa1, 0x78, 0x90), { t: { x: [] } }],
+  ];
+  for (const [name, input, expected] of cases) {
+    let actual;
+    try {
+      actual = decodeMsgpack(input);
+    } catch (error) {
+      actual = String(error);
+    }
+    check(`msgpack: ${name}`, JSON.stringify(actual) === JSON.stringify(expected), actual);
+  }
+  for (const [name, input] of [["truncated", bytes(0xcd, 0x12)], ["unsupported 0xc1", bytes(0xc1)],
+    ["trailing bytes", bytes(0x01, 0x02)], ["truncated string", bytes(0xa5, 0x61)]]) {
+    let threw = false;
+    try {
+      decodeMsgpack(input);
+    } catch {
+      threw = true;
+    }
+    check(`msgpack: ${name} throws`, threw);
+  }
+  check("tidyFloat: float32 12.34 back to 12.34, integers untouched",
+    tidyFloat(Math.fround(12.34)) === 12.34 && tidyFloat(5) === 5 && tidyFloat(null) === null);
+}
+
+function backoff() {
+  const ceilings = [0, 1, 2, 3, 4, 5, 6, 10].map((attempt) => backoffDelay(attempt, { random: () => 1 }));
+  check("backoff: ceiling 1 s doubling to the 30 s cap",
+    JSON.stringify(ceilings) === JSON.stringify([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]), ceilings);
+  check("backoff: never below 0.5 s", backoffDelay(3, { random: () => 0 }) === 500);
+  const samples = Array.from({ length: 2000 }, () => backoffDelay(8));
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  check("backoff: full jitter spreads over [0.5 s, 30 s]",
+    Math.min(...samples) >= 500 && Math.max(...samples) <= 30000 && mean > 12000 && mean < 18000, { mean });
+}
+
+// A client with every event recorded.
+function recordingClient(url, options = {}) {
+  const client = new HostpulseClient({ url, WebSocket, backoffBaseMs: 200, ...options });
+  const log = { states: [], samples: [], resets: [], gaps: [], errors: [] };
+  client.on("state", (s) => log.states.push(s.state));
+  client.on("samples", (s) => log.samples.push(s));
+  client.on("reset", (r) => log.resets.push(r));
+  client.on("gap", (g) => log.gaps.push(g));
+  client.on("error", (e) => log.errors.push(e.message));
+  return { client, log, seqs: () => log.samples.flatMap((s) => s.seqs) };
+}
+
+async function live(binary, scratch, agents) {
+  const procfs = new FakeProcfs(path.join(scratch, "proc"), { cpus: 4, hotCore: 1 });
+  agents.procfs = procfs;
+  const args = (listen) => ["--listen", listen, "--interval", "100", "--procfs", procfs.dir];
+  let agent = startAgent(binary, args("127.0.0.1:0"));
+  agents.list.push(agent);
+  const port = await agent.port;
+  const url = `ws://127.0.0.1:${port}/api/v1/stream`;
+  const series = ["cpu.*", "mem.used_bytes", "load.*", "system.*"];
+
+  // JSON and msgpack decode to the same numbers.
+  const json = recordingClient(url, { series, format: "json" });
+  const packed = recordingClient(url, { series, format: "msgpack" });
+  json.client.start();
+  packed.client.start();
+  await waitFor(() => json.seqs().length >= 20 && packed.seqs().length >= 20, "20 points each", 10_000);
+  const byKey = (samples) => {
+    const map = new Map();
+    for (const s of samples) s.names.forEach((name, i) => s.seqs.forEach((seq, k) => map.set(`${seq}/${name}`, s.values[i][k])));
+    return map;
+  };
+  const a = byKey(json.log.samples);
+  const b = byKey(packed.log.samples);
+  let compared = 0;
+  const different = [];
+  for (const [key, value] of a) {
+    if (!b.has(key)) continue;
+    compared++;
+    const other = b.get(key);
+    const same = value === null ? other === null : Math.abs(value - other) <= Math.abs(value) * 1e-6;
+    if (!same) different.push([key, value, other]);
+  }
+  check("msgpack and JSON frames carry the same values", compared > 200 && different.length === 0, { compared, different: different.slice(0, 5) });
+  check("msgpack: whole numbers stay integers (mem.used_bytes)",
+    [...b].filter(([key]) => key.endsWith("/mem.used_bytes")).every(([, v]) => Number.isInteger(v)));
+  check("states: connecting then connected", json.log.states[0] === "connecting" && json.log.states.includes("connected"), json.log.states);
+  packed.client.stop();
+  check("stop(): offline", packed.client.state === "offline");
+
+  // history()
+  const history = await json.client.history({ series: ["load.1m", "cpu.busy_pct"], last: "10s" });
+  check("history(): columnar with names and consecutive seqs",
+    JSON.stringify(history.names) === JSON.stringify(["load.1m", "cpu.busy_pct"]) && history.t.length >= 10 &&
+    history.columns["load.1m"].length === history.t.length && consecutive(history.seqs), { names: history.names, n: history.t.length });
+
+  // A dropped connection resumes with no gap and no duplicate.
+  const beforeDrop = json.seqs().at(-1);
+  json.client.socket.terminate?.() ?? json.client.socket.close();
+  await waitFor(() => json.log.states.filter((s) => s === "connected").length >= 2, "reconnected", 10_000);
+  await waitFor(() => json.seqs().at(-1) >= beforeDrop + 15, "data after the resume", 10_000);
+  const seqs = json.seqs();
+  check("resume after a dropped connection: reconnecting, then connected", json.log.states.includes("reconnecting"), json.log.states);
+  check("resume: no gap, no duplicate across the drop", consecutive(seqs) && json.log.gaps.length === 0 && json.log.resets.length === 0,
+    { gaps: json.log.gaps, resets: json.log.resets.length, around: seqs.slice(Math.max(0, seqs.indexOf(beforeDrop) - 2), seqs.indexOf(beforeDrop) + 3) });
+
+  // A restarted agent: new started_t, seqs start again -> reset, not resume.
+  const oldStarted = json.client.startedT;
+  process.kill(agent.pid, "SIGTERM");
+  await withTimeout(agent.exit, "agent exit", 5000);
+  await sleep(300);
+  agent = startAgent(binary, args(`127.0.0.1:${port}`));
+  agents.list.push(agent);
+  await agent.port;
+  await waitFor(() => json.log.resets.length === 1 && json.client.state === "connected", "reset after restart", 15_000);
+  const countAtReset = json.log.samples.length;
+  await waitFor(() => json.log.samples.length > countAtReset + 3, "samples from the new agent", 5000);
+  const fresh = json.log.samples.slice(countAtReset).flatMap((s) => s.seqs);
+  check("restart: reset with reason 'restart' and a new started_t",
+    json.log.resets[0].reason === "restart" && json.client.startedT !== oldStarted, json.log.resets);
+  check("restart: seqs start again from the new agent's first points", fresh[0] <= 10 && consecutive(fresh), fresh.slice(0, 5));
+  check("no client errors", json.log.errors.length === 0 && packed.log.errors.length === 0, [...json.log.errors, ...packed.log.errors]);
+  json.client.stop();
+}
+
+async function main() {
+  const [binary] = process.argv.slice(2);
+  if (!binary) {
+    console.log("usage: node client_test.mjs HOSTPULSE_BINARY");
+    return 2;
+  }
+  msgpackVectors();
+  backoff();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "hostpulse-client-"));
+  const agents = { list: [], procfs: null };
+  try {
+    await withTimeout(live(binary, scratch, agents), "live checks", 60_000);
+  } catch (error) {
+    check("no exception", false, String(error && error.stack ? error.stack : error));
+    for (const agent of agents.list) console.log("agent output:\n" + agent.output.slice(-3000));
+  } finally {
+    for (const agent of agents.list) await killAgent(agent);
+    agents.procfs?.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  return summary("client_test");
+}
+
+process.exitCode = await main();
+setTimeout(() => process.exit(process.exitCode), 100).unref();

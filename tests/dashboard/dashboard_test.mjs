@@ -1,0 +1,375 @@
+// The dashboard in a real browser: Debian's chromium, headless, driven by
+// npm's playwright-core (no browser download), against the built agent on a
+// moving fake procfs (fake_procfs.mjs, 64 CPUs) on loopback.
+//
+// usage: node dashboard_test.mjs HOSTPULSE_BINARY OUTPUT_DIR
+//
+// Checks: first load without console errors, gzip and under 150 KB
+// uncompressed, fingerprinted assets cacheable for a year; header facts;
+// charts and the per-core heat map render and advance, busiest core found;
+// an alert raised on the procfs shows in the panel with a critical banner,
+// and its resolution in the event log; export of the visible data as CSV and
+// JSON matches the agent's history; the agent stopped with SIGSTOP shows
+// "reconnecting", and after SIGCONT "connected" again with no seq gap; the
+// window selector (1 min -> 15 min) refills from history while the 1 min
+// buffer stayed bounded; a killed and restarted agent is detected (new
+// started_t) and the charts start over from its history. Saves
+// OUTPUT_DIR/dashboard.png. Every process it starts is killed by PID.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+import { FakeProcfs } from "./fake_procfs.mjs";
+import { check, killAgent, sleep, startAgent, summary, waitFor, withTimeout } from "./harness.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const INTERVAL_MS = 200;
+const CPUS = 64;
+const HOT_CORE = 11;
+const FIRST_LOAD_LIMIT = 150 * 1024;
+
+const CONFIG = `
+[[alert]]
+name = "load_high"
+series = "load.1m"
+warn = "> 20"
+warn_clear = "< 15"
+crit = "> 40"
+crit_clear = "< 30"
+for = "200ms"
+description = "load {{value}} crossed {{threshold}}"
+`;
+
+// Console errors that an outage makes Chromium print by itself (not the page's code).
+const OUTAGE_NOISE = /WebSocket connection to .* failed|net::ERR_CONNECTION_REFUSED|Failed to load resource/;
+
+const consecutive = (seqs) => seqs.every((s, i) => i === 0 || s === seqs[i - 1] + 1);
+
+async function fetchJson(port, target) {
+  const response = await fetch(`http://127.0.0.1:${port}${target}`);
+  return response.json();
+}
+
+async function run({ binary, outDir, scratch, browserRef, agents }) {
+  const procfs = new FakeProcfs(path.join(scratch, "proc"), { cpus: CPUS, hotCore: HOT_CORE });
+  agents.procfs = procfs;
+  fs.writeFileSync(path.join(scratch, "hostpulse.toml"), CONFIG);
+  const agentArgs = (listen) => ["--listen", listen, "--interval", String(INTERVAL_MS), "--procfs", procfs.dir,
+    "--config", path.join(scratch, "hostpulse.toml")];
+  let agent = startAgent(binary, agentArgs("127.0.0.1:0"));
+  agents.list.push(agent);
+  const port = await agent.port;
+  const agentStarted = Date.now();
+  const base = `http://127.0.0.1:${port}`;
+
+  // launchServer, not launch: it hands us the browser's PID to kill if all else fails.
+  // Playwright gives it a fresh temporary profile (--user-data-dir) and removes it on close.
+  const server = await chromium.launchServer({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      // Loopback only: any other host fails to resolve instead of leaving the machine.
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+  });
+  browserRef.server = server;
+  const browser = await chromium.connect(server.wsEndpoint());
+  browserRef.browser = browser;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  // Start on the 1 min window (the page remembers the choice).
+  await context.addInitScript(() => {
+    if (!sessionStorage.getItem("seeded")) {
+      localStorage.setItem("hostpulse.window", "60");
+      sessionStorage.setItem("seeded", "1");
+    }
+  });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  let phase = "load";
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push({ phase, text: message.text() });
+  });
+  page.on("pageerror", (error) => consoleErrors.push({ phase, text: "pageerror: " + error.message }));
+  const responses = [];
+  page.on("response", (response) => responses.push(response));
+  const offSite = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(base) && !request.url().startsWith("ws://127.0.0.1") &&
+        !request.url().startsWith("blob:") && !request.url().startsWith("data:")) offSite.push(request.url());
+  });
+  const dash = (expression) => page.evaluate(expression);
+
+  // --- first load ------------------------------------------------------------
+  await page.goto(base + "/", { waitUntil: "load", timeout: 15_000 });
+  await waitFor(() => dash(() => window.hostpulseDashboard?.state === "connected"), "connected", 10_000);
+  await waitFor(() => dash(() => window.hostpulseDashboard.pointCount >= 10), "10 points", 10_000);
+
+  let uncompressed = 0;
+  let transferred = 0;
+  const assetResponses = responses.filter((r) => r.url().startsWith(base) && !r.url().includes("/api/"));
+  for (const response of assetResponses) {
+    const body = await response.body();
+    uncompressed += body.length;
+    transferred += (await response.request().sizes()).responseBodySize;
+  }
+  console.log(`first load: ${assetResponses.length} assets, ${uncompressed} bytes uncompressed, ${transferred} transferred`);
+  check("first load: page, script, styles and uPlot loaded", assetResponses.length >= 5, assetResponses.map((r) => r.url()));
+  check("first load: every asset 200", assetResponses.every((r) => r.status() === 200), assetResponses.map((r) => [r.url(), r.status()]));
+  check(`first load: under ${FIRST_LOAD_LIMIT} bytes uncompressed`, uncompressed > 20_000 && uncompressed < FIRST_LOAD_LIMIT, uncompressed);
+  check("first load: text assets served with gzip",
+    assetResponses.every((r) => r.headers()["content-encoding"] === "gzip"), assetResponses.map((r) => [r.url(), r.headers()["content-encoding"]]));
+  check("first load: gzip transfers less than half", transferred > 0 && transferred < uncompressed / 2, [transferred, uncompressed]);
+  const fingerprinted = assetResponses.filter((r) => /\/assets\/[^/]+\.[0-9a-f]{16}\.(js|css)$/.test(r.url()));
+  check("fingerprinted assets (uPlot, app, client, styles) are immutable for a year",
+    fingerprinted.length >= 5 && fingerprinted.every((r) => r.headers()["cache-control"] === "public, max-age=31536000, immutable"),
+    fingerprinted.map((r) => [r.url(), r.headers()["cache-control"]]));
+  const pageResponse = assetResponses.find((r) => r.url() === base + "/");
+  check("the page itself is revalidated (no-cache + ETag)",
+    pageResponse && pageResponse.headers()["cache-control"] === "no-cache" && /^"[0-9a-f]{16}(-gzip)?"$/.test(pageResponse.headers().etag ?? ""),
+    pageResponse?.headers());
+  check("no request leaves the agent (no CDN)", offSite.length === 0, offSite);
+
+  const info = await fetchJson(port, "/api/v1/info");
+  const header = await dash(() => ({
+    host: document.getElementById("host").textContent,
+    kernel: document.getElementById("kernel").textContent,
+    cpus: document.getElementById("cpus").textContent,
+    version: document.getElementById("version").textContent,
+    uptime: document.getElementById("uptime").textContent,
+    connection: document.getElementById("connection-text").textContent,
+  }));
+  check("header: host, kernel, CPU count, agent version from /api/v1/info",
+    header.host === info.host && header.kernel === info.kernel && header.cpus === String(CPUS) && header.version === info.version, header);
+  check("header: uptime from the procfs (1d 10h …)", /^1d 10h \d+m$/.test(header.uptime), header.uptime);
+  await waitFor(() => dash(() => /^connected · [\d.]+ ms$/.test(document.getElementById("connection-text").textContent)),
+    "RTT in the indicator", 10_000).catch(() => {});
+  const indicator = await dash(() => document.getElementById("connection-text").textContent);
+  check("connection indicator: connected with the measured round trip", /^connected · [\d.]+ ms$/.test(indicator), indicator);
+
+  // --- charts render and advance -----------------------------------------------------
+  const chartState = () => dash(() => {
+    const charts = [...document.querySelectorAll(".uplot")];
+    const legends = [...document.querySelectorAll(".u-legend .u-series")].map((e) => e.textContent);
+    return { charts: charts.length, canvases: document.querySelectorAll(".uplot canvas").length, legends,
+      seqs: window.hostpulseDashboard.seqs, busiest: window.hostpulseDashboard.busiest,
+      busiestList: [...document.querySelectorAll("#busiest li")].map((li) => li.textContent) };
+  });
+  const before = await chartState();
+  check("four uPlot charts with canvases", before.charts === 4 && before.canvases >= 4, before);
+  check("legends name the series", ["user", "system", "iowait", "used", "cached", "available", "swap used", "1 min", "CPUs", "running", "blocked"]
+    .every((label) => before.legends.some((text) => text.startsWith(label))), before.legends);
+  check("heat map: the hot core is the busiest and listed first",
+    before.busiest[0] === `cpu.${HOT_CORE}.busy_pct` && before.busiestList.length === 5 && before.busiestList[0].startsWith(`cpu${HOT_CORE}`),
+    [before.busiest, before.busiestList]);
+  const heatPixels = await dash(() => {
+    const canvas = document.getElementById("heatmap");
+    const context = canvas.getContext("2d");
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4 * 97) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+    return { width: canvas.width, height: canvas.height, colours: colours.size };
+  });
+  check("heat map: one row per CPU (64 rows, readable height), many colours",
+    heatPixels.height >= CPUS * 2 && heatPixels.height <= 600 && heatPixels.colours > 10, heatPixels);
+  const cpuLegendValue = async () => {
+    // Hover the CPU chart: the legend shows values under the cursor.
+    const box = await page.locator("#chart-cpu .u-over").boundingBox();
+    await page.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
+    return dash(() => document.querySelector("#chart-cpu .u-legend .u-series:nth-child(2) .u-value").textContent);
+  };
+  const hovered = await cpuLegendValue();
+  check("cursor: legend shows the user % under the cursor", /^\d+\.\d %$/.test(hovered), hovered);
+  await sleep(1500);
+  const after = await chartState();
+  const lastBefore = before.seqs[before.seqs.length - 1];
+  const lastAfter = after.seqs[after.seqs.length - 1];
+  check("data advances (≥ 5 new points in 1.5 s at 200 ms)", lastAfter - lastBefore >= 5, [lastBefore, lastAfter]);
+  check("points are consecutive so far", consecutive(after.seqs), after.seqs.slice(0, 5));
+  const plotted = await dash(() => {
+    const u = document.querySelector("#chart-load .u-over");
+    return u !== null;
+  });
+  check("charts have a cursor overlay", plotted);
+  check("no console errors on load", consoleErrors.length === 0, consoleErrors);
+
+  // --- alerts -------------------------------------------------------------------------------
+  phase = "alerts";
+  procfs.load1m = 55;
+  await waitFor(() => dash(() => document.querySelector('#alerts-active tr[data-rule="load_high"][data-state="critical"]') !== null),
+    "critical alert row", 10_000);
+  const alertView = await dash(() => ({
+    row: document.querySelector('#alerts-active tr[data-rule="load_high"]').textContent,
+    banner: document.getElementById("critical-banner").hidden ? null : document.getElementById("critical-banner").textContent,
+    log: [...document.querySelectorAll("#alert-log li")].map((li) => li.textContent),
+  }));
+  check("alert panel: the load alert, critical, with its value and description",
+    /critical/.test(alertView.row) && /load_high · load\.1m/.test(alertView.row) && /55\.00/.test(alertView.row) && /crossed > 40/.test(alertView.row),
+    alertView.row);
+  check("critical banner visible", alertView.banner !== null && /Critical: load 55/.test(alertView.banner), alertView.banner);
+  check("event log lists the transition", alertView.log.some((text) => /load_high · load\.1m: .* → critical/.test(text)), alertView.log);
+  await page.screenshot({ path: path.join(outDir, "dashboard-alert.png"), fullPage: true });
+  procfs.load1m = 0.5;
+  await waitFor(() => dash(() => document.querySelector('#alerts-active tr[data-rule="load_high"]') === null &&
+    document.getElementById("critical-banner").hidden), "alert resolved", 10_000);
+  const resolvedLog = await dash(() => [...document.querySelectorAll("#alert-log li")].map((li) => li.textContent));
+  check("resolved: banner gone, row gone, → ok in the log", /→ ok/.test(resolvedLog[0] ?? ""), resolvedLog);
+
+  // --- export -----------------------------------------------------------------------------
+  phase = "export";
+  await page.click("#pause");
+  check("pause: button pressed", await dash(() => document.getElementById("pause").getAttribute("aria-pressed") === "true"));
+  const [csvDownload] = await Promise.all([page.waitForEvent("download", { timeout: 5000 }), page.click("#export-csv")]);
+  const [jsonDownload] = await Promise.all([page.waitForEvent("download", { timeout: 5000 }), page.click("#export-json")]);
+  await csvDownload.saveAs(path.join(scratch, "export.csv"));
+  await jsonDownload.saveAs(path.join(scratch, "export.json"));
+  const csv = fs.readFileSync(path.join(scratch, "export.csv"), "utf8").trim().split("\n");
+  const exported = JSON.parse(fs.readFileSync(path.join(scratch, "export.json"), "utf8"));
+  check("export: file names", /^hostpulse-.*\.csv$/.test(csvDownload.suggestedFilename()) && /\.json$/.test(jsonDownload.suggestedFilename()),
+    [csvDownload.suggestedFilename(), jsonDownload.suggestedFilename()]);
+  const csvHeader = csv[0].split(",");
+  check("export CSV: header time,t_ms,seq and every series",
+    csvHeader[0] === "time" && csvHeader[1] === "t_ms" && csvHeader[2] === "seq" && csvHeader.includes("load.1m") &&
+    csvHeader.includes(`cpu.${CPUS - 1}.busy_pct`), csvHeader.slice(0, 8));
+  const csvSeqs = csv.slice(1).map((line) => Number(line.split(",")[2]));
+  check("export: CSV and JSON hold the same visible points (paused view)",
+    csvSeqs.length > 20 && JSON.stringify(csvSeqs) === JSON.stringify(exported.seq), [csvSeqs.length, exported.seq.length]);
+  check("export JSON: columnar, consecutive seqs, within the window",
+    exported.t.length === exported.seq.length && exported.values.every((c) => c.length === exported.t.length) &&
+    consecutive(exported.seq) && exported.t[exported.t.length - 1] - exported.t[0] <= 60_000 && exported.window_s === 60,
+    { n: exported.t.length, window: exported.window_s });
+  const history = await fetchJson(port, `/api/v1/history?series=load.1m,mem.used_bytes,cpu.${HOT_CORE}.busy_pct&since_seq=${exported.seq_first - 1}`);
+  const matches = ["load.1m", "mem.used_bytes", `cpu.${HOT_CORE}.busy_pct`].every((name) => {
+    const mine = exported.values[exported.series.indexOf(name)];
+    const theirs = history.values[history.series.indexOf(name)].slice(0, mine.length);
+    return mine.length > 0 && mine.every((v, k) => (v === null ? theirs[k] === null : Math.abs(v - theirs[k]) <= Math.abs(theirs[k]) * 1e-6 + 1e-6));
+  });
+  check("export JSON: values equal the agent's history for the same seqs", matches && history.seq_first === exported.seq_first);
+  const csvLoadColumn = csvHeader.indexOf("load.1m");
+  check("export CSV: values equal the JSON's",
+    csv.slice(1).every((line, k) => Number(line.split(",")[csvLoadColumn]) === exported.values[exported.series.indexOf("load.1m")][k]));
+  await page.click("#pause");
+
+  // --- stalled agent: SIGSTOP / SIGCONT ------------------------------------------------------------
+  phase = "stall";
+  const seqBeforeStall = await dash(() => window.hostpulseDashboard.seqs.at(-1));
+  process.kill(agent.pid, "SIGSTOP");
+  const stoppedAt = Date.now();
+  try {
+    await waitFor(() => dash(() => window.hostpulseDashboard.state === "reconnecting"), "reconnecting after SIGSTOP", 15_000);
+    const stalledText = await dash(() => document.getElementById("connection-text").textContent);
+    console.log(`stall noticed after ${Date.now() - stoppedAt} ms: "${stalledText}"`);
+    check("SIGSTOP: indicator says reconnecting (with a countdown or in progress)", /^reconnecting( in \d+ s|…)$/.test(stalledText), stalledText);
+    await waitFor(() => dash(() => /^reconnecting in \d+ s$/.test(document.getElementById("connection-text").textContent)),
+      "countdown", 12_000).then(() => check("SIGSTOP: a countdown to the next attempt is shown", true))
+      .catch((error) => check("SIGSTOP: a countdown to the next attempt is shown", false, error.message));
+  } finally {
+    process.kill(agent.pid, "SIGCONT");
+  }
+  await waitFor(() => dash(() => window.hostpulseDashboard.state === "connected"), "connected after SIGCONT", 40_000);
+  await waitFor(() => dash(() => window.hostpulseDashboard.seqs.at(-1) > 0), "data", 5000);
+  const resumeSeq = await dash(() => window.hostpulseDashboard.seqs.at(-1));
+  await waitFor(async () => (await dash(() => window.hostpulseDashboard.seqs.at(-1))) >= resumeSeq + 10, "live data after resume", 10_000);
+  const resumed = await dash(() => ({ seqs: window.hostpulseDashboard.seqs, gaps: window.hostpulseDashboard.gaps,
+    resets: window.hostpulseDashboard.resets }));
+  check("SIGCONT: connected again, same agent (no reset)", resumed.resets === 0, resumed.resets);
+  const stallIndex = resumed.seqs.indexOf(seqBeforeStall);
+  check("SIGCONT: the series resumed with no seq gap across the outage",
+    stallIndex >= 0 && consecutive(resumed.seqs) && resumed.gaps === 0 && resumed.seqs.at(-1) > seqBeforeStall + 10,
+    { stallIndex, gaps: resumed.gaps, first: resumed.seqs[0], last: resumed.seqs.at(-1), beforeStall: seqBeforeStall });
+
+  // --- window selector: bounded at 1 min, refilled from history at 15 min ------------------------------
+  phase = "window";
+  const waitUntil = agentStarted + 72_000;
+  if (Date.now() < waitUntil) {
+    console.log(`waiting ${Math.round((waitUntil - Date.now()) / 1000)} s so the agent holds more than a minute of history`);
+    await sleep(waitUntil - Date.now());
+  }
+  const oneMinute = await dash(() => ({ count: window.hostpulseDashboard.pointCount, first: window.hostpulseDashboard.seqs[0],
+    window: window.hostpulseDashboard.windowS }));
+  const maxPoints = 60_000 / INTERVAL_MS;
+  check("1 min window: the buffer stays capped to the window (memory bounded)",
+    oneMinute.window === 60 && oneMinute.count <= maxPoints * 1.06 + 3 && oneMinute.first > 20, oneMinute);
+  // The picture for the README: a full minute of data.
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(outDir, "dashboard.png"), fullPage: true });
+  await page.check('input[name="window"][value="900"]');
+  await waitFor(() => dash(() => !window.hostpulseDashboard.loading && window.hostpulseDashboard.seqs[0] <= 2), "history refill", 10_000);
+  const fifteen = await dash(() => ({ count: window.hostpulseDashboard.pointCount, seqs: window.hostpulseDashboard.seqs,
+    window: window.hostpulseDashboard.windowS, xMin: null }));
+  check("15 min window: filled from history back to the agent's first points, no gap",
+    fifteen.window === 900 && fifteen.seqs[0] <= 2 && consecutive(fifteen.seqs) && fifteen.count >= oneMinute.count + oneMinute.first - 3,
+    { first: fifteen.seqs[0], count: fifteen.count, before: oneMinute.count });
+  await sleep(1000);
+  const stillLive = await dash(() => window.hostpulseDashboard.seqs.at(-1));
+  check("15 min window: live again after the fill", stillLive > fifteen.seqs.at(-1), [fifteen.seqs.at(-1), stillLive]);
+  // Keyboard: the window radios are reachable and switch with the arrow keys.
+  await page.focus('input[name="window"][value="900"]');
+  await page.keyboard.press("ArrowRight");
+  check("keyboard: arrow key moves the window to 1 h", await dash(() => window.hostpulseDashboard.windowS) === 3600);
+  await sleep(800);
+  await page.screenshot({ path: path.join(outDir, "dashboard-1h.png"), fullPage: true });
+  check("no console errors outside outages",
+    consoleErrors.filter((e) => e.phase !== "stall").length === 0 && consoleErrors.every((e) => OUTAGE_NOISE.test(e.text)), consoleErrors);
+
+  // --- restart: a new agent (new started_t) on the same port ------------------------------------------
+  phase = "restart";
+  const oldStartedT = await dash(() => window.hostpulseDashboard.startedT);
+  process.kill(agent.pid, "SIGTERM");
+  await withTimeout(agent.exit, "agent exit after SIGTERM", 5000);
+  await waitFor(() => dash(() => window.hostpulseDashboard.state === "reconnecting"), "reconnecting after stop", 5000);
+  check("agent stopped: indicator says reconnecting", /^reconnecting/.test(await dash(() => document.getElementById("connection-text").textContent)));
+  agent = startAgent(binary, agentArgs(`127.0.0.1:${port}`));
+  agents.list.push(agent);
+  check("agent restarted on the same port", (await agent.port) === port);
+  await waitFor(() => dash(() => window.hostpulseDashboard.state === "connected" && window.hostpulseDashboard.resets === 1),
+    "reconnect to the new agent", 40_000);
+  await waitFor(() => dash(() => window.hostpulseDashboard.pointCount >= 10), "points from the new agent", 10_000);
+  const restarted = await dash(() => ({ seqs: window.hostpulseDashboard.seqs, startedT: window.hostpulseDashboard.startedT }));
+  check("restart: new started_t detected, series reset and refilled from the new agent",
+    restarted.startedT !== oldStartedT && restarted.seqs[0] <= 3 && consecutive(restarted.seqs), { first: restarted.seqs[0], n: restarted.seqs.length });
+  check("no console errors apart from the outages' connection failures",
+    consoleErrors.every((e) => OUTAGE_NOISE.test(e.text)), consoleErrors);
+  await context.close();
+}
+
+async function main() {
+  const [binary, outDir] = process.argv.slice(2);
+  if (!binary || !outDir) {
+    console.log("usage: node dashboard_test.mjs HOSTPULSE_BINARY OUTPUT_DIR");
+    return 2;
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    console.log(`${CHROMIUM} is missing: run scripts/setup.sh`);
+    return 1;
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "hostpulse-dashboard-"));
+  const agents = { list: [], procfs: null };
+  const browserRef = { browser: null, server: null };
+  try {
+    await withTimeout(run({ binary, outDir, scratch, browserRef, agents }), "all checks", 200_000);
+  } catch (error) {
+    check("no exception", false, String(error && error.stack ? error.stack : error));
+    for (const agent of agents.list) console.log("agent output:\n" + agent.output.slice(-3000));
+  } finally {
+    if (browserRef.browser) await withTimeout(browserRef.browser.close(), "browser close", 10_000).catch(() => {});
+    if (browserRef.server) {
+      const pid = browserRef.server.process().pid;
+      await withTimeout(browserRef.server.close(), "browser server close", 10_000).catch(() => {});
+      try {
+        process.kill(pid, "SIGKILL");  // normally gone already
+      } catch {
+        // exited
+      }
+    }
+    for (const agent of agents.list) await killAgent(agent);
+    agents.procfs?.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  return summary("dashboard_test");
+}
+
+process.exitCode = await main();
+setTimeout(() => process.exit(process.exitCode), 100).unref();
