@@ -246,7 +246,7 @@ bool points_up(const Threshold& t) { return t.comparison == Comparison::greater 
 
 Status apply_alert(const toml::value& table, const std::string& source, std::vector<AlertRule>& rules) {
   const TableReader reader(table, source, "alert.");
-  if (!table.is_table()) return reader.error_at(table, "alert", "expected [[alert]] tables");
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "alert", "expected [[alert]] tables");
   AlertRule rule;
   rule.source = source;
   rule.line = table.location().line();
@@ -344,6 +344,14 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
     return rule_error("warn and crit point in different directions ('" + rule.warn->to_string() + "', '" +
                       rule.crit->to_string() + "')");
   }
+  if (rule.warn && rule.crit) {
+    // Critical is the more severe level: it must lie at or beyond warning.
+    const bool up = points_up(*rule.crit);
+    if (up ? rule.crit->value < rule.warn->value : rule.crit->value > rule.warn->value) {
+      return rule_error("crit '" + rule.crit->to_string() + "' is less severe than warn '" + rule.warn->to_string() +
+                        "': crit must be " + (up ? "at or above" : "at or below") + " the warning threshold");
+    }
+  }
   if (rule.reduce != Reducer::last && rule.window.count() == 0) {
     return rule_error("reduce = \"" + std::string(reducer_name(rule.reduce)) + "\" needs a window, e.g. window = \"30s\"");
   }
@@ -369,7 +377,9 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
   if (!value.is_array()) return TableReader(value, source, "").error_at(value, "webhook", "expected [[webhook]] tables");
   for (const toml::value& table : value.as_array()) {
     const TableReader reader(table, source, "webhook.");
-    if (!table.is_table()) return reader.error_at(table, "webhook", "expected [[webhook]] tables");
+    if (!table.is_table()) {
+      return TableReader(table, source, "").error_at(table, "webhook", "expected [[webhook]] tables");
+    }
     WebhookOptions webhook;
     webhook.source = source;
     webhook.line = table.location().line();

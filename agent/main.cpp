@@ -68,10 +68,11 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-// SIGHUP: read the configuration again (same flags). Alert rules and the log
-// level change in place; other settings need a restart, and an invalid new
-// configuration changes nothing. Clients stay connected either way.
-void reload(int argc, const char* const* argv, const Config& running, const Schema& schema, AlertManager& alerts) {
+// SIGHUP: read the configuration again (same flags). Alert rules, webhooks
+// and the log level change in place; other settings need a restart, and an
+// invalid new configuration changes nothing. Clients stay connected either way.
+void reload(int argc, const char* const* argv, const Config& running, const Schema& schema, AlertManager& alerts,
+            WebhookNotifier& webhooks) {
   const CommandLine fresh = parse_command_line(argc, argv);
   if (fresh.exit_code) {
     std::string why = fresh.err;
@@ -87,6 +88,7 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
     return;
   }
   alerts.replace_rules(schema, next.alerts);
+  webhooks.replace_webhooks(next.webhooks);
   for (const std::string& warning : alerts.warnings()) spdlog::warn("{}", warning);
   spdlog::set_level(next.log_level);
   std::vector<std::string> need_restart;
@@ -97,8 +99,8 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
   if (next.token_file != running.token_file || next.allowed_origins != running.allowed_origins) {
     need_restart.emplace_back("token_file/allowed_origins");
   }
-  if (next.webhooks.size() != running.webhooks.size()) need_restart.emplace_back("webhooks");
-  spdlog::info("reloaded: {} alert rules, {} instances{}", alerts.rule_count(), alerts.instance_count(),
+  spdlog::info("reloaded: {} alert rules, {} instances, {} webhooks{}", alerts.rule_count(), alerts.instance_count(),
+               webhooks.webhook_count(),
                need_restart.empty() ? std::string()
                                     : "; changed settings that take effect after a restart: " +
                                           fmt::format("{}", fmt::join(need_restart, ", ")));
@@ -204,7 +206,7 @@ int run(const Config& config, int argc, const char* const* argv) {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       spdlog::info("received SIGHUP, reloading the configuration");
-      reload(argc, argv, config, schema, alerts);
+      reload(argc, argv, config, schema, alerts, webhooks);
       wait_for_hangup();
     });
   };

@@ -11,9 +11,17 @@ namespace {
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
+// Plain decimals ("91.5", "17179869184"), at most two places (series are
+// rounded to 0.01); exponents only for magnitudes decimals cannot show well.
 std::string format_value(double value) {
   if (!std::isfinite(value)) return "no data";
-  return fmt::format("{:.4g}", value);
+  const double magnitude = std::fabs(value);
+  if (magnitude >= 1e15 || (magnitude > 0 && magnitude < 0.01)) return fmt::format("{:.4g}", value);
+  std::string text = fmt::format("{:.2f}", value);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  if (text == "-0") text = "0";
+  return text;
 }
 
 void replace_all(std::string& text, std::string_view from, const std::string& to) {

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "agent/log.hpp"
 #include "agent/series_match.hpp"
 #include "agent/wall_clock.hpp"
 
 namespace hostpulse {
+namespace {
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
 namespace {
 
 int severity_rank(AlertState state) {
@@ -94,7 +98,8 @@ void AlertManager::observe(std::int64_t t_ms, std::span<const double> values) {
   {
     std::lock_guard lock(mutex_);
     for (AlertInstance& instance : instances_) {
-      const double sample = instance.series_id() < values.size() ? values[instance.series_id()] : 0.0;
+      // A point shorter than the schema has no value for the rest: missing data, not 0.
+      const double sample = instance.series_id() < values.size() ? values[instance.series_id()] : kMissing;
       if (auto event = instance.observe(t_ms, sample)) {
         events_.push_back(*event);
         if (events_.size() > event_log_capacity_) events_.pop_front();

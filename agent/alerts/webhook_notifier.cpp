@@ -45,8 +45,46 @@ Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, 
 
 WebhookNotifier::WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
                                  std::chrono::milliseconds first_retry_delay)
-    : webhooks_(std::move(webhooks)), encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
-  if (!webhooks_.empty()) thread_ = std::thread([this] { run(); });
+    : encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
+  std::lock_guard lock(mutex_);
+  for (WebhookOptions& webhook : webhooks) webhooks_.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
+  start_thread_locked();
+}
+
+void WebhookNotifier::start_thread_locked() {
+  // No thread until there is something to send to.
+  if (!webhooks_.empty() && !thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
+}
+
+void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks) {
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<Target> next;
+    for (WebhookOptions& webhook : webhooks) next.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
+    const auto successor = [&](const Target& old) -> Target {
+      for (const Target& candidate : next) {
+        if (candidate->url == old->url) return candidate;
+      }
+      return nullptr;
+    };
+    std::deque<Delivery> kept;
+    for (Delivery& delivery : queue_) {
+      if (Target target = successor(delivery.webhook)) {
+        delivery.webhook = std::move(target);
+        kept.push_back(std::move(delivery));
+      }
+    }
+    queue_ = std::move(kept);
+    stats_.queued = queue_.size();
+    webhooks_ = std::move(next);
+    start_thread_locked();
+  }
+  wake_.notify_all();
+}
+
+std::size_t WebhookNotifier::webhook_count() const {
+  std::lock_guard lock(mutex_);
+  return webhooks_.size();
 }
 
 WebhookNotifier::~WebhookNotifier() { stop(); }
@@ -74,18 +112,19 @@ void WebhookNotifier::enqueue_locked(Delivery delivery) {
 }
 
 void WebhookNotifier::notify(const AlertEvent& event) {
-  if (webhooks_.empty() || !is_notification(event)) return;
-  const std::string body = encoder_(event);
+  if (!is_notification(event)) return;
   const auto now = Clock::now();
   {
     std::lock_guard lock(mutex_);
+    if (webhooks_.empty()) return;
+    const std::string body = encoder_(event);
     const auto key = std::make_pair(event.rule, event.instance);
     if (event.to == AlertState::warning || event.to == AlertState::critical) {
       firing_[key] = Firing{event, now};
     } else {
       firing_.erase(key);
     }
-    for (std::size_t i = 0; i < webhooks_.size(); ++i) enqueue_locked(Delivery{i, body, 0, now});
+    for (const Target& webhook : webhooks_) enqueue_locked(Delivery{webhook, body, 0, now});
   }
   wake_.notify_all();
 }
@@ -96,10 +135,10 @@ void WebhookNotifier::run() {
     const auto now = Clock::now();
     // Still-firing alerts are sent again every repeat_interval.
     for (auto& [key, firing] : firing_) {
-      for (std::size_t i = 0; i < webhooks_.size(); ++i) {
-        const auto interval = webhooks_[i].repeat_interval;
+      for (const Target& webhook : webhooks_) {
+        const auto interval = webhook->repeat_interval;
         if (interval.count() > 0 && now - firing.last_sent >= interval) {
-          enqueue_locked(Delivery{i, encoder_(firing.event), 0, now});
+          enqueue_locked(Delivery{webhook, encoder_(firing.event), 0, now});
           firing.last_sent = now;
         }
       }
@@ -121,9 +160,16 @@ void WebhookNotifier::run() {
       ++stats_.sent;
     } else {
       ++stats_.failed_attempts;
-      if (++delivery.attempts >= webhooks_[delivery.webhook].max_attempts) {
+      const auto current =
+          std::find_if(webhooks_.begin(), webhooks_.end(), [&](const Target& w) { return w->url == delivery.webhook->url; });
+      if (current == webhooks_.end()) {
+        ++stats_.dropped;  // removed by a reload while this attempt was in flight
+        continue;
+      }
+      delivery.webhook = *current;  // a reload may have changed its options
+      if (++delivery.attempts >= delivery.webhook->max_attempts) {
         ++stats_.dropped;
-        spdlog::warn("webhook {}: giving up after {} attempts", webhooks_[delivery.webhook].url, delivery.attempts);
+        spdlog::warn("webhook {}: giving up after {} attempts", delivery.webhook->url, delivery.attempts);
       } else {
         auto delay = first_retry_delay_ * (1 << std::min<std::uint32_t>(delivery.attempts - 1, 20));
         delivery.due = Clock::now() + std::min<std::chrono::milliseconds>(delay, kMaxRetryDelay);
@@ -135,7 +181,7 @@ void WebhookNotifier::run() {
 }
 
 bool WebhookNotifier::send(const Delivery& delivery) {
-  const WebhookOptions& webhook = webhooks_[delivery.webhook];
+  const WebhookOptions& webhook = *delivery.webhook;  // immutable, kept alive by the delivery
   std::string base, path;
   if (!parse_webhook_url(webhook.url, base, path).ok()) return false;
   try {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -65,14 +66,19 @@ class WebhookNotifier {
   // Queues the event for every webhook when it is a notification (firing,
   // resolved, nodata); pending transitions are not notified.
   void notify(const AlertEvent& event);
+  // SIGHUP: switches to a new list. Waiting retries and repeats carry over to
+  // webhooks whose URL is unchanged (with the new options); those for removed
+  // URLs are dropped. Safe while a request is in flight.
+  void replace_webhooks(std::vector<WebhookOptions> webhooks);
   void stop();
 
   [[nodiscard]] WebhookStats stats() const;
-  [[nodiscard]] bool enabled() const { return !webhooks_.empty(); }
+  [[nodiscard]] std::size_t webhook_count() const;
 
  private:
+  using Target = std::shared_ptr<const WebhookOptions>;
   struct Delivery {
-    std::size_t webhook = 0;
+    Target webhook;
     std::string body;
     std::uint32_t attempts = 0;
     Clock::time_point due{};
@@ -85,8 +91,9 @@ class WebhookNotifier {
   void run();
   bool send(const Delivery& delivery);
   void enqueue_locked(Delivery delivery);
+  void start_thread_locked();
 
-  std::vector<WebhookOptions> webhooks_;
+  std::vector<Target> webhooks_;  // guarded by mutex_
   Encoder encoder_;
   std::chrono::milliseconds first_retry_delay_;
   mutable std::mutex mutex_;

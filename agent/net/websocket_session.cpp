@@ -237,7 +237,8 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
 
   void enqueue(const OutboundFrame& frame) {
     if (closing_) return;
-    if (frame.kind == FrameKind::alert && !alerts_enabled_) return;
+    // Alerts before the handshake are covered by the snapshot sent after hello.
+    if (frame.kind == FrameKind::alert && (!alerts_enabled_ || !accepted_)) return;
     if (frame.kind == FrameKind::error) {
       // Errors from this session and from the hub (unknown series, ...) alike.
       ++service_.stats().protocol_errors;

@@ -28,6 +28,7 @@
 
 #include "stream/ws_test_client.hpp"
 #include "support/agent_process.hpp"
+#include "support/http_receiver.hpp"
 #include "support/temp_dir.hpp"
 
 namespace hostpulse::testing_support {
@@ -509,6 +510,95 @@ TEST(Alerts, SighupReloadsRulesKeepsStateAndRejectsInvalidFiles) {
   after = agent.alerts();
   EXPECT_EQ(after["rules"], 2) << "the running rules were replaced by an invalid file";
   EXPECT_EQ(after["active"].size(), 1u);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+}
+
+std::string webhook_config(const Receiver& receiver) {
+  return "\n[[webhook]]\nurl = \"" + receiver.url() + "\"\ntimeout = \"2s\"\nmax_attempts = 20\n"
+         "headers = { X-Team = \"ops\" }\n";
+}
+
+// The webhook receiver answers 503 at first: the agent keeps retrying with
+// growing delays, sampling and the stream go on, and once the receiver
+// recovers the firing event arrives exactly once, followed by the resolve.
+TEST(Alerts, WebhookFailsThenRecoversAndGetsFiringAndResolved) {
+  Receiver receiver;
+  receiver.set_status(503);
+  AlertAgent agent(std::string(kLoadRule) + webhook_config(receiver));
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  ASSERT_TRUE(connect_and_snapshot(client));
+
+  agent.write_proc("loadavg", loadavg(7));
+  const auto pending = client.read_type("alert", kEventTimeout);
+  ASSERT_TRUE(pending) << client.error();
+  EXPECT_EQ((*pending)["to"], "pending");
+  const auto failures = receiver.wait_for(2, 10s * kSlack);  // first attempt, retry after 1 s
+  ASSERT_GE(failures.size(), 2u) << agent.output();
+  EXPECT_GE(failures[1].at - failures[0].at, 900ms) << "retried without backoff";
+  // The agent counts each failure once the answer is in; it went on sampling and alerting meanwhile.
+  const auto webhook_stat = [&](const char* name) {
+    const json health = agent.get_json("/api/v1/health");
+    return health["alerts"]["webhooks"][name].is_number() ? health["alerts"]["webhooks"][name].get<int>() : -1;
+  };
+  auto deadline = Clock::now() + 5s * kSlack;
+  while (webhook_stat("failed_attempts") < 2 && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  json health = agent.get_json("/api/v1/health");
+  EXPECT_GE(health["alerts"]["webhooks"]["failed_attempts"].get<int>(), 2) << health.dump();
+  EXPECT_EQ(health["alerts"]["webhooks"]["sent"], 0) << health.dump();
+  EXPECT_EQ(agent.alerts()["active"][0]["state"], "warning");
+
+  receiver.set_status(200);
+  deadline = Clock::now() + 10s * kSlack;
+  while (webhook_stat("sent") != 1 && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  health = agent.get_json("/api/v1/health");
+  ASSERT_EQ(health["alerts"]["webhooks"]["sent"], 1) << health.dump() << agent.output();
+  EXPECT_EQ(health["alerts"]["webhooks"]["dropped"], 0);
+  const auto after_recovery = receiver.received();
+  for (const Received& request : after_recovery) {
+    const json body = json::parse(request.body);
+    EXPECT_EQ(body["rule"], "load_high");
+    EXPECT_EQ(body["to"], "warning") << "only the firing event so far";
+    EXPECT_EQ(body["threshold"], "> 5");
+    EXPECT_TRUE(body["host"].is_string() && !body["host"].get<std::string>().empty()) << body.dump();
+    EXPECT_EQ(request.custom_header, "ops");
+    EXPECT_EQ(request.content_type, "application/json");
+  }
+
+  // Resolve: one more request, to "ok", with the incident duration.
+  agent.write_proc("loadavg", loadavg(1));
+  const auto resolved = receiver.wait_for(after_recovery.size() + 1, kEventTimeout + 5s);
+  ASSERT_EQ(resolved.size(), after_recovery.size() + 1) << agent.output();
+  const json body = json::parse(resolved.back().body);
+  EXPECT_EQ(body["from"], "warning");
+  EXPECT_EQ(body["to"], "ok");
+  EXPECT_GT(body["incident_ms"].get<std::int64_t>(), 0);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+}
+
+// SIGHUP switches webhooks without a restart: events after the reload go to
+// the new receiver only.
+TEST(Alerts, SighupSwitchesWebhooks) {
+  Receiver old_receiver, new_receiver;
+  AlertAgent agent(std::string(kLoadRule) + webhook_config(old_receiver));
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  agent.write_proc("loadavg", loadavg(7));
+  ASSERT_EQ(old_receiver.wait_for(1, kEventTimeout + 5s).size(), 1u) << agent.output();
+
+  agent.write_config(std::string(kLoadRule) + webhook_config(new_receiver));
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output("reloaded: 1 alert rules, 1 instances, 1 webhooks", 5s))
+      << agent.output();
+  agent.write_proc("loadavg", loadavg(12));  // warning -> critical
+  const auto got = new_receiver.wait_for(1, kEventTimeout + 5s);
+  ASSERT_EQ(got.size(), 1u) << agent.output();
+  EXPECT_EQ(json::parse(got[0].body)["to"], "critical");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(old_receiver.received().size(), 1u) << "the removed webhook still got events";
 
   agent.process().signal(SIGTERM);
   EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();

@@ -211,6 +211,11 @@ TEST(AlertConfigTest, ErrorsNameFileLineAndKeyOrRule) {
       {"duplicate names", std::string(kLoadRule) + "[[alert]]\nname = \"load\"\nseries = \"load.5m\"\ncrit = \"> 9\"\n",
        "t.toml:5: alert 'load': name already used by the rule at t.toml:1"},
       {"alert not an array of tables", "alert = 5\n", "t.toml:1: alert: expected [[alert]] tables"},
+      {"alert array of numbers", "alert = [1]\n", "t.toml:1: alert: expected [[alert]] tables"},
+      {"crit below warn (upwards)", header + "warn = \"> 90\"\ncrit = \"> 80\"\n",
+       "t.toml:1: alert 'r': crit '> 80' is less severe than warn '> 90': crit must be at or above"},
+      {"crit above warn (downwards)", header + "warn = \"< 10\"\ncrit = \"<= 20\"\n",
+       "t.toml:1: alert 'r': crit '<= 20' is less severe than warn '< 10': crit must be at or below"},
   };
   for (const Case& c : cases) {
     Config config;
@@ -219,6 +224,19 @@ TEST(AlertConfigTest, ErrorsNameFileLineAndKeyOrRule) {
     EXPECT_TRUE(contains(status.error, c.expected)) << c.what << "\n  expected: " << c.expected
                                                     << "\n  got:      " << status.error;
     EXPECT_TRUE(config.alerts.empty()) << "config changed by a failed load: " << c.what;
+  }
+}
+
+// crit at the same number as warn is allowed (e.g. warn "> 80", crit ">= 80" would
+// be odd but consistent); crit beyond warn in either direction is the normal case.
+TEST(AlertConfigTest, CritAtOrBeyondWarnIsAccepted) {
+  const std::string header = "[[alert]]\nname = \"r\"\nseries = \"load.1m\"\n";
+  for (const std::string thresholds : {"warn = \"> 80\"\ncrit = \"> 80\"\n", "warn = \"> 80\"\ncrit = \"> 95\"\n",
+                                       "warn = \"< 10\"\ncrit = \"< 5\"\n", "warn = \"<= 10\"\ncrit = \"< 10\"\n"}) {
+    Config config;
+    const Status status = load_config_text(header + thresholds, "t.toml", config);
+    EXPECT_TRUE(status.ok()) << thresholds << ": " << status.error;
+    EXPECT_EQ(config.alerts.size(), 1u) << thresholds;
   }
 }
 

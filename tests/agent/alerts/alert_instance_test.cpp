@@ -179,5 +179,22 @@ TEST(AlertInstanceTest, EventsCarryRuleInstanceValueThresholdAndDescription) {
   EXPECT_EQ(event->description, "cpu_busy: cpu.3.busy_pct at 97.5 % (> 95)");
 }
 
+// {{value}} reads like the number people see elsewhere: plain decimals, no
+// exponent for byte counts, at most two places.
+TEST(AlertInstanceTest, DescriptionValueIsPlainDecimal) {
+  AlertRule rule = cpu_rule();
+  rule.description = "{{value}}";
+  const auto text = [&](double value) { return interpolate_description(rule, "s", value, "> 1"); };
+  EXPECT_EQ(text(97.5), "97.5");
+  EXPECT_EQ(text(91.25), "91.25");
+  EXPECT_EQ(text(100), "100");
+  EXPECT_EQ(text(0), "0");
+  EXPECT_EQ(text(-3.5), "-3.5");
+  EXPECT_EQ(text(17179869184.0), "17179869184");
+  EXPECT_EQ(text(0.004), "0.004");
+  EXPECT_EQ(text(2e18), "2e+18");
+  EXPECT_EQ(text(std::nan("")), "no data");
+}
+
 }  // namespace
 }  // namespace hostpulse

@@ -379,5 +379,21 @@ TEST_F(AlertManagerTest, NodataCountsFromStartWhenASeriesNeverHasData) {
   EXPECT_EQ(manager.active()[0].state, AlertState::nodata);
 }
 
+// A point shorter than the schema: the missing values are no data (NODATA
+// after nodata_after), never zeros that would trip a "< x" rule.
+TEST_F(AlertManagerTest, ShortPointReadsAsNoDataNotZero) {
+  AlertRule rule = make_rule("mem_low", "mem.available_pct", "< 5");
+  rule.nodata_after = 2s;
+  AlertManager manager(schema_, {rule});
+  const std::vector<double> short_point(id("mem.available_pct"), 50.0);  // stops just before the series
+  for (int i = 0; i < 4; ++i) {
+    t_ += 1000;
+    manager.observe(t_, short_point);
+  }
+  const auto active = manager.active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].state, AlertState::nodata) << "a missing value must not read as 0 (< 5 would fire)";
+}
+
 }  // namespace
 }  // namespace hostpulse

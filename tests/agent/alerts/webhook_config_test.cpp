@@ -47,6 +47,7 @@ TEST(WebhookConfigTest, ErrorsNameFileLineAndKey) {
       {"[[webhook]]\nurl = \"http://h/\"\nheaders = { X = \"a\\nb\" }\n", "webhook.headers.X: header names and values must be single-line"},
       {"[[webhook]]\nurl = \"http://h/\"\nsecret = 1\n", "w.toml:3: webhook.secret: unknown key"},
       {"webhook = 1\n", "w.toml:1: webhook: expected [[webhook]] tables"},
+      {"webhook = [\"http://127.0.0.1/\"]\n", "w.toml:1: webhook: expected [[webhook]] tables"},
   };
   for (const Case& c : cases) {
     Config config;
