@@ -276,7 +276,7 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
   check("SIGCONT: connected again, same agent (no reset)", resumed.resets === 0, resumed.resets);
   const stallIndex = resumed.seqs.indexOf(seqBeforeStall);
   check("SIGCONT: the series resumed with no seq gap across the outage",
-    stallIndex >= 0 && consecutive(resumed.seqs) && resumed.gaps === 0 && resumed.seqs.at(-1) > seqBeforeStall + 10,
+    stallIndex >= 0 && consecutive(resumed.seqs) && resumed.gaps === 0 && resumed.seqs.at(-1) >= seqBeforeStall + 10,
     { stallIndex, gaps: resumed.gaps, first: resumed.seqs[0], last: resumed.seqs.at(-1), beforeStall: seqBeforeStall });
 
   // --- window selector: bounded at 1 min, refilled from history at 15 min ------------------------------
@@ -312,6 +312,25 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
   await page.screenshot({ path: path.join(outDir, "dashboard-1h.png"), fullPage: true });
   check("no console errors outside outages",
     consoleErrors.filter((e) => e.phase !== "stall").length === 0 && consoleErrors.every((e) => OUTAGE_NOISE.test(e.text)), consoleErrors);
+
+  // --- themes and narrow screens ----------------------------------------------------------------
+  const background = () => dash(() => getComputedStyle(document.body).backgroundColor);
+  await page.emulateMedia({ colorScheme: "light" });
+  const light = await background();
+  await page.emulateMedia({ colorScheme: "dark" });
+  await sleep(300);
+  const dark = await background();
+  check("theme follows the system setting (light and dark backgrounds differ)", light !== dark && /rgb/.test(dark), [light, dark]);
+  check("dark theme: charts rebuilt and still there", await dash(() => document.querySelectorAll(".uplot").length) === 4);
+  await page.screenshot({ path: path.join(outDir, "dashboard-dark.png") });
+  await page.setViewportSize({ width: 390, height: 800 });
+  await sleep(500);
+  const narrow = await dash(() => ({ scroll: document.documentElement.scrollWidth, width: innerWidth,
+    chart: document.querySelector("#chart-mem .uplot").getBoundingClientRect().width }));
+  check("narrow screen (390 px): no horizontal scrolling, charts resized to fit", narrow.scroll <= narrow.width && narrow.chart <= 390, narrow);
+  await page.screenshot({ path: path.join(outDir, "dashboard-narrow.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.emulateMedia({ colorScheme: "light" });
 
   // --- restart: a new agent (new started_t) on the same port ------------------------------------------
   phase = "restart";
