@@ -179,17 +179,16 @@ function showConnection() {
   let text;
   if (connection.state === "connected") {
     text = connection.rttMs == null ? "connected" : `connected · ${connection.rttMs.toFixed(connection.rttMs < 10 ? 1 : 0)} ms`;
-  } else if (connection.state === "reconnecting") {
+  } else if (connection.state === "reconnecting" || connection.state === "offline") {
     const seconds = connection.nextAttemptAt ? Math.max(0, Math.ceil((connection.nextAttemptAt - Date.now()) / 1000)) : 0;
-    text = connection.nextAttemptAt && seconds > 0 ? `reconnecting in ${seconds} s` : "reconnecting…";
-  } else if (connection.state === "offline") {
-    text = "offline";
+    const countdown = connection.nextAttemptAt && seconds > 0 ? ` in ${seconds} s` : "…";
+    text = connection.state === "offline" ? `offline · retrying${countdown}` : `reconnecting${countdown}`;
   } else {
     text = "connecting…";
   }
   $("connection-text").textContent = text;
 }
-setInterval(() => connection.state === "reconnecting" && showConnection(), 250);
+setInterval(() => (connection.state === "reconnecting" || connection.state === "offline") && showConnection(), 250);
 
 // --- charts --------------------------------------------------------------------
 
@@ -403,7 +402,10 @@ function drawHeatmap(v) {
   heat.busiest = busiest;
   context.strokeStyle = css("--fg");
   context.lineWidth = 1;
-  for (const r of busiest) context.strokeRect(0.5, r.row * rowHeight + 0.5, width - 1, Math.max(1, rowHeight - 1));
+  // Outline only where there is data (a new agent in a 1 h window fills a sliver).
+  let dataFrom = 0;
+  while (dataFrom < width - 1 && startIndex[dataFrom + 1] === 0) dataFrom++;
+  for (const r of busiest) context.strokeRect(dataFrom + 0.5, r.row * rowHeight + 0.5, width - dataFrom - 1, Math.max(1, rowHeight - 1));
   const list = $("busiest");
   list.replaceChildren(...busiest.map((r) => {
     const item = document.createElement("li");

@@ -138,7 +138,7 @@ export class HostpulseClient {
       if (!(key in DEFAULTS)) throw new Error(`HostpulseClient: unknown option '${key}'`);
     }
     this.listeners = new Map();
-    this.state = "idle";        // idle | connecting | connected | reconnecting | offline
+    this.state = "idle";        // idle | connecting | connected | reconnecting | offline (no network) | stopped
     this.hello = null;          // the last hello (schema, host, interval_ms, started_t, seq)
     this.subscription = null;   // the last subscribed reply (sub, names)
     this.lastSeq = 0;           // newest seq delivered to "samples" listeners
@@ -152,7 +152,10 @@ export class HostpulseClient {
     this.nextId = 1;
     this.timers = new Set();
     this.running = false;
+    // Back online: try now rather than at the end of a long backoff. Gone
+    // offline: say so at once (the connection, if any, is left to its pings).
     this.onOnline = () => this.running && this.state !== "connected" && this.connectNow();
+    this.onOffline = () => this.running && this.state === "reconnecting" && this.setState("offline");
   }
 
   // Events: "state" {state, rttMs, attempt, nextAttemptAt}, "hello", "subscribed",
@@ -178,6 +181,7 @@ export class HostpulseClient {
     if (this.running) return this;
     this.running = true;
     globalThis.addEventListener?.("online", this.onOnline);
+    globalThis.addEventListener?.("offline", this.onOffline);
     this.connectNow();
     return this;
   }
@@ -185,9 +189,10 @@ export class HostpulseClient {
   stop() {
     this.running = false;
     globalThis.removeEventListener?.("online", this.onOnline);
+    globalThis.removeEventListener?.("offline", this.onOffline);
     this.clearTimers();
     this.dropSocket(1000);
-    this.setState("offline");
+    this.setState("stopped");
   }
 
   // The retained points of some series, in the columnar shape of "samples"
@@ -251,11 +256,9 @@ export class HostpulseClient {
     this.clearTimers();
     this.dropSocket(1000);
     this.nextAttemptAt = null;
-    if (globalThis.navigator && globalThis.navigator.onLine === false) {
-      this.setState("offline");  // the "online" event brings us back
-      return;
-    }
-    this.setState(this.attempt === 0 && this.hello === null ? "connecting" : "reconnecting");
+    // Attempts go on while the browser reports no network: the agent may be
+    // on this very machine, which needs none.
+    this.setState(this.attempt === 0 && this.hello === null ? "connecting" : browserOffline() ? "offline" : "reconnecting");
     const Impl = this.options.WebSocket ?? globalThis.WebSocket;
     const protocols = ["hostpulse.v1"];
     if (this.options.token) protocols.push(`bearer.${this.options.token}`);
@@ -398,7 +401,7 @@ export class HostpulseClient {
     const delay = backoffDelay(this.attempt, { baseMs: this.options.backoffBaseMs, capMs: this.options.backoffCapMs });
     this.attempt++;
     this.nextAttemptAt = Date.now() + delay;
-    this.setState("reconnecting");
+    this.setState(browserOffline() ? "offline" : "reconnecting");
     this.later(delay, () => this.connectNow());
   }
 
@@ -416,6 +419,10 @@ export class HostpulseClient {
       // already closing
     }
   }
+}
+
+function browserOffline() {
+  return globalThis.navigator !== undefined && globalThis.navigator.onLine === false;
 }
 
 function performanceNow() {

@@ -3,15 +3,18 @@
 //
 // usage: node client_test.mjs HOSTPULSE_BINARY
 //
-// Checks: the msgpack decoder on hand-made vectors and bad input; backoff
+// Checks: asset serving over real HTTP (gzip, ETag/304, HEAD, fingerprints);
+// the msgpack decoder on hand-made vectors and bad input; backoff
 // bounds (1 s doubling to a 30 s cap, full jitter); JSON and msgpack frames
 // of the same subscription decode to the same values; history(); a dropped
 // connection resumes from the last seq with no gap and no duplicate; a
 // restarted agent (new started_t) gives "reset" instead of a resume.
 
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import WebSocket from "ws";
 
 import { HostpulseClient, backoffDelay, decodeMsgpack, tidyFloat } from "../../dashboard/hostpulse-client.js";
@@ -89,6 +92,51 @@ function recordingClient(url, options = {}) {
   return { client, log, seqs: () => log.samples.flatMap((s) => s.seqs) };
 }
 
+function httpGet(port, target, headers = {}, method = "GET") {
+  return withTimeout(new Promise((resolve, reject) => {
+    const request = http.request({ host: "127.0.0.1", port, path: target, method, headers }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    request.on("error", reject);
+    request.end();
+  }), `${method} ${target}`);
+}
+
+// The asset headers over a real connection (the server passes
+// Accept-Encoding and If-None-Match through to the handler).
+async function assetsOverHttp(port) {
+  const plain = await httpGet(port, "/hostpulse-client.js");
+  const source = fs.readFileSync(new URL("../../dashboard/hostpulse-client.js", import.meta.url));
+  check("GET /hostpulse-client.js: the module, uncompressed without Accept-Encoding",
+    plain.status === 200 && plain.body.equals(source) && plain.headers["content-encoding"] === undefined &&
+    plain.headers["content-type"] === "text/javascript; charset=utf-8" && plain.headers["access-control-allow-origin"] === "*",
+    { status: plain.status, headers: plain.headers });
+  const gzipped = await httpGet(port, "/hostpulse-client.js", { "Accept-Encoding": "gzip, deflate" });
+  check("Accept-Encoding: gzip gets gzip bytes that inflate to the module",
+    gzipped.headers["content-encoding"] === "gzip" && gzipped.headers.vary === "Accept-Encoding" &&
+    gzipped.body.length < plain.body.length / 2 && zlib.gunzipSync(gzipped.body).equals(source), gzipped.headers);
+  const etag = plain.headers.etag;
+  const again = await httpGet(port, "/hostpulse-client.js", { "If-None-Match": etag });
+  check("If-None-Match with the ETag: 304, no body", again.status === 304 && again.body.length === 0 && again.headers.etag === etag,
+    { status: again.status, etag });
+  const page = await httpGet(port, "/", { "Accept-Encoding": "gzip" });
+  const html = zlib.gunzipSync(page.body).toString();
+  const hashed = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  check("index.html refers to four fingerprinted assets", hashed.length === 4, hashed);
+  const assets = await Promise.all(hashed.map((target) => httpGet(port, target)));
+  check("fingerprinted assets: 200, immutable for a year",
+    assets.every((a) => a.status === 200 && a.headers["cache-control"] === "public, max-age=31536000, immutable"),
+    assets.map((a) => [a.status, a.headers["cache-control"]]));
+  const head = await httpGet(port, hashed[0], { "Accept-Encoding": "gzip" }, "HEAD");
+  const full = await httpGet(port, hashed[0], { "Accept-Encoding": "gzip" });
+  check("HEAD: the length of GET's body, no body", head.status === 200 && head.body.length === 0 &&
+    Number(head.headers["content-length"]) === full.body.length, [head.headers["content-length"], full.body.length]);
+  const missing = await httpGet(port, "/assets/app.0000000000000000.js");
+  check("unknown asset: 404", missing.status === 404, missing.status);
+}
+
 async function live(binary, scratch, agents) {
   const procfs = new FakeProcfs(path.join(scratch, "proc"), { cpus: 4, hotCore: 1 });
   agents.procfs = procfs;
@@ -97,6 +145,7 @@ async function live(binary, scratch, agents) {
   agents.list.push(agent);
   const port = await agent.port;
   const url = `ws://127.0.0.1:${port}/api/v1/stream`;
+  await assetsOverHttp(port);
   const series = ["cpu.*", "mem.used_bytes", "load.*", "system.*"];
 
   // JSON and msgpack decode to the same numbers.
@@ -126,7 +175,7 @@ async function live(binary, scratch, agents) {
     [...b].filter(([key]) => key.endsWith("/mem.used_bytes")).every(([, v]) => Number.isInteger(v)));
   check("states: connecting then connected", json.log.states[0] === "connecting" && json.log.states.includes("connected"), json.log.states);
   packed.client.stop();
-  check("stop(): offline", packed.client.state === "offline");
+  check("stop(): stopped", packed.client.state === "stopped");
 
   // history()
   const history = await json.client.history({ series: ["load.1m", "cpu.busy_pct"], last: "10s" });

@@ -279,6 +279,23 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
     stallIndex >= 0 && consecutive(resumed.seqs) && resumed.gaps === 0 && resumed.seqs.at(-1) >= seqBeforeStall + 10,
     { stallIndex, gaps: resumed.gaps, first: resumed.seqs[0], last: resumed.seqs.at(-1), beforeStall: seqBeforeStall });
 
+  // --- the browser goes offline -----------------------------------------------------------------------
+  phase = "offline";
+  const seqBeforeOffline = await dash(() => window.hostpulseDashboard.seqs.at(-1));
+  await context.setOffline(true);
+  try {
+    await waitFor(() => dash(() => window.hostpulseDashboard.state === "offline"), "offline state", 15_000);
+    const offlineText = await dash(() => document.getElementById("connection-text").textContent);
+    check("offline: indicator says offline and keeps retrying", /^offline · retrying( in \d+ s|…)$/.test(offlineText), offlineText);
+  } finally {
+    await context.setOffline(false);
+  }
+  await waitFor(() => dash(() => window.hostpulseDashboard.state === "connected"), "connected when back online", 15_000);
+  await waitFor(async () => (await dash(() => window.hostpulseDashboard.seqs.at(-1))) >= seqBeforeOffline + 10, "data after going online", 10_000);
+  const online = await dash(() => ({ seqs: window.hostpulseDashboard.seqs, gaps: window.hostpulseDashboard.gaps }));
+  check("back online: connected, resumed with no seq gap", online.seqs.includes(seqBeforeOffline) && consecutive(online.seqs) && online.gaps === 0,
+    { gaps: online.gaps, first: online.seqs[0], last: online.seqs.at(-1) });
+
   // --- window selector: bounded at 1 min, refilled from history at 15 min ------------------------------
   phase = "window";
   const waitUntil = agentStarted + 72_000;
@@ -311,7 +328,7 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
   await sleep(800);
   await page.screenshot({ path: path.join(outDir, "dashboard-1h.png"), fullPage: true });
   check("no console errors outside outages",
-    consoleErrors.filter((e) => e.phase !== "stall").length === 0 && consoleErrors.every((e) => OUTAGE_NOISE.test(e.text)), consoleErrors);
+    consoleErrors.filter((e) => e.phase !== "stall" && e.phase !== "offline").length === 0 && consoleErrors.every((e) => OUTAGE_NOISE.test(e.text)), consoleErrors);
 
   // --- themes and narrow screens ----------------------------------------------------------------
   const background = () => dash(() => getComputedStyle(document.body).backgroundColor);

@@ -1,0 +1,92 @@
+# cmake -DEMBED_SCRIPT=cmake/embed_assets.cmake -DGZIP=/usr/bin/gzip -DWORK_DIR=dir -P embed_assets_test.cmake
+#
+# The asset pipeline on a small made-up site: fingerprints follow references
+# ({{asset:NAME}}) transitively, gzip output inflates to the original, and
+# cycles or unknown names fail with a clear message.
+cmake_minimum_required(VERSION 3.25)
+set(failures 0)
+# expect("a EQUAL 0" "what"): the condition is if() syntax.
+macro(expect condition message)
+  cmake_language(EVAL CODE "if(${condition})\n set(expect_ok TRUE)\nelse()\n set(expect_ok FALSE)\nendif()")
+  if(expect_ok)
+    message(STATUS "PASS ${message}")
+  else()
+    message(STATUS "FAIL ${message}")
+    math(EXPR failures "${failures} + 1")
+  endif()
+endmacro()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(src "${WORK_DIR}/src")
+file(MAKE_DIRECTORY "${src}")
+file(WRITE "${src}/index.html" "<script type=\"module\" src=\"{{asset:app.js}}\"></script><link href=\"{{asset:site.css}}\">\n")
+file(WRITE "${src}/app.js" "import x from \"{{asset:lib.js}}\"; // ; [ ] semicolons and brackets survive\n")
+file(WRITE "${src}/lib.js" "export default 1;\n")
+file(WRITE "${src}/site.css" "body { margin: 0 }\n")
+set(files "${src}/index.html;${src}/app.js;${src}/lib.js;${src}/site.css")
+
+function(embed out_dir result_var)
+  execute_process(COMMAND ${CMAKE_COMMAND} -DOUTPUT=${out_dir}/assets.cpp -DSTAGING_DIR=${out_dir}/site -DENTRY=index.html
+                          -DGZIP=${GZIP} "-DFILES=${ARGN}" -P ${EMBED_SCRIPT}
+                  RESULT_VARIABLE result ERROR_VARIABLE error OUTPUT_VARIABLE output)
+  set(${result_var} "${result}" PARENT_SCOPE)
+  set(embed_error "${error}${output}" PARENT_SCOPE)
+endfunction()
+
+function(hash16 file out)
+  file(SHA256 "${file}" hash)
+  string(SUBSTRING "${hash}" 0 16 hash)
+  set(${out} "${hash}" PARENT_SCOPE)
+endfunction()
+
+embed("${WORK_DIR}/one" result ${files})
+expect("result EQUAL 0" "embedding succeeds")
+if(NOT result EQUAL 0)
+  message(STATUS "${embed_error}")
+endif()
+set(site "${WORK_DIR}/one/site")
+hash16("${site}/lib.js" lib_hash)
+hash16("${site}/app.js" app_hash)
+hash16("${site}/site.css" css_hash)
+file(READ "${site}/app.js" app)
+file(READ "${site}/index.html" index)
+file(READ "${WORK_DIR}/one/assets.cpp" cpp)
+string(FIND "${app}" "import x from \"/assets/lib.${lib_hash}.js\"; // ; [ ] semicolons" found)
+expect("found GREATER -1" "app.js refers to lib.js by its content hash, text otherwise unchanged")
+string(FIND "${index}" "src=\"/assets/app.${app_hash}.js\"" found_app)
+string(FIND "${index}" "href=\"/assets/site.${css_hash}.css\"" found_css)
+expect("found_app GREATER -1 AND found_css GREATER -1" "index.html refers to app.js and site.css by hash")
+string(FIND "${cpp}" "{\"/assets/app.${app_hash}.js\", \"text/javascript; charset=utf-8\"" found_row)
+string(FIND "${cpp}" "\"\\\"${app_hash}\\\"\", true}" found_immutable)
+expect("found_row GREATER -1 AND found_immutable GREATER -1" "table: hashed path, type, ETag, immutable")
+string(FIND "${cpp}" "{\"/assets/index." found_index_hashed)
+string(FIND "${cpp}" "{\"/index.html\", \"text/html; charset=utf-8\"" found_index)
+expect("found_index_hashed EQUAL -1 AND found_index GREATER -1" "the entry page has only its stable path")
+execute_process(COMMAND ${GZIP} -dc "${site}/app.js.gz" OUTPUT_VARIABLE inflated RESULT_VARIABLE gunzip_result)
+expect("gunzip_result EQUAL 0 AND inflated STREQUAL app" "app.js.gz inflates to app.js")
+
+# A change deep down changes every URL above it.
+file(APPEND "${src}/lib.js" "export const y = 2;\n")
+embed("${WORK_DIR}/two" result ${files})
+hash16("${WORK_DIR}/two/site/app.js" app_hash_2)
+hash16("${WORK_DIR}/two/site/site.css" css_hash_2)
+expect("NOT app_hash_2 STREQUAL app_hash" "changing lib.js changes app.js's hash")
+expect("css_hash_2 STREQUAL css_hash" "site.css's hash is unchanged")
+
+# Cycles and unknown names fail the build with a message.
+file(WRITE "${src}/x.js" "import \"{{asset:y.js}}\";\n")
+file(WRITE "${src}/y.js" "import \"{{asset:x.js}}\";\n")
+embed("${WORK_DIR}/cycle" result "${src}/index.html;${src}/app.js;${src}/lib.js;${src}/site.css;${src}/x.js;${src}/y.js")
+string(FIND "${embed_error}" "x.js;y.js" found)
+expect("NOT result EQUAL 0 AND found GREATER -1" "a cycle fails and names the files")
+file(WRITE "${src}/app.js" "import \"{{asset:nope.js}}\";\n")
+embed("${WORK_DIR}/unknown" result ${files})
+# (CMake wraps long error lines: look for a short piece.)
+string(FIND "${embed_error}" "{{asset:nope.js}}" found)
+expect("NOT result EQUAL 0 AND found GREATER -1" "an unknown reference fails and names it")
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+if(failures GREATER 0)
+  message(FATAL_ERROR "embed_assets_test: ${failures} failed")
+endif()
+message(STATUS "embed_assets_test: PASS")
