@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DHOSTPULSE_BUILD_TESTS=OFF -DHOSTPULSE_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release --target hostpulse -j"$(nproc)"
+cmake --build build/release --target hostpulse hostpulse-cli -j"$(nproc)"
 echo "Starting hostpulse: open http://127.0.0.1:9870/ (Ctrl-C to stop)"
 # The default config file and its stock alert rules, as the package installs them.
 exec build/release/agent/hostpulse --config packaging/hostpulse.toml "$@"
