@@ -12,7 +12,10 @@ std::string_view format_name(StreamFormat format) {
 }
 
 void MsgpackWriter::big_endian(std::uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) byte(static_cast<std::uint8_t>(value >> (8 * i)));
+  // One append per number rather than one push_back per byte.
+  char buffer[8];
+  for (int i = 0; i < bytes; ++i) buffer[i] = static_cast<char>(value >> (8 * (bytes - 1 - i)));
+  out_.append(buffer, static_cast<std::size_t>(bytes));
 }
 
 void MsgpackWriter::map_header(std::size_t entries) {
@@ -94,8 +97,10 @@ void MsgpackWriter::signed_integer(std::int64_t value) {
 }
 
 void MsgpackWriter::float32(float value) {
-  byte(0xca);
-  big_endian(std::bit_cast<std::uint32_t>(value), 4);
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+  const char encoded[5] = {static_cast<char>(0xca), static_cast<char>(bits >> 24), static_cast<char>(bits >> 16),
+                           static_cast<char>(bits >> 8), static_cast<char>(bits)};
+  out_.append(encoded, sizeof encoded);
 }
 
 void MsgpackWriter::float64(double value) {
@@ -123,28 +128,88 @@ void MsgpackWriter::number(double value) {
 
 namespace {
 
+void append_unsigned(std::string& out, std::uint64_t value) {
+  char digits[20];
+  char* end = digits + sizeof digits;
+  char* first = end;
+  do {
+    *--first = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  out.append(first, end);
+}
+
+void append_signed(std::string& out, std::int64_t value) {
+  if (value < 0) {
+    out.push_back('-');
+    append_unsigned(out, 0 - static_cast<std::uint64_t>(value));
+  } else {
+    append_unsigned(out, static_cast<std::uint64_t>(value));
+  }
+}
+
+// Below 2^46 a double's spacing is finer than 0.01, so a value that equals
+// n/100 has "n/100" (trailing zeros dropped) as its shortest round-tripping
+// decimal: exactly what fmt's "{}" prints, without the general algorithm.
+// derive() rounds percentages and rates to hundredths and byte counts are
+// whole, so nearly every value takes this path.
+constexpr double kHundredthsExactLimit = 1e13;
+
+bool append_hundredths(std::string& out, double value) {
+  if (!(std::fabs(value) < kHundredthsExactLimit)) return false;
+  const double scaled = std::round(value * 100.0);
+  const auto n = static_cast<std::int64_t>(scaled);
+  if (static_cast<double>(n) / 100.0 != value) return false;
+  const std::uint64_t magnitude = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+  if (n < 0) out.push_back('-');
+  append_unsigned(out, magnitude / 100);
+  const auto fraction = static_cast<unsigned>(magnitude % 100);
+  if (fraction != 0) {
+    out.push_back('.');
+    out.push_back(static_cast<char>('0' + fraction / 10));
+    if (fraction % 10 != 0) out.push_back(static_cast<char>('0' + fraction % 10));
+  }
+  return true;
+}
+
 void append_json_number(std::string& out, double value) {
   if (!std::isfinite(value)) {
     out.append("null");
     return;
   }
+  if (value == 0) {  // both zeros: fmt prints -0 as "-0", keep that rare case exact
+    if (std::signbit(value)) {
+      out.append("-0");
+    } else {
+      out.push_back('0');
+    }
+    return;
+  }
+  if (append_hundredths(out, value)) return;
   // fmt's "{}" prints the shortest representation that round-trips.
   fmt::format_to(std::back_inserter(out), "{}", value);
 }
 
 void encode_json(const SamplesBatch& batch, std::string& out) {
   const std::size_t points = batch.t_ms.size();
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, R"({{"type":"samples","sub":{},"seq_first":{},"seq_last":{},"t":[)", batch.subscription,
-                 batch.seq_first, batch.seq_last);
+  // Roughly 6 bytes per value: one reservation instead of repeated growth
+  // (the caller reuses out, so this allocates only while frames grow).
+  out.reserve(96 + points * 15 + batch.series.size() * 6 + batch.values.size() * 7);
+  out.append(R"({"type":"samples","sub":)");
+  append_unsigned(out, batch.subscription);
+  out.append(R"(,"seq_first":)");
+  append_unsigned(out, batch.seq_first);
+  out.append(R"(,"seq_last":)");
+  append_unsigned(out, batch.seq_last);
+  out.append(R"(,"t":[)");
   for (std::size_t k = 0; k < points; ++k) {
     if (k) out.push_back(',');
-    fmt::format_to(it, "{}", batch.t_ms[k]);
+    append_signed(out, batch.t_ms[k]);
   }
   out.append(R"(],"series":[)");
   for (std::size_t i = 0; i < batch.series.size(); ++i) {
     if (i) out.push_back(',');
-    fmt::format_to(it, "{}", batch.series[i]);
+    append_unsigned(out, batch.series[i]);
   }
   out.append(R"(],"values":[)");
   for (std::size_t i = 0; i < batch.series.size(); ++i) {
@@ -160,6 +225,7 @@ void encode_json(const SamplesBatch& batch, std::string& out) {
 
 void encode_msgpack(const SamplesBatch& batch, std::string& out) {
   const std::size_t points = batch.t_ms.size();
+  out.reserve(64 + points * 9 + batch.series.size() * 3 + batch.values.size() * 5);
   MsgpackWriter w(out);
   w.map_header(7);
   w.string("type");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -248,6 +249,31 @@ TEST(EncodeSamplesTest, JsonTextIsExact) {
   EXPECT_EQ(out,
             R"({"type":"samples","sub":3,"seq_first":10,"seq_last":11,"t":[1000,2000],"series":[0,4],)"
             R"("values":[[1.5,null],[2,0.1]]})");
+}
+
+// The JSON encoder prints hundredths and whole numbers without fmt; the text
+// must stay exactly fmt's shortest round-trip form.
+TEST(EncodeSamplesTest, JsonNumbersAreTheShortestRoundTripForm) {
+  std::vector<double> values = {0.0, -0.0, 0.01, 0.1, 0.5, 1.0, 99.99, 100.0, -12.5, 1e-5, 1.0 / 3.0,
+                                123456789.01, 9999999999999.99, 1e13, 1e15, 1e16, 1e21, 4294967296.0,
+                                68719476736.0, 2.5e-300, 1.7976931348623157e308, 0.07, 12.34, 33.33};
+  std::uint64_t state = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const auto n = static_cast<std::int64_t>(state >> 20) - (std::int64_t{1} << 43);
+    values.push_back(std::round(static_cast<double>(n) / 1e4 * 100.0) / 100.0);  // derive-style hundredths
+    values.push_back(static_cast<double>(n) / 1000.0);                        // three decimals: the fmt path
+    values.push_back(static_cast<double>(n >> (i % 40)));                     // whole numbers of every size
+  }
+  const std::int64_t t[] = {1};
+  const std::uint32_t series[] = {0};
+  std::string out;
+  for (double value : values) {
+    encode_samples({1, 1, 1, t, series, std::span<const double>(&value, 1)}, StreamFormat::json, out);
+    const std::string expected = R"({"type":"samples","sub":1,"seq_first":1,"seq_last":1,"t":[1],"series":[0],"values":[[)" +
+                                 fmt::format("{}", value) + "]]}";
+    ASSERT_EQ(out, expected) << "value " << fmt::format("{:.17g}", value);
+  }
 }
 
 TEST(EncodeSamplesTest, EmptyBatchIsValidInBothFormats) {
