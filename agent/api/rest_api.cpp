@@ -135,7 +135,9 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       return status.ok() ? this->info() : json_error(400, status.error);
     }
     if (path == "/api/v1/silences" || path.rfind("/api/v1/silences/", 0) == 0) {
-      return silences(request, path);
+      // Like every endpoint: a query parameter nobody reads is a mistake worth reporting.
+      status = reject_unknown_parameters(target, std::span<const std::string_view>{});
+      return status.ok() ? silences(request, path) : json_error(400, status.error);
     }
     if (path == "/api/v1/alerts") {
       if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
