@@ -28,6 +28,7 @@
 #include "agent/net/http_server.hpp"
 #include "agent/stream/stream_service.hpp"
 #include "agent/sampler.hpp"
+#include "agent/systemd_notify.hpp"
 #include "agent/version.hpp"
 #include "agent/wall_clock.hpp"
 #include "collectors/collector_table.hpp"
@@ -137,6 +138,8 @@ int run(const Config& config, int argc, const char* const* argv) {
   // starting up waits for the handlers below instead of killing the process.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::signal_set hangup(io, SIGHUP);
+  // Type=notify under systemd (READY, RELOADING, STOPPING, WATCHDOG); inert elsewhere.
+  SystemdNotifier systemd = SystemdNotifier::from_environment();
   const AgentIdentity identity = identify();
   AccessControl access(token, config.allowed_origins);
   StreamService stream(io, schema, history, HelloInfo{identity.version, identity.host, config.interval, 0},
@@ -159,9 +162,11 @@ int run(const Config& config, int argc, const char* const* argv) {
   // The sampler hands each point to the stream without waiting for it, and
   // evaluates the alert rules on it.
   Sampler sampler(collectors, schema, history, config.interval,
-                  [&stream, &alerts](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
+                  [&stream, &alerts, &systemd](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
                     stream.publish(seq, t_ms, values);
                     alerts.observe(t_ms, values);
+                    // A stuck sampler stops the pings and systemd restarts us.
+                    systemd.watchdog();
                   });
   sampler.prime();
 
@@ -199,6 +204,13 @@ int run(const Config& config, int argc, const char* const* argv) {
                  bound.to_string());
   }
   sampler.start();
+  if (systemd.enabled() && !systemd.ready("listening on " + bound.to_string())) {
+    spdlog::warn("could not notify systemd: {}", systemd.last_error());
+  }
+  if (systemd.watchdog_period().count() > 0 && systemd.watchdog_period() < 2 * config.interval) {
+    spdlog::warn("WatchdogSec ({} ms) is less than twice the interval: systemd may kill the agent between samples",
+                 systemd.watchdog_period().count() / 1000);
+  }
 
   // Shutdown: stop sampling, stop accepting, flush the stream and close every
   // client with 1001, then leave once they are gone or 600 ms have passed.
@@ -206,7 +218,9 @@ int run(const Config& config, int argc, const char* const* argv) {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       spdlog::info("received SIGHUP, reloading the configuration");
+      systemd.reloading();
       reload(argc, argv, config, schema, alerts, webhooks);
+      systemd.ready();
       wait_for_hangup();
     });
   };
@@ -226,6 +240,7 @@ int run(const Config& config, int argc, const char* const* argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    systemd.stopping();
     sampler.stop();
     server.stop();
     hangup.cancel();
