@@ -16,6 +16,8 @@ packages=(
   python3 python3-websockets python3-msgpack  # third-party stream clients in tests
   curl procps                  # used by the README's smoke checks and tests
   chromium                     # the dashboard's browser tests (driven by npm playwright-core; never downloads a browser)
+  lintian rpm dpkg-dev file    # packaging tests: .deb checks, rpmbuild, dpkg-shlibdeps (CPack)
+  systemd man-db nginx openssl # systemd-analyze on the unit, man pages, the TLS reverse-proxy example
 )
 
 if [[ $(id -u) -eq 0 ]]; then
