@@ -388,9 +388,11 @@ class LoadGenerator {
     std::sort(delays_.begin(), delays_.end());
     // Broadcast time of a frame: from its timestamp to its arrival at the
     // last reading subscriber; only frames every reader got.
+    std::size_t readers = 0;
+    for (const Connection& c : connections_) readers += (!c.closed && !c.stalled) ? 1 : 0;
     std::vector<double> broadcast_ms;
     for (const auto& [seq, spread] : per_seq_) {
-      if (spread.count == options_.connections) broadcast_ms.push_back(spread.max_delay);
+      if (spread.count >= readers) broadcast_ms.push_back(spread.max_delay);
     }
     std::sort(broadcast_ms.begin(), broadcast_ms.end());
     const double broadcast_median = percentile(broadcast_ms, 50);
