@@ -254,6 +254,14 @@ TEST(AlertConfigTest, FirstBadRuleIsReported) {
 // ---------------------------------------------------------------------------
 // rules_dir
 
+// "\n" + text, written so that GCC 12's -Wrestrict false positive on
+// operator+(const char*, std::string&&) does not break -O3 -Werror builds.
+std::string blank_line_then(const std::string& text) {
+  std::string result = "\n";
+  result += text;
+  return result;
+}
+
 class RulesDirTest : public ::testing::Test {
  protected:
   // TMP/etc/hostpulse.toml with rules_dir (and extra text); rule files in TMP/etc/rules.d.
@@ -370,7 +378,7 @@ TEST_F(RulesDirTest, RuleErrorsNameTheRulesFile) {
       {"a table", rule("a") + "[http]\nmax_connections = 5\n", ":5: http: unknown key"},
       {"TOML syntax error", "[[alert]]\nname = \"a\n", ":2: TOML syntax error"},
       {"TOML syntax error later", rule("a") + "\n[[alert]\n", ":6: TOML syntax error"},
-      {"rule-level", "\n" + rule("a") + "crit = \"< 1\"\n", ":2: alert 'a': warn and crit point in different directions"},
+      {"rule-level", blank_line_then(rule("a")) + "crit = \"< 1\"\n", ":2: alert 'a': warn and crit point in different directions"},
       {"bad value", rule("a") + "for = \"forever\"\n", ":5: alert.for: invalid duration 'forever'"},
       {"unknown key", rule("a") + "sevrity = \"page\"\n", ":5: alert.sevrity: unknown key"},
       {"duplicate in the same file", rule("a") + rule("a"), ":5: alert 'a': name already used by the rule at " +
@@ -390,7 +398,7 @@ TEST_F(RulesDirTest, RuleErrorsNameTheRulesFile) {
 
 TEST_F(RulesDirTest, DuplicateNamesAcrossFiles) {
   // Main file and a rules file.
-  write_rules("a.toml", "\n" + rule("cpu_busy", "cpu.busy_pct"));
+  write_rules("a.toml", blank_line_then(rule("cpu_busy", "cpu.busy_pct")));
   Config config;
   Status status = load("listen = \"127.0.0.1:1\"\nrules_dir = \"rules.d\"\n\n" + rule("cpu_busy"), config);
   ASSERT_FALSE(status.ok());
