@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent/alerts/webhook_plugin.hpp"
 #include "agent/duration.hpp"
 #include "agent/log.hpp"
 #include "agent/version.hpp"
@@ -94,6 +95,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     std::string token;
     Status status = load_access_token(result.config, token);
     if (!status.ok()) return fail(kExitConfigError, status.error);
+    // Webhooks need the HTTP client plugin: check that it loads, as start-up would.
+    if (!result.config.webhooks.empty()) {
+      const WebhookPluginLoad plugin = load_webhook_plugin();
+      if (!plugin.transport) return fail(kExitConfigError, plugin.error);
+    }
     result.out = "hostpulse: configuration OK" +
                  (result.config_path ? " (" + *result.config_path + ")" : std::string(" (defaults and flags)")) +
                  "; listen " + result.config.listen.to_string() + ", interval " +

@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,6 +20,8 @@
 
 #include "agent/alerts/alert_json.hpp"
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/webhook_notifier.hpp"
+#include "agent/alerts/webhook_plugin.hpp"
 #include "agent/api/rest_api.hpp"
 #include "agent/command_line.hpp"
 #include "agent/duration.hpp"
@@ -88,8 +91,20 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
     spdlog::error("reload rejected, keeping the running configuration: {}", status.error);
     return;
   }
+  // The first webhooks load the HTTP client plugin; without it the reload
+  // is rejected rather than accepting webhooks that could never be sent.
+  std::shared_ptr<WebhookTransport> transport;
+  if (!next.webhooks.empty() && !webhooks.has_transport()) {
+    WebhookPluginLoad plugin = load_webhook_plugin();
+    if (!plugin.transport) {
+      spdlog::error("reload rejected, keeping the running configuration: {}", plugin.error);
+      return;
+    }
+    spdlog::info("webhook HTTP client loaded from {}", plugin.path);
+    transport = std::move(plugin.transport);
+  }
   alerts.replace_rules(schema, next.alerts);
-  webhooks.replace_webhooks(next.webhooks);
+  webhooks.replace_webhooks(next.webhooks, std::move(transport));
   for (const std::string& warning : alerts.warnings()) spdlog::warn("{}", warning);
   spdlog::set_level(next.log_level);
   std::vector<std::string> need_restart;
@@ -117,6 +132,18 @@ int run(const Config& config, int argc, const char* const* argv) {
   if (!is_directory(config.procfs)) {
     spdlog::error("procfs: '{}' is not a directory (set --procfs or procfs in the config)", config.procfs);
     return kExitConfigError;
+  }
+  // The webhook HTTP client (cpp-httplib, OpenSSL) is a plugin, loaded only
+  // when webhooks are configured: an agent without them never maps it.
+  std::shared_ptr<WebhookTransport> webhook_transport;
+  if (!config.webhooks.empty()) {
+    WebhookPluginLoad plugin = load_webhook_plugin();
+    if (!plugin.transport) {
+      spdlog::error("{} (needed for the {} configured webhooks)", plugin.error, config.webhooks.size());
+      return kExitConfigError;
+    }
+    spdlog::info("webhook HTTP client loaded from {}", plugin.path);
+    webhook_transport = std::move(plugin.transport);
   }
   const HostPaths paths{config.procfs, config.sysfs};
   CollectorSet collectors(paths);
@@ -152,7 +179,7 @@ int run(const Config& config, int argc, const char* const* argv) {
     auto body = alert_event_json(event);
     body["host"] = host;
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  });
+  }, std::move(webhook_transport));
   // Every event goes to the stream; notifications (webhooks) skip silenced ones.
   alerts.set_sink([&stream, &webhooks, &silences](const AlertEvent& event) {
     stream.publish_alert(alert_event_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

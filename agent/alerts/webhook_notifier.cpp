@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <httplib.h>
-
 #include "agent/log.hpp"
 
 namespace hostpulse {
@@ -44,8 +42,9 @@ Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, 
 }
 
 WebhookNotifier::WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
+                                 std::shared_ptr<WebhookTransport> transport,
                                  std::chrono::milliseconds first_retry_delay)
-    : encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
+    : transport_(std::move(transport)), encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
   std::lock_guard lock(mutex_);
   for (WebhookOptions& webhook : webhooks) webhooks_.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
   start_thread_locked();
@@ -56,9 +55,11 @@ void WebhookNotifier::start_thread_locked() {
   if (!webhooks_.empty() && !thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
 }
 
-void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks) {
+void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks,
+                                       std::shared_ptr<WebhookTransport> transport) {
   {
     std::lock_guard lock(mutex_);
+    if (transport) transport_ = std::move(transport);
     std::vector<Target> next;
     for (WebhookOptions& webhook : webhooks) next.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
     const auto successor = [&](const Target& old) -> Target {
@@ -80,6 +81,11 @@ void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks) {
     start_thread_locked();
   }
   wake_.notify_all();
+}
+
+bool WebhookNotifier::has_transport() const {
+  std::lock_guard lock(mutex_);
+  return transport_ != nullptr;
 }
 
 std::size_t WebhookNotifier::webhook_count() const {
@@ -184,17 +190,26 @@ bool WebhookNotifier::send(const Delivery& delivery) {
   const WebhookOptions& webhook = *delivery.webhook;  // immutable, kept alive by the delivery
   std::string base, path;
   if (!parse_webhook_url(webhook.url, base, path).ok()) return false;
+  std::shared_ptr<WebhookTransport> transport;
+  {
+    std::lock_guard lock(mutex_);
+    transport = transport_;
+  }
+  if (!transport) {
+    spdlog::warn("webhook {}: no HTTP client loaded", webhook.url);
+    return false;
+  }
   try {
-    httplib::Client client(base);
-    client.set_connection_timeout(webhook.timeout);
-    client.set_read_timeout(webhook.timeout);
-    client.set_write_timeout(webhook.timeout);
-    httplib::Headers headers;
-    for (const auto& [name, value] : webhook.headers) headers.emplace(name, value);
+    std::string error;
+    const std::unique_ptr<WebhookClient> client = transport->connect(base, webhook.timeout, error);
+    if (!client) {
+      spdlog::warn("webhook {}: {}", webhook.url, error);
+      return false;
+    }
     {
       std::lock_guard lock(client_mutex_);
       if (stopping_) return false;
-      active_client_ = &client;
+      active_client_ = client.get();
     }
     struct Forget {
       WebhookNotifier& self;
@@ -203,13 +218,13 @@ bool WebhookNotifier::send(const Delivery& delivery) {
         self.active_client_ = nullptr;
       }
     } forget{*this};
-    const auto result = client.Post(path.c_str(), headers, delivery.body, "application/json");
-    if (!result) {
-      spdlog::warn("webhook {}: {}", webhook.url, httplib::to_string(result.error()));
+    const WebhookClient::Answer answer = client->post(path, webhook.headers, delivery.body, "application/json");
+    if (answer.status < 0) {
+      spdlog::warn("webhook {}: {}", webhook.url, answer.error);
       return false;
     }
-    if (result->status < 200 || result->status >= 300) {
-      spdlog::warn("webhook {}: HTTP {}", webhook.url, result->status);
+    if (answer.status < 200 || answer.status >= 300) {
+      spdlog::warn("webhook {}: HTTP {}", webhook.url, answer.status);
       return false;
     }
     return true;

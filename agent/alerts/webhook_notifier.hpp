@@ -16,17 +16,14 @@
 #include <vector>
 
 #include "agent/alerts/alert_instance.hpp"
+#include "agent/alerts/webhook_plugin.hpp"
 #include "collectors/status.hpp"
-
-namespace httplib {
-class Client;
-}
 
 namespace hostpulse {
 
 // One [[webhook]] table.
 struct WebhookOptions {
-  std::string url;                                   // http://host:port/path (https where cpp-httplib has OpenSSL)
+  std::string url;                                   // http://host:port/path (or https)
   std::chrono::milliseconds timeout{5'000};          // per attempt: connect + send + answer
   std::chrono::milliseconds repeat_interval{4 * 3'600'000};  // re-send still-firing alerts; 0: never
   std::uint32_t max_attempts = 8;                    // then the notification is dropped (and counted)
@@ -35,7 +32,7 @@ struct WebhookOptions {
   std::size_t line = 0;
 };
 
-// Splits "http://host:port/path" for cpp-httplib; error names what is wrong.
+// Splits "http://host:port/path" into client target and path; error names what is wrong.
 Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path);
 
 struct WebhookStats {
@@ -49,6 +46,8 @@ struct WebhookStats {
 // per attempt, exponential backoff between retries (1 s doubling to 5 min),
 // a bounded queue (oldest dropped first) and a repeat for still-firing
 // alerts. notify() only queues, so a dead webhook never slows sampling.
+// Requests go through a WebhookTransport (the agent's is the dlopen()ed
+// plugin); a notifier without webhooks needs none.
 class WebhookNotifier {
  public:
   // Waiting notifications across all webhooks; past this the oldest is dropped.
@@ -57,7 +56,8 @@ class WebhookNotifier {
   // Turns an event into the JSON body (set by the agent; tests may replace it).
   using Encoder = std::function<std::string(const AlertEvent&)>;
 
-  WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
+  // transport may be null while webhooks is empty (attempts fail otherwise).
+  WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder, std::shared_ptr<WebhookTransport> transport,
                   std::chrono::milliseconds first_retry_delay = std::chrono::seconds(1));
   ~WebhookNotifier();
   WebhookNotifier(const WebhookNotifier&) = delete;
@@ -69,8 +69,13 @@ class WebhookNotifier {
   // SIGHUP: switches to a new list. Waiting retries and repeats carry over to
   // webhooks whose URL is unchanged (with the new options); those for removed
   // URLs are dropped. Safe while a request is in flight.
-  void replace_webhooks(std::vector<WebhookOptions> webhooks);
+  // A non-null transport replaces the current one (a reload that adds the
+  // first webhooks loads the plugin and hands it over here).
+  void replace_webhooks(std::vector<WebhookOptions> webhooks, std::shared_ptr<WebhookTransport> transport = nullptr);
   void stop();
+
+  // Whether a transport is set (the agent loads the plugin when not).
+  [[nodiscard]] bool has_transport() const;
 
   [[nodiscard]] WebhookStats stats() const;
   [[nodiscard]] std::size_t webhook_count() const;
@@ -94,6 +99,7 @@ class WebhookNotifier {
   void start_thread_locked();
 
   std::vector<Target> webhooks_;  // guarded by mutex_
+  std::shared_ptr<WebhookTransport> transport_;  // guarded by mutex_
   Encoder encoder_;
   std::chrono::milliseconds first_retry_delay_;
   mutable std::mutex mutex_;
@@ -103,7 +109,7 @@ class WebhookNotifier {
   WebhookStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex client_mutex_;
-  httplib::Client* active_client_ = nullptr;  // so stop() can cut a hanging request short
+  WebhookClient* active_client_ = nullptr;  // so stop() can cut a hanging request short
   std::thread thread_;
 };
 

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -602,6 +604,132 @@ TEST(Alerts, SighupSwitchesWebhooks) {
 
   agent.process().signal(SIGTERM);
   EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+}
+
+}  // namespace
+}  // namespace hostpulse::testing_support
+
+namespace hostpulse::testing_support {
+namespace {
+
+// Sets an environment variable for this test process, and so for the agents
+// it starts; restores the old value.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+constexpr const char* kMissingPlugin = "/nonexistent/hostpulse/libhostpulse-webhook.so";
+
+// The shared objects mapped into a running process.
+std::string mapped_files(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string text, line;
+  while (std::getline(maps, line)) text += line + "\n";
+  EXPECT_FALSE(text.empty()) << "could not read /proc/" << pid << "/maps";
+  return text;
+}
+
+// Webhooks configured but the HTTP client plugin cannot be loaded: the agent
+// refuses to start (config error, exit 1) and says which file and why, and
+// --check-config says the same.
+TEST(Alerts, WebhooksWithoutThePluginRefuseToStart) {
+  Receiver receiver;
+  TempDir dir;
+  const std::string config = dir.write("hostpulse.toml", std::string(kLoadRule) + webhook_config(receiver));
+  const std::string procfs = std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu";
+  ScopedEnv missing("HOSTPULSE_WEBHOOK_PLUGIN", kMissingPlugin);
+  const std::string expected = std::string("cannot load the webhook HTTP client plugin ") + kMissingPlugin + ": ";
+
+  RunResult result = run_to_completion({"--config", config, "--listen", "127.0.0.1:0", "--procfs", procfs}, 10s);
+  ASSERT_TRUE(result.exit_code.has_value()) << "the agent started without its webhook client";
+  EXPECT_EQ(*result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, expected)) << result.err;
+  EXPECT_TRUE(contains(result.err, "No such file or directory")) << "dlerror() belongs in the message: " << result.err;
+  EXPECT_FALSE(contains(result.out + result.err, "listening on")) << result.out << result.err;
+
+  result = run_to_completion({"--config", config, "--check-config"}, 10s);
+  ASSERT_TRUE(result.exit_code.has_value());
+  EXPECT_EQ(*result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, expected)) << result.err;
+  EXPECT_TRUE(receiver.received().empty());
+}
+
+// Without webhooks the plugin (and cpp-httplib, OpenSSL) is never mapped; a
+// reload that adds a webhook loads it, and the webhook gets the events.
+TEST(Alerts, HttpClientIsMappedOnlyOnceAWebhookIsConfigured) {
+  Receiver receiver;
+  AlertAgent agent(kLoadRule);
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  std::this_thread::sleep_for(300ms);  // a few ticks and API requests: nothing loads it lazily either
+  EXPECT_EQ(agent.alerts()["rules"], 1);
+  std::string maps = mapped_files(agent.process().pid());
+  for (const char* library : {"libhostpulse-webhook.so", "libcpp-httplib.so", "libssl.so", "libcrypto.so"}) {
+    EXPECT_FALSE(contains(maps, library)) << library << " is mapped without webhooks:\n" << maps;
+  }
+
+  agent.write_config(std::string(kLoadRule) + webhook_config(receiver));
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output("reloaded: 1 alert rules, 1 instances, 1 webhooks", 5s))
+      << agent.output();
+  EXPECT_TRUE(contains(agent.output(), "webhook HTTP client loaded from ")) << agent.output();
+  maps = mapped_files(agent.process().pid());
+  EXPECT_TRUE(contains(maps, "/lib/hostpulse/libhostpulse-webhook.so")) << maps;
+  EXPECT_TRUE(contains(maps, "libcpp-httplib.so")) << maps;
+
+  agent.write_proc("loadavg", loadavg(7));
+  const auto got = receiver.wait_for(1, kEventTimeout + 5s);
+  ASSERT_EQ(got.size(), 1u) << agent.output();
+  EXPECT_EQ(json::parse(got[0].body)["to"], "warning");
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+}
+
+// A reload that adds webhooks while the plugin cannot be loaded is rejected
+// as a whole (the new rule does not arrive either); the agent keeps running
+// and a later reload without webhooks goes through.
+TEST(Alerts, SighupAddingWebhooksWithoutThePluginIsRejected) {
+  Receiver receiver;
+  ScopedEnv missing("HOSTPULSE_WEBHOOK_PLUGIN", kMissingPlugin);
+  AlertAgent agent(kLoadRule);
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  const std::string extra_rule = "\n[[alert]]\nname = \"mem_used\"\nseries = \"mem.used_pct\"\nwarn = \"> 99.9\"\n";
+
+  agent.write_config(std::string(kLoadRule) + extra_rule + webhook_config(receiver));
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output(
+      std::string("reload rejected, keeping the running configuration: cannot load the webhook HTTP client plugin ") +
+          kMissingPlugin,
+      5s))
+      << agent.output();
+  EXPECT_EQ(agent.alerts()["rules"], 1) << "the rejected reload changed the rules";
+  EXPECT_FALSE(contains(mapped_files(agent.process().pid()), "libcpp-httplib.so"));
+
+  agent.write_config(std::string(kLoadRule) + extra_rule);
+  agent.process().signal(SIGHUP);
+  ASSERT_TRUE(agent.process().wait_for_output("reloaded: 2 alert rules", 5s)) << agent.output();
+  EXPECT_EQ(agent.alerts()["rules"], 2);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+  EXPECT_TRUE(receiver.received().empty());
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 // 127.0.0.1 in this process: what is sent, retries with backoff after
 // failures and the recovery, giving up, the bounded queue, repeats, a
 // receiver that never answers (notify() must not block, stop() must not
-// hang) and replacing the webhooks (SIGHUP). Retry delays are shortened
-// through the constructor; every wait is bounded.
+// hang) and replacing the webhooks (SIGHUP). Requests go through the real
+// plugin (libhostpulse-webhook.so, built alongside; path from the
+// HOSTPULSE_WEBHOOK_PLUGIN_FILE compile definition), loaded as the agent
+// loads it. Retry delays are shortened through the constructor; every wait
+// is bounded.
 
 #include "agent/alerts/webhook_notifier.hpp"
 
@@ -61,6 +64,13 @@ WebhookNotifier::Encoder encoder() {
   return [](const AlertEvent& e) { return alert_event_json(e).dump(); };
 }
 
+// The built plugin, loaded once per test process.
+std::shared_ptr<WebhookTransport> plugin() {
+  static const WebhookPluginLoad loaded = load_webhook_plugin(HOSTPULSE_WEBHOOK_PLUGIN_FILE);
+  EXPECT_TRUE(loaded.transport) << loaded.error;
+  return loaded.transport;
+}
+
 // Polls until predicate holds or the timeout passes.
 bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout = 5s) {
   const auto deadline = Clock::now() + timeout;
@@ -82,7 +92,7 @@ TEST_F(WebhookNotifierTest, PostsFiringAndResolvedEventsAsJsonWithHeaders) {
   Receiver receiver;
   WebhookOptions options = webhook(receiver.url("/alerts/in"));
   options.headers = {{"X-Team", "ops"}};
-  WebhookNotifier notifier({options}, encoder(), 10ms);
+  WebhookNotifier notifier({options}, encoder(), plugin(), 10ms);
   notifier.notify(event(AlertState::ok, AlertState::pending));  // not a notification
   notifier.notify(event(AlertState::pending, AlertState::warning));
   AlertEvent resolved = event(AlertState::warning, AlertState::ok);
@@ -112,7 +122,7 @@ TEST_F(WebhookNotifierTest, PostsFiringAndResolvedEventsAsJsonWithHeaders) {
 TEST_F(WebhookNotifierTest, FailingReceiverIsRetriedWithBackoffUntilItRecovers) {
   Receiver receiver;
   receiver.set_status(503);
-  WebhookNotifier notifier({webhook(receiver.url())}, encoder(), 40ms);
+  WebhookNotifier notifier({webhook(receiver.url())}, encoder(), plugin(), 40ms);
   notifier.notify(event(AlertState::pending, AlertState::critical));
   const auto failures = receiver.wait_for(3);
   ASSERT_GE(failures.size(), 3u);
@@ -137,7 +147,7 @@ TEST_F(WebhookNotifierTest, GivesUpAfterMaxAttempts) {
   receiver.set_status(500);
   WebhookOptions options = webhook(receiver.url());
   options.max_attempts = 3;
-  WebhookNotifier notifier({options}, encoder(), 5ms);
+  WebhookNotifier notifier({options}, encoder(), plugin(), 5ms);
   notifier.notify(event(AlertState::pending, AlertState::warning));
   ASSERT_TRUE(eventually([&] { return notifier.stats().dropped == 1; }));
   EXPECT_EQ(notifier.stats().failed_attempts, 3u);
@@ -155,7 +165,7 @@ TEST_F(WebhookNotifierTest, QueueToADeadWebhookIsBounded) {
   }
   WebhookOptions options = webhook(dead_url);
   options.max_attempts = 100;
-  WebhookNotifier notifier({options}, encoder(), 10s);  // failed ones wait: the queue fills
+  WebhookNotifier notifier({options}, encoder(), plugin(), 10s);  // failed ones wait: the queue fills
   const std::size_t extra = 200;
   const auto start = Clock::now();
   for (std::size_t i = 0; i < WebhookNotifier::kMaxQueued + extra; ++i) {
@@ -176,7 +186,7 @@ TEST_F(WebhookNotifierTest, HangingReceiverBlocksNeitherNotifyNorStop) {
   receiver.hang();
   WebhookOptions options = webhook(receiver.url());
   options.timeout = 30s;
-  auto notifier = std::make_unique<WebhookNotifier>(std::vector<WebhookOptions>{options}, encoder(), 10ms);
+  auto notifier = std::make_unique<WebhookNotifier>(std::vector<WebhookOptions>{options}, encoder(), plugin(), 10ms);
   notifier->notify(event(AlertState::pending, AlertState::warning));
   ASSERT_EQ(receiver.wait_for(1).size(), 1u);  // the request is now hanging
   const auto start = Clock::now();
@@ -193,7 +203,7 @@ TEST_F(WebhookNotifierTest, StillFiringAlertsAreRepeated) {
   Receiver receiver;
   WebhookOptions options = webhook(receiver.url());
   options.repeat_interval = 300ms;
-  WebhookNotifier notifier({options}, encoder(), 10ms);
+  WebhookNotifier notifier({options}, encoder(), plugin(), 10ms);
   notifier.notify(event(AlertState::pending, AlertState::warning));
   const auto got = receiver.wait_for(3, 5s);
   ASSERT_GE(got.size(), 3u) << "expected the first send and two repeats";
@@ -217,11 +227,14 @@ TEST_F(WebhookNotifierTest, ReplacingWebhooksTakesEffectForNewAndWaitingNotifica
   Receiver first;
   Receiver second;
   // Retries wait 300 ms: long enough to replace the list while one waits.
-  WebhookNotifier notifier({}, encoder(), 300ms);
+  // As in the agent: no webhooks, no transport; the first ones bring it.
+  WebhookNotifier notifier({}, encoder(), nullptr, 300ms);
   EXPECT_EQ(notifier.webhook_count(), 0u);
+  EXPECT_FALSE(notifier.has_transport());
   notifier.notify(event(AlertState::pending, AlertState::warning));  // nowhere to go
-  notifier.replace_webhooks({webhook(first.url())});
+  notifier.replace_webhooks({webhook(first.url())}, plugin());
   EXPECT_EQ(notifier.webhook_count(), 1u);
+  EXPECT_TRUE(notifier.has_transport());
   notifier.notify(event(AlertState::pending, AlertState::critical));
   const auto got = first.wait_for(1);
   ASSERT_EQ(got.size(), 1u);
