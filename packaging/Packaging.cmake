@@ -91,7 +91,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE ${HOSTPULSE_DEBIAN_RELEASE})
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Library dependencies come from dpkg-shlibdeps, not a hand-kept list.
+# Library dependencies come from dpkg-shlibdeps, not a hand-kept list. It reads
+# every ELF file in the package: the agent and the webhook plugin (the only one
+# that needs libcpp-httplib and, through it, OpenSSL).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${HOSTPULSE_PACKAGING_SOURCE_DIR}/debian/conffiles
@@ -121,6 +123,10 @@ set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${HOSTPULSE_PACKAGING_SOURCE_DIR}/rpm/pos
 set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${HOSTPULSE_PACKAGING_SOURCE_DIR}/rpm/preun.sh)
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${HOSTPULSE_PACKAGING_SOURCE_DIR}/rpm/postun.sh)
 # No /usr/lib/.build-id links: the package holds the agent, not debug metadata.
-set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")
+# The webhook plugin (/usr/lib/hostpulse/libhostpulse-webhook.so, installed
+# by agent/CMakeLists.txt) is private: its requirements are generated, but it
+# provides nothing to other packages.
+set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none
+%global __provides_exclude_from ^/usr/lib/hostpulse/.*$")
 
 include(CPack)

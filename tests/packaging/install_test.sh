@@ -76,6 +76,20 @@ expect "the installed config is valid for the hostpulse user" \
   "${as_root[@]}" setpriv --reuid=hostpulse --regid=hostpulse --clear-groups \
   /usr/bin/hostpulse --config /etc/hostpulse/hostpulse.toml --check-config
 expect "the packaged config binds 127.0.0.1" grep -qx 'listen = "127.0.0.1:9870"' /etc/hostpulse/hostpulse.toml
+# Webhooks need the HTTP client plugin, /usr/lib/hostpulse/libhostpulse-webhook.so
+# (found relative to /usr/bin/hostpulse); --check-config loads it as start-up would.
+webhook_dir=$(mktemp -d /tmp/hostpulse-webhook-check.XXXXXX)
+chmod 0755 "$webhook_dir"
+printf '[[webhook]]\nurl = "http://127.0.0.1:9/hook"\n' >"$webhook_dir/webhook.toml"
+chmod 0644 "$webhook_dir/webhook.toml"
+expect "the installed agent loads its webhook plugin from /usr/lib/hostpulse" bash -c \
+  '"$@" 2>&1 | grep -q "configuration OK"' _ "${as_root[@]}" \
+  setpriv --reuid=hostpulse --regid=hostpulse --clear-groups env -u HOSTPULSE_WEBHOOK_PLUGIN \
+  /usr/bin/hostpulse --config "$webhook_dir/webhook.toml" --check-config
+expect "without the plugin, a webhook config is refused, naming the file" bash -c \
+  '! out=$("$@" 2>&1) && grep -q "cannot load the webhook HTTP client plugin /nonexistent.so" <<<"$out"' _ \
+  env HOSTPULSE_WEBHOOK_PLUGIN=/nonexistent.so /usr/bin/hostpulse --config "$webhook_dir/webhook.toml" --check-config
+rm -rf "$webhook_dir"
 expect "man pages installed: hostpulse(1), hostpulse.toml(5)" bash -c \
   'man -w 1 hostpulse >/dev/null && man -w 5 hostpulse.toml >/dev/null'
 expect "the unit is enabled (deb-systemd-helper)" test -L /etc/systemd/system/multi-user.target.wants/hostpulse.service
@@ -113,7 +127,8 @@ expect "an edited conffile is kept on reinstall" grep -qx '# edited by install_t
 
 # remove: the program goes, the configuration and the user stay.
 remove_log=$("${apt[@]}" remove hostpulse 2>&1) || { echo "$remove_log"; fail "apt-get remove"; }
-expect "remove: binary and unit gone" test ! -e /usr/bin/hostpulse -a ! -e /lib/systemd/system/hostpulse.service
+expect "remove: binary, plugin and unit gone" test ! -e /usr/bin/hostpulse -a ! -e /usr/lib/hostpulse \
+  -a ! -e /lib/systemd/system/hostpulse.service
 if ((systemd_running)); then
   expect "remove: the service is stopped" bash -c '! systemctl is-active --quiet hostpulse.service'
 fi

@@ -31,6 +31,7 @@ echo "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB) and $(basename "$
 
 expected=(
   /usr/bin/hostpulse
+  /usr/lib/hostpulse/libhostpulse-webhook.so
   /lib/systemd/system/hostpulse.service
   /etc/hostpulse/hostpulse.toml
   /etc/hostpulse/rules.d/stock.toml
@@ -52,6 +53,9 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 expect "deb Depends computed by dpkg-shlibdeps (libc6, libstdc++6)" \
   bash -c '[[ $1 == *"libc6 (>="* && $1 == *"libstdc++6 (>="* ]]' _ "$depends"
+# Only the webhook plugin needs cpp-httplib: dpkg-shlibdeps must have read it.
+expect "deb Depends include libcpp-httplib (from the webhook plugin)" \
+  bash -c '[[ $1 == *"libcpp-httplib"* ]]' _ "$depends"
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)
 expect "deb conffiles: the config and the stock rules" \
   bash -c '[[ $(sort <<<"$1") == $(printf "%s\n" /etc/hostpulse/hostpulse.toml /etc/hostpulse/rules.d/stock.toml) ]]' _ "$conffiles"
@@ -65,6 +69,12 @@ expect "the unit in the deb is packaging/hostpulse.service" \
 expect "the binary is stripped" bash -c \
   'dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/bin/hostpulse >"$2/hostpulse.bin" && ! file "$2/hostpulse.bin" | grep -q "not stripped"' \
   _ "$deb" "$out"
+expect "the webhook plugin is stripped, mode 0644" bash -c \
+  'dpkg-deb --fsys-tarfile "$1" | tar -tv | grep -q "^-rw-r--r-- .*/usr/lib/hostpulse/libhostpulse-webhook.so$" &&
+   dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/lib/hostpulse/libhostpulse-webhook.so >"$2/plugin.so" &&
+   ! file "$2/plugin.so" | grep -q "not stripped"' _ "$deb" "$out"
+expect "the agent binary in the deb needs no libcpp-httplib, libssl, libcrypto" bash -c \
+  '! readelf -d "$1/hostpulse.bin" | grep -E "NEEDED.*(libcpp-httplib|libssl|libcrypto)"' _ "$out"
 
 # lintian: errors fail; warnings are shown for the record.
 started=$SECONDS
@@ -78,14 +88,17 @@ rpm_files=$(rpm -qlp "$rpm" 2>/dev/null)
 for file in "${expected[@]}"; do
   expect "rpm -qlp lists $file" grep -qx "$file" <<<"$rpm_files"
 done
-expect "rpm lists only the expected files and /etc/hostpulse dirs" bash -c \
-  'diff <(grep -v -x -e /etc/hostpulse -e /etc/hostpulse/rules.d -e /usr/share/doc/hostpulse <<<"$1" | sort) <(printf "%s\n" "${@:2}" | sort)' \
+expect "rpm lists only the expected files and its own dirs" bash -c \
+  'diff <(grep -v -x -e /etc/hostpulse -e /etc/hostpulse/rules.d -e /usr/share/doc/hostpulse -e /usr/lib/hostpulse <<<"$1" | sort) <(printf "%s\n" "${@:2}" | sort)' \
   _ "$rpm_files" "${expected[@]}"
 expect "rpm config files are %config" bash -c \
   '[[ $(rpm -qcp "$1" 2>/dev/null | sort | tr "\n" " ") == "/etc/hostpulse/hostpulse.toml /etc/hostpulse/rules.d/stock.toml " ]]' _ "$rpm"
 requires=$(rpm -qp --requires "$rpm" 2>/dev/null)
 expect "rpm Requires computed (libc.so.6, libstdc++.so.6)" bash -c \
   'grep -q "^libc.so.6" <<<"$1" && grep -q "^libstdc++.so.6" <<<"$1"' _ "$requires"
+expect "rpm Requires the plugin's libcpp-httplib" bash -c 'grep -q "^libcpp-httplib.so" <<<"$1"' _ "$requires"
+expect "rpm Provides nothing for the private plugin" bash -c \
+  '! rpm -qp --provides "$1" 2>/dev/null | grep -q libhostpulse-webhook' _ "$rpm"
 expect "rpm scripts create the user and manage the unit" bash -c \
   'scripts=$(rpm -qp --scripts "$1" 2>/dev/null); [[ $scripts == *useradd* && $scripts == *"systemctl disable --now hostpulse.service"* ]]' _ "$rpm"
 
