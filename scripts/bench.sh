@@ -69,9 +69,10 @@ loadgen=$build/bench/hostpulse_loadgen
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if ((quick)); then
-  repetitions=1 min_time=0.02 fan_seconds=4 fan_warmup=2 peer_seconds=10 many=1000 some=200 memory_n=200
+  repetitions=1 min_time=0.02 fan_seconds=4 fan_warmup=2 peer_seconds=10 many=1000 some=200 memory_n=200 fan_reps=1
 else
-  repetitions=5 min_time=0.2 fan_seconds=30 fan_warmup=5 peer_seconds=60 many=10000 some=1000 memory_n=1000
+  # Fan-out: every configuration runs fan_reps times, interleaved; the report takes medians.
+  repetitions=5 min_time=0.2 fan_seconds=20 fan_warmup=5 peer_seconds=60 many=10000 some=1000 memory_n=1000 fan_reps=3
 fi
 
 # A free port on loopback (asks the kernel).
@@ -148,9 +149,9 @@ if wants fanout; then
   "$loadgen" --port "$agent_port" --connections 1 --capture "$work/template.json" >/dev/null
   stop "$agent_pid"
 
-  # fan SERVER INTERVAL_MS SUBSCRIBERS STALLED LABEL
+  # fan SERVER INTERVAL_MS SUBSCRIBERS STALLED LABEL REP
   fan() {
-    local server=$1 interval_ms=$2 n=$3 stalled=$4 label=$5 pid port
+    local server=$1 interval_ms=$2 n=$3 stalled=$4 label=$5 rep=$6 pid port
     case $server in
       hostpulse) start_agent "${interval_ms}ms"; pid=$agent_pid; port=$agent_port ;;
       node_ws)
@@ -163,20 +164,22 @@ if wants fanout; then
           --template "$work/template.json" 2>"$work/raw.log" &
         pid=$!; pids+=("$pid"); wait_port "$port" ;;
     esac
-    echo "bench: fan-out $label: $server, $n subscribers${stalled:+ + $stalled stalled}, every ${interval_ms} ms"
+    echo "bench: fan-out $label (run $rep of $fan_reps): $server, $n subscribers${stalled:+ + $stalled stalled}, every ${interval_ms} ms"
     "$loadgen" --port "$port" --connections "$n" --stalled "$stalled" --warmup "$fan_warmup" \
       --duration "$fan_seconds" --server-pid "$pid" --label "$label" |
-      python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["server"]=sys.argv[1]; r["interval_ms"]=int(sys.argv[2]); print(json.dumps(r))' \
-        "$server" "$interval_ms" | tee -a "$results/fanout.jsonl"
+      python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["server"]=sys.argv[1]; r["interval_ms"]=int(sys.argv[2]); r["rep"]=int(sys.argv[3]); print(json.dumps(r))' \
+        "$server" "$interval_ms" "$rep" | tee -a "$results/fanout.jsonl"
     stop "$pid"
   }
-  for server in hostpulse node_ws raw_tcp; do
-    fan "$server" 1000 "$some" 0 "${some}_1hz"
-    fan "$server" 1000 "$many" 0 "${many}_1hz"
+  for ((rep = 1; rep <= fan_reps; rep++)); do
+    for server in hostpulse node_ws raw_tcp; do
+      fan "$server" 1000 "$some" 0 "${some}_1hz" "$rep"
+      fan "$server" 1000 "$many" 0 "${many}_1hz" "$rep"
+    done
+    fan hostpulse 100 100 0 "100_10hz" "$rep"      # the agent's fastest interval (100 ms)
+    fan hostpulse 1000 100 0 "100_1hz" "$rep"
+    fan hostpulse 1000 100 10 "100_1hz_10_stalled" "$rep"
   done
-  fan hostpulse 100 100 0 "100_10hz"      # the agent's fastest interval (100 ms)
-  fan hostpulse 1000 100 0 "100_1hz"
-  fan hostpulse 1000 100 10 "100_1hz_10_stalled"
 fi
 
 # ---------------------------------------------------------------- 2. peers
