@@ -164,7 +164,7 @@ if wants fanout; then
           --template "$work/template.json" 2>"$work/raw.log" &
         pid=$!; pids+=("$pid"); wait_port "$port" ;;
     esac
-    echo "bench: fan-out $label (run $rep of $fan_reps): $server, $n subscribers${stalled:+ + $stalled stalled}, every ${interval_ms} ms"
+    echo "bench: fan-out $label (run $rep of $fan_reps): $server, $n subscribers$( ((stalled)) && echo " + $stalled stalled"), every ${interval_ms} ms"
     "$loadgen" --port "$port" --connections "$n" --stalled "$stalled" --warmup "$fan_warmup" \
       --duration "$fan_seconds" --server-pid "$pid" --label "$label" |
       python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["server"]=sys.argv[1]; r["interval_ms"]=int(sys.argv[2]); r["rep"]=int(sys.argv[3]); print(json.dumps(r))' \
