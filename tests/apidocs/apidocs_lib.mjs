@@ -35,15 +35,7 @@ export function finish() {
   return failed.length === 0 && results.length > 0 ? 0 : 1;
 }
 
-export function withTimeout(promise, what, ms = 10_000) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
-}
+export { withTimeout } from "../support/agent_process.mjs";
 
 // ---- OpenAPI -------------------------------------------------------------
 

@@ -24,7 +24,6 @@
 //         a missing token closes with a documented code (4001).
 // Prints PASS/FAIL per check and exits non-zero if any failed.
 
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -34,6 +33,7 @@ import WebSocket from "ws";
 import {
   HTTP_METHODS, check, finish, formatErrors, loadAsyncApi, loadOpenApi, openApiOperations, withTimeout,
 } from "./apidocs_lib.mjs";
+import { killAgent, startAgent as spawnAgent } from "../support/agent_process.mjs";
 
 const binary = process.argv[2];
 if (!binary) {
@@ -47,38 +47,17 @@ const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "hostpulse-apidocs-"));
 
 // ---- the agent -------------------------------------------------------------
 
+// An agent with its own config file, on a free loopback port.
 function startAgent(configText) {
   const config = path.join(tempDir, `agent${agents.length}.toml`);
   fs.writeFileSync(config, configText);
-  const child = spawn(binary, ["--config", config, "--listen", "127.0.0.1:0", "--interval", "100"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const agent = { child, output: "" };
+  const agent = spawnAgent(binary, ["--config", config, "--listen", "127.0.0.1:0", "--interval", "100"]);
   agents.push(agent);
-  agent.port = withTimeout(
-    new Promise((resolve, reject) => {
-      const onData = (chunk) => {
-        agent.output += chunk.toString();
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(agent.output);
-        if (match) resolve(Number(match[1]));
-      };
-      child.stdout.on("data", onData);
-      child.stderr.on("data", onData);
-      child.on("exit", () => reject(new Error("agent exited: " + agent.output)));
-    }),
-    "agent start",
-  );
   return agent;
 }
 
-function stopAgents() {
-  for (const { child } of agents) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {}
-    }
-  }
+async function stopAgents() {
+  await Promise.all(agents.map(killAgent));
   fs.rmSync(tempDir, { recursive: true, force: true });
 }
 
@@ -515,7 +494,7 @@ main()
     console.error(error);
     check("sync test ran to the end", false, error.message);
   })
-  .finally(() => {
-    stopAgents();
+  .finally(async () => {
+    await stopAgents();
     process.exit(finish());
   });

@@ -9,14 +9,14 @@
 // SIGTERM. The agent is always killed by PID at the end. Prints PASS/FAIL
 // per check and exits non-zero if any failed.
 
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 
-const TIMEOUT_MS = 10_000;
+import { killAgent, startAgent as spawnAgent, withTimeout } from "../support/agent_process.mjs";
+
 const results = [];
 
 function check(name, condition, detail = "") {
@@ -25,36 +25,8 @@ function check(name, condition, detail = "") {
   return Boolean(condition);
 }
 
-function withTimeout(promise, what, ms = TIMEOUT_MS) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]);
-}
-
 function startAgent(binary, procfs) {
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const agent = { child, output: "", exited: null };
-  agent.exit = new Promise((resolve) => child.on("exit", (code, sig) => resolve((agent.exited = { code, sig }))));
-  agent.port = withTimeout(
-    new Promise((resolve, reject) => {
-      const onData = (chunk) => {
-        agent.output += chunk.toString();
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(agent.output);
-        if (match) resolve(Number(match[1]));
-      };
-      child.stdout.on("data", onData);
-      child.stderr.on("data", onData);
-      child.on("exit", () => reject(new Error("agent exited: " + agent.output)));
-    }),
-    "agent start",
-  );
-  return agent;
+  return spawnAgent(binary, ["--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs]);
 }
 
 // A client that queues every message so tests can wait for the next matching one.
@@ -205,12 +177,7 @@ async function main() {
     check("no exception", false, String(error));
     if (agent) console.log("agent output:\n" + agent.output);
   } finally {
-    if (agent && agent.exited === null) {
-      try {
-        process.kill(agent.child.pid, "SIGKILL");
-      } catch {}
-      await withTimeout(agent.exit, "agent reaped", 5000).catch(() => {});
-    }
+    await killAgent(agent);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   const failed = results.filter(([, ok]) => !ok).map(([name]) => name);
