@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -24,6 +23,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from agent_process import Agent  # noqa: E402
 
 TIMEOUT = 15  # seconds, for any single command or wait
 results = []
@@ -37,31 +39,10 @@ def check(name, condition, detail=""):
     return bool(condition)
 
 
-class Agent:
-    def __init__(self, binary, args):
-        self.output = []
-        self.proc = subprocess.Popen([binary, "--interval", "100", "--log-level", "info"] + args,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        started.append(self.proc)
-        self.port = None
-        self.listening = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-        if not self.listening.wait(TIMEOUT) or self.port is None:
-            raise RuntimeError("agent did not start: " + "".join(self.output))
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.output.append(line)
-            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if match:
-                self.port = int(match.group(1))
-                self.listening.set()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(TIMEOUT)
+def start_agent(binary, args):
+    agent = Agent(binary, ["--interval", "100", "--log-level", "info"] + args, TIMEOUT)
+    started.append(agent.proc)
+    return agent
 
 
 def cli(binary, *args, env=None, timeout=TIMEOUT):
@@ -82,7 +63,7 @@ def free_port():
 def main():
     agent_binary, cli_binary = sys.argv[1], sys.argv[2]
     tmp = tempfile.mkdtemp(prefix="hostpulse-cli-test-")
-    agent = Agent(agent_binary, ["--listen", "127.0.0.1:0"])
+    agent = start_agent(agent_binary, ["--listen", "127.0.0.1:0"])
     url = "http://127.0.0.1:%d" % agent.port
     try:
         # --help for every command.
@@ -196,7 +177,7 @@ def main():
         config = os.path.join(tmp, "hostpulse.toml")
         with open(config, "w") as f:
             f.write('token_file = "%s"\n' % token_file)
-        secured = Agent(agent_binary, ["--listen", "127.0.0.1:0", "--config", config])
+        secured = start_agent(agent_binary, ["--listen", "127.0.0.1:0", "--config", config])
         secured_url = "http://127.0.0.1:%d" % secured.port
         for args in (["snapshot"], ["watch", "-n", "1"]):
             r = cli(cli_binary, *args, "-u", secured_url)
@@ -209,7 +190,7 @@ def main():
         check("HOSTPULSE_TOKEN works", r.returncode == 0, r.stderr)
         r = cli(cli_binary, "snapshot", "-u", secured_url, "--token-file", os.path.join(tmp, "missing"))
         check("unreadable token file: exit 2", r.returncode == 2 and "token-file" in r.stderr, r.stderr)
-        secured.stop()
+        secured.kill()
 
         # watch goes on across an agent restart on the same port.
         port = agent.port
@@ -223,8 +204,8 @@ def main():
         deadline = time.time() + TIMEOUT
         while len(got) < 3 and time.time() < deadline:
             time.sleep(0.05)
-        agent.stop()
-        agent = Agent(agent_binary, ["--listen", "127.0.0.1:%d" % port])
+        agent.kill()
+        agent = start_agent(agent_binary, ["--listen", "127.0.0.1:%d" % port])
         deadline = time.time() + TIMEOUT
         while not any("restarted" in e for e in errors) and time.time() < deadline:
             time.sleep(0.05)

@@ -18,7 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from agent_process import Agent  # noqa: E402
 
 TIMEOUT = 30
 results = []
@@ -46,29 +48,15 @@ def main():
                 "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"] if flavour == "sanitized" else []
     python = "/usr/bin/python3"
     subscribe = os.path.join(source_dir, "examples", "python", "subscribe.py")
-    tmp = tempfile.mkdtemp(prefix="hostpulse-examples-")
-    agent = subprocess.Popen([agent_binary, "--listen", "127.0.0.1:0", "--interval", "100"], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    started.append(agent)
-    port = None
-    listening = threading.Event()
-    output = []
-
-    def drain():
-        nonlocal port
-        for line in agent.stdout:
-            output.append(line)
-            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if match:
-                port = int(match.group(1))
-                listening.set()
-
-    threading.Thread(target=drain, daemon=True).start()
     try:
-        if not listening.wait(TIMEOUT):
-            check("agent starts", False, "".join(output))
-            return 1
-        url = "ws://127.0.0.1:%d/api/v1/stream" % port
+        agent = Agent(agent_binary, ["--listen", "127.0.0.1:0", "--interval", "100"], TIMEOUT)
+    except RuntimeError as error:
+        check("agent starts", False, error)
+        return 1
+    started.append(agent.proc)
+    tmp = tempfile.mkdtemp(prefix="hostpulse-examples-")
+    try:
+        url = "ws://127.0.0.1:%d/api/v1/stream" % agent.port
 
         for extra in ([], ["--msgpack"]):
             r = run([python, subscribe, "--url", url, "--series", "cpu.busy_pct", "--series", "load.1m", "--count", "4"]

@@ -18,17 +18,18 @@ non-zero if any failed.
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import msgpack
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from agent_process import Agent  # noqa: E402
 
 TIMEOUT = 10  # seconds, for any single wait
 results = []
@@ -39,39 +40,6 @@ def check(name, condition, detail=""):
     print(("PASS " if condition else "FAIL ") + name + ("" if condition or not detail else ": " + str(detail)),
           flush=True)
     return bool(condition)
-
-
-class Agent:
-    """The agent process: stderr drained on a thread, killed by PID at the end."""
-
-    def __init__(self, binary, procfs):
-        self.output = []
-        self.proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.port = None
-        self.listening = threading.Event()
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-        if not self.listening.wait(TIMEOUT) or self.port is None:
-            raise RuntimeError("agent did not log 'listening on': " + "".join(self.output))
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.output.append(line)
-            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if match and self.port is None:
-                self.port = int(match.group(1))
-                self.listening.set()
-        self.listening.set()  # the agent exited (port stays None)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        try:
-            self.proc.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def decode(message):
@@ -240,7 +208,7 @@ def main():
     try:
         procfs = os.path.join(scratch, "proc")
         shutil.copytree(os.path.join(fixtures, "proc", "linux6_2cpu"), procfs)
-        agent = Agent(binary, procfs)
+        agent = Agent(binary, ["--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs], TIMEOUT)
         url = "ws://127.0.0.1:%d/api/v1/stream" % agent.port
 
         async def all_checks():
