@@ -55,6 +55,11 @@ void WebhookNotifier::start_thread_locked() {
   if (!webhooks_.empty() && !thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
 }
 
+WebhookNotifier::Target WebhookNotifier::find_by_url(const std::vector<Target>& list, const std::string& url) {
+  const auto found = std::find_if(list.begin(), list.end(), [&](const Target& webhook) { return webhook->url == url; });
+  return found == list.end() ? nullptr : *found;
+}
+
 void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks,
                                        std::shared_ptr<WebhookTransport> transport) {
   {
@@ -62,15 +67,9 @@ void WebhookNotifier::replace_webhooks(std::vector<WebhookOptions> webhooks,
     if (transport) transport_ = std::move(transport);
     std::vector<Target> next;
     for (WebhookOptions& webhook : webhooks) next.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
-    const auto successor = [&](const Target& old) -> Target {
-      for (const Target& candidate : next) {
-        if (candidate->url == old->url) return candidate;
-      }
-      return nullptr;
-    };
     std::deque<Delivery> kept;
     for (Delivery& delivery : queue_) {
-      if (Target target = successor(delivery.webhook)) {
+      if (Target target = find_by_url(next, delivery.webhook->url)) {
         delivery.webhook = std::move(target);
         kept.push_back(std::move(delivery));
       }
@@ -166,13 +165,12 @@ void WebhookNotifier::run() {
       ++stats_.sent;
     } else {
       ++stats_.failed_attempts;
-      const auto current =
-          std::find_if(webhooks_.begin(), webhooks_.end(), [&](const Target& w) { return w->url == delivery.webhook->url; });
-      if (current == webhooks_.end()) {
+      Target current = find_by_url(webhooks_, delivery.webhook->url);
+      if (!current) {
         ++stats_.dropped;  // removed by a reload while this attempt was in flight
         continue;
       }
-      delivery.webhook = *current;  // a reload may have changed its options
+      delivery.webhook = std::move(current);  // a reload may have changed its options
       if (++delivery.attempts >= delivery.webhook->max_attempts) {
         ++stats_.dropped;
         spdlog::warn("webhook {}: giving up after {} attempts", delivery.webhook->url, delivery.attempts);

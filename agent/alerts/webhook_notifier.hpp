@@ -82,6 +82,8 @@ class WebhookNotifier {
 
  private:
   using Target = std::shared_ptr<const WebhookOptions>;
+  // The webhook of that URL in the list, or nullptr (reloads match webhooks by URL).
+  static Target find_by_url(const std::vector<Target>& list, const std::string& url);
   struct Delivery {
     Target webhook;
     std::string body;
