@@ -188,6 +188,12 @@ Status apply_http(const toml::value& table, const std::string& source, HttpOptio
          if (s.ok()) http.max_connections = static_cast<std::size_t>(number);
          return s;
        }},
+      {"max_connections_per_address",
+       [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_integer(v, k, 1, 1'000'000, number);
+         if (s.ok()) http.max_connections_per_address = static_cast<std::size_t>(number);
+         return s;
+       }},
   });
 }
 
@@ -482,6 +488,19 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
            origins.push_back(item.as_string().str);
          }
          config.allowed_origins = std::move(origins);
+         return Status::success();
+       }},
+      {"allowed_hosts",
+       [&](const toml::value& v, const std::string& k) {
+         if (!v.is_array()) return reader.error_at(v, k, "expected an array of host names like [\"metrics.example.com\"]");
+         std::vector<std::string> hosts;
+         for (const toml::value& item : v.as_array()) {
+           if (!item.is_string() || (item.as_string().str != "*" && !host_name_of(item.as_string().str))) {
+             return reader.error_at(v, k, "entries must be host names such as \"metrics.example.com\" (optionally with a port) or \"*\"");
+           }
+           hosts.push_back(item.as_string().str);
+         }
+         config.allowed_hosts = std::move(hosts);
          return Status::success();
        }},
       {"rules_dir", [&](const toml::value& v, const std::string& k) {

@@ -38,8 +38,13 @@ struct HttpOptions {
   std::chrono::milliseconds request_timeout{10'000};
   // Keep-alive connections with no request for this long are closed.
   std::chrono::milliseconds idle_timeout{60'000};
-  // Past this many open connections new ones get 503 and are closed.
+  // Past this many open connections the longest-idle (or slowest to send
+  // its request) is closed to admit a new one; when every one is busy, new
+  // ones get 503.
   std::size_t max_connections = 1024;
+  // The same per client address, so one client cannot take them all (a
+  // reverse proxy in front counts as one address: raise it there).
+  std::size_t max_connections_per_address = 128;
 };
 
 struct Config {
@@ -58,6 +63,9 @@ struct Config {
   // non-loopback address without one is refused unless allow_unauthenticated.
   std::string token_file;
   std::vector<std::string> allowed_origins;  // empty: same host only
+  // Host names the agent answers to besides IP literals and localhost (DNS
+  // rebinding protection); "*" accepts any Host.
+  std::vector<std::string> allowed_hosts;
   bool allow_unauthenticated = false;
   // Alert rules: [[alert]] tables of the config file, then every *.toml file
   // of rules_dir (in name order), each holding only [[alert]] tables.

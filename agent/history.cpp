@@ -106,4 +106,12 @@ std::size_t History::memory_bytes() const {
   return values_.capacity() * sizeof(double) + t_ms_.capacity() * sizeof(std::int64_t);
 }
 
+Status check_history_reply_size(std::size_t points, std::size_t series, std::size_t max_values) {
+  const std::size_t values = points * series;
+  if (values <= max_values) return Status::success();
+  return Status::failure("reply would hold " + std::to_string(values) + " values (" + std::to_string(points) +
+                         " points x " + std::to_string(series) + " series; limit " + std::to_string(max_values) +
+                         "): ask for fewer series or a shorter range");
+}
+
 }  // namespace hostpulse

@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "collectors/status.hpp"
+
 namespace hostpulse {
 
 // Points in columnar form: what REST history answers and the stream sends.
@@ -19,6 +21,11 @@ struct HistoryColumns {
 
   [[nodiscard]] std::size_t points() const { return t_ms.size(); }
 };
+
+// One cap for the REST API and the stream: a history reply holds at most
+// max_values values (points x series); more is an error that says how to
+// narrow the request.
+Status check_history_reply_size(std::size_t points, std::size_t series, std::size_t max_values);
 
 // Fixed-capacity ring of points, each with a global seq (1, 2, 3, ... never
 // reused) and a wall-clock time. All memory is allocated in the constructor:

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -15,5 +19,39 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name);
 // <priority> prefix that journald turns into the entry's priority, and no
 // timestamp, since the journal records its own.
 void configure_logging(spdlog::level::level_enum level);
+
+// Bounds log lines that a client can cause (one per bad request would let a
+// client fill the journal): at most `burst` lines per `window`; the lines
+// held back are counted and reported with the next one let through.
+// Thread-safe.
+class LogRateLimit {
+ public:
+  LogRateLimit(std::uint32_t burst, std::chrono::steady_clock::duration window) : burst_(burst), window_(window) {}
+
+  // Whether to log now; `suppressed` gets how many were held back since the last line logged.
+  bool allow(std::chrono::steady_clock::time_point now, std::uint64_t& suppressed) {
+    std::lock_guard lock(mutex_);
+    if (now - window_start_ >= window_) {
+      window_start_ = now;
+      in_window_ = 0;
+    }
+    if (in_window_ >= burst_) {
+      ++suppressed_;
+      return false;
+    }
+    ++in_window_;
+    suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  const std::uint32_t burst_;
+  const std::chrono::steady_clock::duration window_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point window_start_{};
+  std::uint32_t in_window_ = 0;
+  std::uint64_t suppressed_ = 0;
+};
 
 }  // namespace hostpulse

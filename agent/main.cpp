@@ -112,8 +112,9 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
   if (next.interval != running.interval) need_restart.emplace_back("interval");
   if (next.procfs != running.procfs || next.sysfs != running.sysfs) need_restart.emplace_back("procfs/sysfs");
   if (next.history_points != running.history_points) need_restart.emplace_back("history_points");
-  if (next.token_file != running.token_file || next.allowed_origins != running.allowed_origins) {
-    need_restart.emplace_back("token_file/allowed_origins");
+  if (next.token_file != running.token_file || next.allowed_origins != running.allowed_origins ||
+      next.allowed_hosts != running.allowed_hosts) {
+    need_restart.emplace_back("token_file/allowed_origins/allowed_hosts");
   }
   spdlog::info("reloaded: {} alert rules, {} instances, {} webhooks{}", alerts.rule_count(), alerts.instance_count(),
                webhooks.webhook_count(),
@@ -168,7 +169,7 @@ int run(const Config& config, int argc, const char* const* argv) {
   // Type=notify under systemd (READY, RELOADING, STOPPING, WATCHDOG); inert elsewhere.
   SystemdNotifier systemd = SystemdNotifier::from_environment();
   const AgentIdentity identity = identify();
-  AccessControl access(token, config.allowed_origins);
+  AccessControl access(token, config.allowed_origins, config.allowed_hosts);
   StreamService stream(io, schema, history, HelloInfo{identity.version, identity.host, config.interval, 0},
                        identity.started_t_ms, config.stream);
   AlertManager alerts(schema, config.alerts);
@@ -211,6 +212,7 @@ int run(const Config& config, int argc, const char* const* argv) {
       &alerts,
       &silences,
       &webhooks,
+      config.stream.max_history_values,
   });
   HttpServer server(io, config.listen, config.http, [&api](const HttpRequest& request) { return api.handle(request); });
   server.enable_stream(stream, access);

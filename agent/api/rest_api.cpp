@@ -11,6 +11,7 @@
 #include "agent/net/url.hpp"
 #include "agent/series_match.hpp"
 #include "agent/wall_clock.hpp"
+#include "collectors/linux/procfs_text.hpp"
 
 namespace hostpulse {
 namespace {
@@ -22,7 +23,8 @@ constexpr std::string_view kApiPrefix = "/api/";
 HttpResponse json_response(const json& body, unsigned status = 200) {
   HttpResponse response;
   response.status = status;
-  response.body = body.dump();
+  // Replies may echo client text: never throw on bytes that are not UTF-8.
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;
 }
@@ -75,6 +77,20 @@ Status reject_unknown_parameters(const RequestTarget& target, std::span<const st
   return Status::success();
 }
 
+// application/json, with or without parameters ("; charset=utf-8"), any case.
+bool is_json_media_type(std::string_view content_type) {
+  const std::string_view media = content_type.substr(0, content_type.find(';'));
+  std::string_view trimmed = media;
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.remove_suffix(1);
+  while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (trimmed.size() != kJson.size()) return false;
+  for (std::size_t i = 0; i < kJson.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(trimmed[i])) != kJson[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 HttpResponse json_error(unsigned status, std::string message) {
@@ -99,6 +115,21 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   if (!status.ok()) return json_error(400, "bad request target: " + status.error);
 
   const bool is_read = request.method == "GET" || request.method == "HEAD";
+  if (sources_.access != nullptr) {
+    if (!sources_.access->host_allowed(request.credentials)) {
+      return json_error(403, "Host " + procfs_text::quote(request.credentials.host) +
+                                 " is not served here: add it to allowed_hosts in the config");
+    }
+    // Cross-site request forgery: a page elsewhere may make the browser send
+    // a POST (text/plain, no preflight); its Origin gives it away.
+    if (!is_read && !sources_.access->origin_allowed(request.credentials)) {
+      return json_error(403, "Origin " + procfs_text::quote(request.credentials.origin) +
+                                 " may not change state here: add it to allowed_origins in the config");
+    }
+  }
+  if (!is_read && !request.body.empty() && !is_json_media_type(request.content_type)) {
+    return json_error(415, "request bodies must be JSON: send Content-Type: application/json");
+  }
 
   const std::string& path = target.path;
   if (path == "/api/v1/login" || path == "/api/v1/logout") {
@@ -221,8 +252,13 @@ HttpResponse RestApi::history(const RequestTarget& target) const {
     if (window.count() == 0) return json_error(400, "last: must be longer than 0s");
     columns = sources_.history.since_time(wall_clock_ms() - window.count(), ids);
   } else {
+    // Refuse before copying: the whole history is asked for.
+    status = check_history_reply_size(sources_.history.size(), ids.size(), sources_.max_history_values);
+    if (!status.ok()) return json_error(400, status.error);
     columns = sources_.history.since_seq(0, ids);
   }
+  status = check_history_reply_size(columns.points(), ids.size(), sources_.max_history_values);
+  if (!status.ok()) return json_error(400, status.error);
   return json_response(columns_json(sources_.schema, columns));
 }
 
@@ -346,6 +382,7 @@ HttpResponse RestApi::health() const {
     body["http"] = json{{"connections_total", s.connections_total},
                         {"connections_active", s.connections_active},
                         {"connections_rejected", s.connections_rejected},
+                        {"connections_shed", s.connections_shed},
                         {"requests", s.requests},
                         {"bad_requests", s.bad_requests},
                         {"timeouts", s.timeouts}};

@@ -42,6 +42,8 @@ struct RestApiSources {
   const AlertManager* alerts = nullptr;   // null: no alerts endpoint data
   Silences* silences = nullptr;           // null: silences not supported
   const WebhookNotifier* webhooks = nullptr;
+  // History replies hold at most this many values, as on the stream.
+  std::size_t max_history_values = StreamOptions{}.max_history_values;
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.

@@ -51,7 +51,45 @@ std::string_view origin_authority(std::string_view origin) {
   return scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
 }
 
+std::string lowercase(std::string_view text) {
+  std::string lowered(text);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lowered;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
+
+std::optional<std::string> host_name_of(std::string_view host_header) {
+  std::string_view name = host_header;
+  if (!name.empty() && name.front() == '[') {
+    const auto close = name.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = name.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || !all_digits(rest.substr(1)))) return std::nullopt;
+    name = name.substr(1, close - 1);
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(std::string(name), ec);
+    if (ec) return std::nullopt;
+    return lowercase(name);
+  }
+  const auto colon = name.find(':');
+  if (colon != std::string_view::npos) {
+    if (!all_digits(name.substr(colon + 1))) return std::nullopt;
+    name = name.substr(0, colon);
+  }
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty()) return std::nullopt;
+  for (char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                         c == '.' || c == '_';
+    if (!allowed) return std::nullopt;
+  }
+  return lowercase(name);
+}
 
 bool constant_time_equals(std::string_view a, std::string_view b) {
   // Length is not secret (tokens have a known format); contents are.
@@ -91,8 +129,31 @@ bool is_loopback_address(std::string_view address) {
   return !ec && parsed.is_loopback();
 }
 
-AccessControl::AccessControl(std::string token, std::vector<std::string> allowed_origins)
-    : token_(std::move(token)), allowed_origins_(std::move(allowed_origins)) {}
+AccessControl::AccessControl(std::string token, std::vector<std::string> allowed_origins,
+                             std::vector<std::string> allowed_hosts)
+    : token_(std::move(token)), allowed_origins_(std::move(allowed_origins)) {
+  for (const std::string& host : allowed_hosts) {
+    if (host == "*") {
+      any_host_ = true;
+    } else if (auto name = host_name_of(host)) {
+      allowed_hosts_.push_back(std::move(*name));
+    }
+  }
+}
+
+bool AccessControl::host_allowed(const RequestCredentials& credentials) const {
+  // No Host at all: not a browser (the HTTP layer requires one on HTTP/1.1).
+  if (credentials.host.empty() || any_host_) return true;
+  const std::optional<std::string> name = host_name_of(credentials.host);
+  if (!name) return false;
+  // An IP literal cannot be rebound: a rebinding page always names its own domain.
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(*name, ec);
+  if (!ec) return true;
+  // localhost and *.localhost resolve to loopback by definition (RFC 6761).
+  if (*name == "localhost" || (name->size() > 10 && name->ends_with(".localhost"))) return true;
+  return std::find(allowed_hosts_.begin(), allowed_hosts_.end(), *name) != allowed_hosts_.end();
+}
 
 bool AccessControl::authorized(const RequestCredentials& credentials) const {
   if (!token_required()) return true;

@@ -37,6 +37,11 @@ Status read_token_file(const std::string& path, std::string& token);
 // Whether an address string is loopback (127.0.0.0/8 or ::1).
 bool is_loopback_address(std::string_view address);
 
+// The host name of a Host header ("Example.COM:9870" -> "example.com",
+// "[::1]:80" -> "::1"), lowercased, without port or trailing dot; nullopt
+// when it is not a well-formed host (bad port, bad characters, bad brackets).
+std::optional<std::string> host_name_of(std::string_view host_header);
+
 // Bearer-token and Origin checks shared by REST and the stream, plus the
 // dashboard's login sessions (cookie). Thread-safe.
 class AccessControl {
@@ -46,7 +51,11 @@ class AccessControl {
   static constexpr std::size_t kMaxSessions = 1024;
   static constexpr std::chrono::hours kSessionLifetime{12};
 
-  AccessControl(std::string token, std::vector<std::string> allowed_origins);
+  // allowed_hosts: the names this agent answers to besides IP literals and
+  // localhost (e.g. "metrics.example.com", the name a Prometheus target or
+  // a load balancer uses); "*" turns the Host check off.
+  AccessControl(std::string token, std::vector<std::string> allowed_origins,
+                std::vector<std::string> allowed_hosts = {});
 
   [[nodiscard]] bool token_required() const { return !token_.empty(); }
   [[nodiscard]] bool authorized(const RequestCredentials& credentials) const;
@@ -54,6 +63,10 @@ class AccessControl {
   // match the Host header (the agent's own pages) or be in allowed_origins,
   // so another web page cannot read the stream.
   [[nodiscard]] bool origin_allowed(const RequestCredentials& credentials) const;
+  // DNS rebinding: a page on evil.example whose name is made to resolve to
+  // 127.0.0.1 reaches the agent as the same origin, with Host: evil.example.
+  // Only IP literals, localhost names and allowed_hosts pass.
+  [[nodiscard]] bool host_allowed(const RequestCredentials& credentials) const;
   // Whether the client offered the hostpulse.v1 subprotocol (we then select it).
   [[nodiscard]] static bool offers_stream_subprotocol(std::string_view protocols);
 
@@ -66,6 +79,8 @@ class AccessControl {
 
   const std::string token_;
   const std::vector<std::string> allowed_origins_;
+  std::vector<std::string> allowed_hosts_;  // lowercased host names
+  bool any_host_ = false;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> sessions_;
 };

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/dispatch.hpp>
@@ -17,6 +18,7 @@
 #include "agent/log.hpp"
 #include "agent/net/websocket_session.hpp"
 #include "agent/version.hpp"
+#include "collectors/linux/procfs_text.hpp"
 
 namespace hostpulse {
 
@@ -48,16 +50,22 @@ struct HttpServer::State {
   // Sessions register themselves so stop() can close them all.
   std::mutex sessions_mutex;
   std::unordered_set<HttpSession*> sessions;
+  std::unordered_map<std::string, std::size_t> sessions_per_address;
 
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> connections_active{0};
   std::atomic<std::uint64_t> connections_rejected{0};
+  std::atomic<std::uint64_t> connections_shed{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bad_requests{0};
   std::atomic<std::uint64_t> timeouts{0};
 
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  // Over a connection limit: the connection that has waited longest for a
+  // request (idle first, then one still sending its request),
+  // from_address when given; null when every candidate is busy answering.
+  std::shared_ptr<HttpSession> pick_connection_to_shed(const HttpSession& newcomer, const std::string* from_address);
 };
 
 namespace {
@@ -84,6 +92,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   static constexpr std::size_t kFirstReadBytes = 4096;
 
  public:
+  // What a connection is doing, for choosing which to shed when full.
+  enum class Phase : int { idle, reading, busy };
+
   HttpSession(tcp::socket&& socket, std::shared_ptr<HttpServer::State> state)
       : stream_(std::move(socket)), state_(std::move(state)) {
     beast::error_code ec;
@@ -91,15 +102,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!ec) remote_address_ = endpoint.address().to_string();
     ++state_->connections_total;
     ++state_->connections_active;
+    set_phase(Phase::idle);
     std::lock_guard lock(state_->sessions_mutex);
     state_->sessions.insert(this);
+    ++state_->sessions_per_address[remote_address_];
   }
 
   ~HttpSession() {
     --state_->connections_active;
     std::lock_guard lock(state_->sessions_mutex);
     state_->sessions.erase(this);
+    const auto it = state_->sessions_per_address.find(remote_address_);
+    if (it != state_->sessions_per_address.end() && --it->second == 0) state_->sessions_per_address.erase(it);
   }
+
+  [[nodiscard]] const std::string& remote_address() const { return remote_address_; }
+  [[nodiscard]] Phase phase() const { return static_cast<Phase>(phase_.load(std::memory_order_relaxed)); }
+  [[nodiscard]] std::int64_t phase_since() const { return phase_since_.load(std::memory_order_relaxed); }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
@@ -136,6 +155,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     } else {
       stream_.expires_after(state_->options.idle_timeout);
     }
+    set_phase(Phase::idle);
     if (buffer_.size() > 0) return read_request();
     // Read straight into buffer_ (asio::async_read would copy a v1 dynamic buffer).
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
@@ -147,6 +167,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void read_request() {
+    set_phase(Phase::reading);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit_bytes));
     parser_->body_limit(state_->options.body_limit_bytes);
@@ -176,6 +197,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send_error(http::status::bad_request, "malformed HTTP request: " + ec.message(), false, 11);
     }
     if (ec) return fail(ec, "reading a request");
+    set_phase(Phase::busy);
+    const auto& head = parser_->get();
+    // Request smuggling: a body framed by anything but chunked (or by both
+    // Transfer-Encoding and Content-Length) cannot be delimited safely, so
+    // the connection ends after the 400 (RFC 9112, 6.1).
+    if (head.count(http::field::transfer_encoding) > 0 &&
+        (!head.chunked() || head.count(http::field::content_length) > 0)) {
+      ++state_->bad_requests;
+      return send_error(http::status::bad_request, "Transfer-Encoding other than chunked is not supported", false,
+                        head.version());
+    }
+    // HTTP/1.1 requires exactly one Host (RFC 9112, 3.2); the access checks read it.
+    const std::size_t hosts = head.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && head.version() >= 11)) {
+      ++state_->bad_requests;
+      return send_error(http::status::bad_request,
+                        hosts > 1 ? "more than one Host header" : "missing Host header (required by HTTP/1.1)", false,
+                        head.version());
+    }
     if (state_->stream != nullptr && beast::websocket::is_upgrade(parser_->get()) &&
         parser_->get().target().substr(0, kStreamPath.size()) == kStreamPath &&
         (parser_->get().target().size() == kStreamPath.size() || parser_->get().target()[kStreamPath.size()] == '?')) {
@@ -200,12 +240,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      RequestCredentials{field(http::field::authorization), field(http::field::sec_websocket_protocol),
                                         field(http::field::cookie), field(http::field::origin),
                                         field(http::field::host)},
-                     field(http::field::accept_encoding), field(http::field::if_none_match)};
+                     field(http::field::accept_encoding), field(http::field::if_none_match),
+                     field(http::field::content_type)};
     HttpResponse response;
     try {
       response = state_->handler(view);
     } catch (const std::exception& e) {
-      spdlog::error("request handler failed for {}: {}", view.target, e.what());
+      // The target is the client's: escaped, capped, and rate-limited.
+      static LogRateLimit limit(10, std::chrono::minutes(1));
+      std::uint64_t suppressed = 0;
+      if (limit.allow(std::chrono::steady_clock::now(), suppressed)) {
+        spdlog::error("request handler failed for {}: {}{}", procfs_text::quote(view.target), e.what(),
+                      suppressed ? fmt::format(" ({} more not logged)", suppressed) : std::string());
+      }
       response = HttpResponse{500, "application/json", error_body(500, "internal error"), {}, {}};
     }
     const bool keep_alive = request.keep_alive() && !state_->stopped;
@@ -276,6 +323,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.socket().close(ignored);
   }
 
+  void set_phase(Phase phase) {
+    phase_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    phase_.store(static_cast<int>(phase), std::memory_order_relaxed);
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -283,6 +335,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string remote_address_;
   std::uint64_t requests_served_ = 0;
   std::chrono::steady_clock::time_point request_deadline_{};
+  // Written on the session's strand, read by the acceptor choosing whom to shed.
+  std::atomic<int> phase_{static_cast<int>(Phase::idle)};
+  std::atomic<std::int64_t> phase_since_{0};
 };
 
 void HttpServer::State::accept() {
@@ -300,15 +355,47 @@ void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
     } else {
       // Sessions hold the state alive; the state outlives the acceptor loop.
       auto session = std::make_shared<HttpSession>(std::move(socket), shared_self.lock());
-      if (connections_active > options.max_connections) {
-        ++connections_rejected;
-        session->reject();
+      std::size_t from_address = 0;
+      {
+        std::lock_guard lock(sessions_mutex);
+        from_address = sessions_per_address[session->remote_address()];
+      }
+      const bool address_full = from_address > options.max_connections_per_address;
+      const bool server_full = connections_active > options.max_connections;
+      if (address_full || server_full) {
+        // Idle and half-sent connections (slowloris) give way to new ones:
+        // one client holding many cannot lock everyone else out.
+        if (auto victim = pick_connection_to_shed(*session, address_full ? &session->remote_address() : nullptr)) {
+          ++connections_shed;
+          victim->close();
+          session->run();
+        } else {
+          ++connections_rejected;
+          session->reject();
+        }
       } else {
         session->run();
       }
     }
     accept();
   }
+}
+
+std::shared_ptr<HttpSession> HttpServer::State::pick_connection_to_shed(const HttpSession& newcomer,
+                                                                       const std::string* from_address) {
+  std::lock_guard lock(sessions_mutex);
+  std::shared_ptr<HttpSession> chosen;
+  for (HttpSession* candidate : sessions) {
+    const HttpSession::Phase phase = candidate->phase();
+    if (candidate == &newcomer || phase == HttpSession::Phase::busy) continue;
+    if (from_address != nullptr && candidate->remote_address() != *from_address) continue;
+    if (chosen && (chosen->phase() < phase ||
+                   (chosen->phase() == phase && chosen->phase_since() <= candidate->phase_since()))) {
+      continue;
+    }
+    if (auto alive = candidate->weak_from_this().lock()) chosen = std::move(alive);
+  }
+  return chosen;
 }
 
 HttpServer::HttpServer(asio::io_context& io, ListenAddress address, HttpOptions options, RequestHandler handler)
@@ -366,6 +453,7 @@ HttpServerStats HttpServer::stats() const {
   s.connections_total = state_->connections_total;
   s.connections_active = state_->connections_active;
   s.connections_rejected = state_->connections_rejected;
+  s.connections_shed = state_->connections_shed;
   s.requests = state_->requests;
   s.bad_requests = state_->bad_requests;
   s.timeouts = state_->timeouts;

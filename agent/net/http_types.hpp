@@ -20,6 +20,8 @@ struct HttpRequest {
   // For embedded assets: gzip negotiation and revalidation (304).
   std::string_view accept_encoding = {};
   std::string_view if_none_match = {};
+  // State-changing requests with a body must say application/json.
+  std::string_view content_type = {};
 };
 
 struct HttpResponse {
@@ -39,7 +41,8 @@ using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct HttpServerStats {
   std::uint64_t connections_total = 0;
   std::uint64_t connections_active = 0;
-  std::uint64_t connections_rejected = 0;  // over max_connections
+  std::uint64_t connections_rejected = 0;  // over max_connections, nothing to shed
+  std::uint64_t connections_shed = 0;      // idle or half-sent connections closed to admit new ones
   std::uint64_t requests = 0;
   std::uint64_t bad_requests = 0;          // unparsable, too large
   std::uint64_t timeouts = 0;              // slow or idle connections closed

@@ -1,5 +1,8 @@
 #include "agent/net/url.hpp"
 
+#include "collectors/linux/procfs_text.hpp"
+#include "collectors/utf8.hpp"
+
 namespace hostpulse {
 namespace {
 
@@ -19,7 +22,7 @@ Status decode(std::string_view text, bool plus_is_space, std::string& out) {
       if (i + 2 >= text.size()) return Status::failure("truncated %-escape");
       const int high = hex_value(text[i + 1]);
       const int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0) return Status::failure("bad %-escape '" + std::string(text.substr(i, 3)) + "'");
+      if (high < 0 || low < 0) return Status::failure("bad %-escape " + procfs_text::quote(text.substr(i, 3)));
       c = static_cast<char>(high * 16 + low);
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -27,6 +30,10 @@ Status decode(std::string_view text, bool plus_is_space, std::string& out) {
     }
     if (c == '\0') return Status::failure("NUL byte in URL");
     out.push_back(c);
+  }
+  // Names and values end up in JSON replies and logs, which need UTF-8.
+  if (const auto bad = first_invalid_utf8(out)) {
+    return Status::failure("invalid UTF-8 at byte " + std::to_string(*bad) + " after decoding");
   }
   return Status::success();
 }
@@ -64,7 +71,7 @@ Status parse_request_target(std::string_view target, RequestTarget& out) {
     status = decode(pair.substr(0, equals), true, key);
     if (status.ok() && equals != std::string_view::npos) status = decode(pair.substr(equals + 1), true, value);
     if (!status.ok()) return Status::failure("query: " + status.error);
-    if (out.parameter(key) != nullptr) return Status::failure("query parameter '" + key + "' given twice");
+    if (out.parameter(key) != nullptr) return Status::failure("query parameter " + procfs_text::quote(key) + " given twice");
     out.query.emplace_back(std::move(key), std::move(value));
   }
   return Status::success();

@@ -207,14 +207,11 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     const Status status = resolve_series(service_.schema(), request.series, series);
     if (!status.ok()) return protocol_error(request.id, error_code::unknown_series, status.error);
     const History& history = service_.history();
-    // Refuse before copying: points x series bounds the reply.
-    const std::size_t values = history.size() * series.size();
-    if (values > service_.options().max_history_values && !request.since_seq && !request.last) {
-      return protocol_error(request.id, error_code::bad_field,
-                            "reply would hold " + std::to_string(values) + " values (limit " +
-                                std::to_string(service_.options().max_history_values) +
-                                "); ask for fewer series or a shorter range");
-    }
+    const std::size_t max_values = service_.options().max_history_values;
+    // Refuse before copying when the whole history is asked for.
+    Status size = Status::success();
+    if (!request.since_seq && !request.last) size = check_history_reply_size(history.size(), series.size(), max_values);
+    if (!size.ok()) return protocol_error(request.id, error_code::bad_field, size.error);
     HistoryColumns columns;
     if (request.since_seq) {
       columns = history.since_seq(*request.since_seq, series);
@@ -223,11 +220,19 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     } else {
       columns = history.since_seq(0, series);
     }
-    if (columns.points() * series.size() > service_.options().max_history_values) {
-      return protocol_error(request.id, error_code::bad_field, "reply too large; ask for fewer series or a shorter range");
+    size = check_history_reply_size(columns.points(), series.size(), max_values);
+    if (!size.ok()) return protocol_error(request.id, error_code::bad_field, size.error);
+    auto reply = std::make_shared<const std::string>(encode_history_reply(request.id, service_.schema(), columns));
+    // Everything queued counts toward max_queue_bytes: a client that asks and
+    // does not read gets an error, never an ever-growing queue.
+    if (!queue_.fits(reply->size())) {
+      return protocol_error(request.id, error_code::busy,
+                            "reply of " + std::to_string(reply->size()) + " bytes does not fit the send queue (" +
+                                std::to_string(queue_.bytes()) + " of " +
+                                std::to_string(service_.options().max_queue_bytes) +
+                                " bytes in use): read the frames already sent, or ask for fewer series or a shorter range");
     }
-    enqueue(OutboundFrame{std::make_shared<const std::string>(encode_history_reply(request.id, service_.schema(), columns)),
-                          false, FrameKind::catch_up, 0});
+    enqueue(OutboundFrame{.bytes = std::move(reply), .binary = false, .kind = FrameKind::catch_up, .subscription = 0});
   }
 
   void protocol_error(const RequestId& id, std::string_view code, const std::string& message) {

@@ -104,11 +104,15 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
     const std::uint64_t seq = columns.seq_first + k;
     if (seq <= until_seq && seq % group.every == 0) keep.push_back(k);
   }
-  // Bounded: at most catch_up_limit_values_ values, the newest points kept.
+  // Bounded: at most catch_up_limit_values_ values and catch_up_limit_bytes_
+  // encoded bytes, the newest points kept. Chunks are encoded newest first,
+  // so the byte bound drops the oldest, then delivered in seq order.
   const std::size_t max_points = std::max<std::size_t>(1, catch_up_limit_values_ / std::max<std::size_t>(1, group.series.size()));
   if (keep.size() > max_points) keep.erase(keep.begin(), keep.end() - static_cast<std::ptrdiff_t>(max_points));
-  for (std::size_t start = 0; start < keep.size(); start += kCatchUpChunkPoints) {
-    const std::size_t end = std::min(keep.size(), start + kCatchUpChunkPoints);
+  std::vector<OutboundFrame> frames;
+  std::size_t bytes_total = 0;
+  for (std::size_t end = keep.size(); end > 0;) {
+    const std::size_t start = end > kCatchUpChunkPoints ? end - kCatchUpChunkPoints : 0;
     const std::size_t points = end - start;
     std::vector<std::int64_t> t_ms(points);
     std::vector<double> values(points * group.series.size());
@@ -121,9 +125,15 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
                              group.series, values};
     std::string bytes;
     encode_samples(batch, group.format, bytes);
-    subscriber->deliver(OutboundFrame{std::make_shared<const std::string>(std::move(bytes)),
-                                      group.format == StreamFormat::msgpack, FrameKind::catch_up, group.id});
+    bytes_total += bytes.size();
+    if (bytes_total > catch_up_limit_bytes_ && !frames.empty()) break;
+    frames.push_back(OutboundFrame{.bytes = std::make_shared<const std::string>(std::move(bytes)),
+                                   .binary = group.format == StreamFormat::msgpack,
+                                   .kind = FrameKind::catch_up,
+                                   .subscription = group.id});
+    end = start;
   }
+  for (auto frame = frames.rbegin(); frame != frames.rend(); ++frame) subscriber->deliver(*frame);
 }
 
 void StreamHub::unsubscribe(const std::shared_ptr<StreamSubscriber>& subscriber, const UnsubscribeRequest& request) {

@@ -47,8 +47,13 @@ class StreamHub {
   static constexpr std::size_t kCatchUpChunkPoints = 300;
 
   StreamHub(const Schema& schema, const History& history);
-  // Catch-up for one subscribe holds at most this many values (newest kept).
-  void set_catch_up_limit(std::size_t max_values) { catch_up_limit_values_ = max_values; }
+  // Catch-up for one subscribe holds at most this many values and encoded
+  // bytes (newest kept): it must fit the connection's send queue with room
+  // left for live frames, since everything queued counts toward that limit.
+  void set_catch_up_limit(std::size_t max_values, std::size_t max_bytes) {
+    catch_up_limit_values_ = max_values;
+    catch_up_limit_bytes_ = max_bytes;
+  }
 
   // Resolves the request and either delivers "subscribed" (then, with
   // resume_from, every retained point after it, then live frames — no gap, no
@@ -111,6 +116,7 @@ class StreamHub {
   std::uint32_t next_group_id_ = 1;
   std::uint64_t last_published_seq_;
   std::size_t catch_up_limit_values_ = 1'000'000;
+  std::size_t catch_up_limit_bytes_ = 4u << 20;
   std::string encode_buffer_;
   std::vector<double> column_buffer_;
   HubStats stats_;

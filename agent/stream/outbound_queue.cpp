@@ -21,9 +21,6 @@ OutboundQueue::PushResult OutboundQueue::push(OutboundFrame frame) {
     }
   }
   bytes_ += size;
-  // Catch-up is what the client asked for and is bounded by the hub
-  // (max_history_values), so it never makes a resuming client "too slow".
-  if (frame.kind == FrameKind::catch_up) catch_up_bytes_ += size;
   frames_.push_back(std::move(frame));
   return over_limit() ? PushResult::overloaded : PushResult::queued;
 }
@@ -31,7 +28,6 @@ OutboundQueue::PushResult OutboundQueue::push(OutboundFrame frame) {
 void OutboundQueue::complete_write() {
   if (frames_.empty()) return;
   bytes_ -= size_of(frames_.front());
-  if (frames_.front().kind == FrameKind::catch_up) catch_up_bytes_ -= size_of(frames_.front());
   frames_.pop_front();
   writing_ = false;
   lag_bytes_ = 0;
@@ -41,7 +37,6 @@ void OutboundQueue::clear_waiting() {
   const std::size_t keep = writing_ && !frames_.empty() ? 1 : 0;
   while (frames_.size() > keep) {
     bytes_ -= size_of(frames_.back());
-    if (frames_.back().kind == FrameKind::catch_up) catch_up_bytes_ -= size_of(frames_.back());
     frames_.pop_back();
   }
 }

@@ -28,8 +28,8 @@ struct OutboundFrame {
 // Bounds on one session's queue (STYLE rule 9: every queue is bounded and
 // names its overflow policy).
 struct OutboundQueueLimits {
-  // Total bytes waiting; past it the session is overloaded (a catch-up frame
-  // itself never trips it: it is bounded by history and was asked for).
+  // Total bytes waiting, of every kind (samples, catch-up, replies, errors,
+  // alerts); past it the session is overloaded and closed with 1013.
   std::size_t max_bytes = 8u << 20;
   // Samples bytes replaced (dropped) since the last completed write; a client
   // that falls this far behind is stalled, not slow, and is closed with 1013.
@@ -38,7 +38,8 @@ struct OutboundQueueLimits {
 
 // Per-session outbound queue. Policy: samples are "newest wins" per
 // subscription (a waiting frame is replaced, the drop counted, and the
-// client sees a gap in seq); everything else is kept in order. The front
+// client sees a gap in seq); everything else is kept in order and never
+// dropped: past max_bytes the connection is overloaded (1013). The front
 // frame, once being written, is never replaced. Not thread-safe: a session
 // uses it from its own strand.
 class OutboundQueue {
@@ -65,7 +66,13 @@ class OutboundQueue {
   [[nodiscard]] std::uint64_t dropped_frames() const { return dropped_frames_; }
   [[nodiscard]] std::uint64_t dropped_bytes() const { return dropped_bytes_; }
   [[nodiscard]] std::size_t lag_bytes() const { return lag_bytes_; }
-  [[nodiscard]] bool over_limit() const { return bytes_ - catch_up_bytes_ > limits_.max_bytes; }
+  [[nodiscard]] bool over_limit() const { return bytes_ > limits_.max_bytes; }
+  // Whether a frame of this size can be queued without going over the limit
+  // (a reply the client asked for is refused with an error rather than
+  // closing the connection).
+  [[nodiscard]] bool fits(std::size_t frame_bytes) const {
+    return bytes_ <= limits_.max_bytes && frame_bytes <= limits_.max_bytes - bytes_;
+  }
 
  private:
   static std::size_t size_of(const OutboundFrame& frame) { return frame.bytes ? frame.bytes->size() : 0; }
@@ -73,7 +80,6 @@ class OutboundQueue {
   OutboundQueueLimits limits_;
   std::deque<OutboundFrame> frames_;
   std::size_t bytes_ = 0;
-  std::size_t catch_up_bytes_ = 0;  // part of bytes_ that the limit ignores
   std::size_t lag_bytes_ = 0;
   bool writing_ = false;
   std::uint64_t dropped_frames_ = 0;

@@ -71,6 +71,8 @@ inline constexpr std::string_view duplicate_subscription = "duplicate_subscripti
 inline constexpr std::string_view too_many_subscriptions = "too_many_subscriptions";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view binary_not_accepted = "binary_not_accepted";
+// A reply that would not fit the connection's send queue now: read what was sent, then ask again.
+inline constexpr std::string_view busy = "busy";
 }  // namespace error_code
 
 struct ProtocolError {

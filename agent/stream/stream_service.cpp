@@ -30,7 +30,8 @@ StreamService::StreamService(asio::io_context& io, const Schema& schema, const H
       started_t_ms_(started_t_ms),
       options_(options),
       hub_(schema, history) {
-  hub_.set_catch_up_limit(options_.max_history_values);
+  // Half the send queue: a resumed client still has room for live frames.
+  hub_.set_catch_up_limit(options_.max_history_values, options_.max_queue_bytes / 2);
   // HelloInfo holds views; keep the strings they point at.
   hello_info_.host = hello_host_;
   hello_info_.version = hello_version_;

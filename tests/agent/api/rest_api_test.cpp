@@ -131,6 +131,32 @@ TEST_F(RestApiFixture, BadQueriesAre400WithAMessage) {
   }
 }
 
+// Bytes that are not UTF-8 in a URL are the client's mistake, not ours.
+TEST_F(RestApiFixture, InvalidUtf8InTheUrlIs400) {
+  for (const char* target : {"/%ff", "/api/v1/snapshot?series=%ff", "/api/v1/silences/%ff", "/api/v1/nope%c3"}) {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.status, 400u) << target;
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("invalid UTF-8"), std::string::npos) << target;
+  }
+}
+
+// REST and the stream share one cap on the size of a history reply.
+TEST_F(RestApiFixture, HistoryRepliesAreCappedLikeTheStream) {
+  for (int i = 0; i < 8; ++i) append_point(1000 * (i + 1), i);
+  RestApiSources sources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+                         std::chrono::milliseconds(500), [this] { return stats; }, {}, kAssets};
+  sources.max_history_values = 20;
+  const RestApi capped(sources);
+  const auto ask = [&](const std::string& target) { return capped.handle(HttpRequest{"GET", target, {}, {}}); };
+  HttpResponse r = ask("/api/v1/history?series=load.1m,load.5m");  // 16 values
+  EXPECT_EQ(r.status, 200u);
+  r = ask("/api/v1/history?series=load.1m,load.5m,load.15m");  // 24 values
+  ASSERT_EQ(r.status, 400u);
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("reply would hold 24 values"), std::string::npos);
+  EXPECT_EQ(ask("/api/v1/history?series=load.1m,load.5m,load.15m&since_seq=1").status, 400u);  // 7 points x 3 series
+  EXPECT_EQ(ask("/api/v1/history?series=load.1m,load.5m,load.15m&since_seq=2").status, 200u);  // 6 points x 3 series
+}
+
 TEST_F(RestApiFixture, UnknownPathsAre404AndWrongMethods405) {
   HttpResponse r = get("/api/v1/nope");
   EXPECT_EQ(r.status, 404u);
@@ -197,7 +223,9 @@ struct RestApiAccessFixture : ::testing::Test {
 
   HttpResponse send(std::string_view method, const std::string& target, const std::string& body = {},
                     RequestCredentials credentials = {}) const {
-    return api.handle(HttpRequest{method, target, body, credentials});
+    HttpRequest request{method, target, body, credentials};
+    if (!body.empty()) request.content_type = "application/json";
+    return api.handle(request);
   }
   HttpResponse get(const std::string& target, RequestCredentials credentials = {}) const {
     return send("GET", target, {}, credentials);
@@ -324,6 +352,47 @@ TEST_F(RestApiAccessFixture, LoginAndLogoutArePostOnly) {
   }
 }
 
+// A page elsewhere cannot make the browser change state here: its Origin
+// is refused, a text/plain body is refused, and a rebinding Host too.
+TEST_F(RestApiAccessFixture, CrossSiteRequestsCannotChangeState) {
+  Silences silences;
+  AccessControl open_access{"", {}};
+  RestApiSources sources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+                         std::chrono::milliseconds(500), [] { return SamplerStats{}; }, {}, kAssets, &open_access};
+  sources.silences = &silences;
+  const RestApi open_api(sources);
+  const auto post = [&](std::string_view origin, std::string_view host, std::string_view content_type) {
+    HttpRequest request{"POST", "/api/v1/silences", R"({"duration":"1h"})", {}};
+    request.credentials.origin = origin;
+    request.credentials.host = host;
+    request.content_type = content_type;
+    return open_api.handle(request);
+  };
+  HttpResponse r = post("http://evil.example", "127.0.0.1:9870", "text/plain");
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("allowed_origins"), std::string::npos);
+  EXPECT_EQ(post("http://evil.example", "127.0.0.1:9870", "application/json").status, 403u);
+  r = post("", "127.0.0.1:9870", "text/plain");
+  EXPECT_EQ(r.status, 415u);
+  EXPECT_EQ(post("", "127.0.0.1:9870", "").status, 415u);
+  EXPECT_EQ(post("http://evil.example:9870", "evil.example:9870", "application/json").status, 403u);  // rebinding
+  EXPECT_EQ(silences.list(0).size(), 0u);
+  // The agent's own page and programs (no Origin) still can.
+  EXPECT_EQ(post("http://127.0.0.1:9870", "127.0.0.1:9870", "application/json; charset=utf-8").status, 201u);
+  EXPECT_EQ(post("", "localhost:9870", "Application/JSON").status, 201u);
+  HttpRequest remove{"DELETE", "/api/v1/silences/1", {}, {}};
+  remove.credentials.origin = "http://evil.example";
+  remove.credentials.host = "127.0.0.1:9870";
+  EXPECT_EQ(open_api.handle(remove).status, 403u);
+  EXPECT_EQ(silences.list(0).size(), 2u);
+  // Reads from a rebinding name are refused too.
+  HttpRequest read{"GET", "/api/v1/info", {}, {}};
+  read.credentials.host = "evil.example:9870";
+  r = open_api.handle(read);
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("allowed_hosts"), std::string::npos);
+}
+
 TEST_F(RestApiAccessFixture, StreamEndpointWithoutUpgradeIs426) {
   const std::string authorization = "Bearer " + std::string(kApiToken);
   const RequestCredentials credentials = with_bearer(authorization);
@@ -346,7 +415,9 @@ TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
                                         kAssets, &open}};
   EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
   EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/stream", {}, {}}).status, 426u);
-  const HttpResponse r = open_api.handle(HttpRequest{"POST", "/api/v1/login", R"({"token":"anything-at-all-0123"})", {}});
+  HttpRequest login{"POST", "/api/v1/login", R"({"token":"anything-at-all-0123"})", {}};
+  login.content_type = "application/json";
+  const HttpResponse r = open_api.handle(login);
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(body(r)["error"]["message"], "no token is configured: nothing to log in to");
 
@@ -354,7 +425,9 @@ TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
   const RestApi no_access{RestApiSources{schema, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
                                          kAssets}};
   EXPECT_EQ(no_access.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
-  EXPECT_EQ(no_access.handle(HttpRequest{"POST", "/api/v1/login", R"({"token":"x"})", {}}).status, 404u);
+  HttpRequest login_without_token{"POST", "/api/v1/login", R"({"token":"x"})", {}};
+  login_without_token.content_type = "application/json";
+  EXPECT_EQ(no_access.handle(login_without_token).status, 404u);
   EXPECT_EQ(no_access.handle(HttpRequest{"POST", "/api/v1/logout", {}, {}}).status, 200u);
 }
 
@@ -372,8 +445,11 @@ struct SilencesApiFixture : ::testing::Test {
   RestApi api{RestApiSources{schema, history, AgentIdentity{"1", "h", "k", 0}, std::chrono::milliseconds(1000),
                              {}, {}, {}, nullptr, nullptr, nullptr, &silences, nullptr}};
 
-  HttpResponse call(std::string_view method, const std::string& target, std::string_view body = {}) const {
-    return api.handle(HttpRequest{method, target, body, {}});
+  HttpResponse call(std::string_view method, const std::string& target, std::string_view body = {},
+                    std::string_view content_type = "application/json") const {
+    HttpRequest request{method, target, body, {}};
+    request.content_type = content_type;
+    return api.handle(request);
   }
   static nlohmann::json body(const HttpResponse& r) { return nlohmann::json::parse(r.payload()); }
 };

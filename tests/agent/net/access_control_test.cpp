@@ -269,6 +269,43 @@ TEST(AccessControlTest, AllowedOriginsList) {
   EXPECT_TRUE(any.origin_allowed(origin("null", "")));
 }
 
+RequestCredentials host(std::string_view host_header) {
+  RequestCredentials credentials;
+  credentials.host = host_header;
+  return credentials;
+}
+
+TEST(AccessControlTest, HostNamesAreParsedStrictly) {
+  EXPECT_EQ(host_name_of("Example.COM:9870"), std::optional<std::string>("example.com"));
+  EXPECT_EQ(host_name_of("example.com."), std::optional<std::string>("example.com"));
+  EXPECT_EQ(host_name_of("[::1]:9870"), std::optional<std::string>("::1"));
+  EXPECT_EQ(host_name_of("[::1]"), std::optional<std::string>("::1"));
+  EXPECT_EQ(host_name_of("127.0.0.1"), std::optional<std::string>("127.0.0.1"));
+  for (const char* bad : {"", ":9870", "a:b", "[::1", "[::1]x", "[nope]:1", "a b", "a/b", "a@b", "\xff", "ex:1:2"}) {
+    EXPECT_EQ(host_name_of(bad), std::nullopt) << bad;
+  }
+}
+
+// DNS rebinding: evil.example made to resolve to 127.0.0.1 arrives with its
+// own name as Host (and a matching Origin, so the Origin check alone passes).
+TEST(AccessControlTest, HostCheckStopsDnsRebinding) {
+  const AccessControl access("", {});
+  for (const char* allowed : {"127.0.0.1:9870", "127.0.0.1", "[::1]:9870", "localhost:9870", "LOCALHOST",
+                              "app.localhost:9870", "192.0.2.10:9870", "[2001:db8::1]", ""}) {
+    EXPECT_TRUE(access.host_allowed(host(allowed))) << allowed;
+  }
+  for (const char* refused : {"evil.example:9870", "evil.example", "localhost.evil.example", "127.0.0.1.evil.example",
+                              "notlocalhost", "bad host", "[::1"}) {
+    EXPECT_FALSE(access.host_allowed(host(refused))) << refused;
+  }
+  const AccessControl listed("", {}, {"metrics.example.com", "GW.example.com:443"});
+  EXPECT_TRUE(listed.host_allowed(host("metrics.example.com:9870")));
+  EXPECT_TRUE(listed.host_allowed(host("gw.example.com")));
+  EXPECT_FALSE(listed.host_allowed(host("example.com")));
+  const AccessControl any("", {}, {"*"});
+  EXPECT_TRUE(any.host_allowed(host("evil.example")));
+}
+
 TEST(AccessControlTest, ConcurrentLoginsAndChecksAreSafe) {
   AccessControl access(std::string(kToken), {});
   const auto first = access.login(kToken);

@@ -42,5 +42,29 @@ TEST(RequestTargetTest, RejectsBadInput) {
   EXPECT_NE(status.error.find("more than"), std::string::npos);
 }
 
+// Decoded names and values reach JSON replies and logs: they must be UTF-8.
+TEST(RequestTargetTest, RejectsInvalidUtf8AfterDecoding) {
+  RequestTarget target;
+  for (const char* text : {"/%ff", "/api/v1/snapshot?series=%ff", "/a?%c3=1", "/a?x=%c3%28", "/a?x=%ed%a0%80",
+                           "/a?x=%f4%90%80%80", "/a?x=%c0%af", "/a\xff"}) {
+    const Status status = parse_request_target(text, target);
+    ASSERT_FALSE(status.ok()) << text;
+    EXPECT_NE(status.error.find("invalid UTF-8"), std::string::npos) << status.error;
+  }
+  ASSERT_TRUE(parse_request_target("/a?x=%c3%a9%e2%82%ac%f0%9f%98%80", target).ok());
+  EXPECT_EQ(*target.parameter("x"), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+}
+
+// Error messages quote what the client sent escaped and capped.
+TEST(RequestTargetTest, ErrorsEscapeClientBytes) {
+  RequestTarget target;
+  Status status = parse_request_target("/a%\xff\xfe", target);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error.find("'%\\xff\\xfe'"), std::string::npos) << status.error;
+  status = parse_request_target("/a?" + std::string(5000, 'k') + "=1&" + std::string(5000, 'k') + "=2", target);
+  ASSERT_FALSE(status.ok());
+  EXPECT_LT(status.error.size(), 200u) << status.error;
+}
+
 }  // namespace
 }  // namespace hostpulse

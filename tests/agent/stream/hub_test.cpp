@@ -560,7 +560,8 @@ TEST_F(StreamHubTest, CatchUpIsChunked) {
   r.resume_from = 0;
   subscribe(subscriber, r);
   ASSERT_EQ(subscriber->frames.size(), 4u);
-  const std::uint64_t bounds[][2] = {{1, 300}, {301, 600}, {601, 700}};
+  // Chunks are cut from the newest point back (so a byte bound drops the oldest).
+  const std::uint64_t bounds[][2] = {{1, 100}, {101, 400}, {401, 700}};
   for (std::size_t i = 0; i < 3; ++i) {
     const OutboundFrame& frame = subscriber->frames[i + 1];
     EXPECT_EQ(frame.kind, FrameKind::catch_up);
@@ -581,7 +582,7 @@ TEST_F(StreamHubTest, CatchUpIsChunked) {
 // seq_first tells the client where its catch-up starts.
 TEST_F(StreamHubTest, CatchUpIsBoundedKeepingTheNewestPoints) {
   publish(20);
-  hub().set_catch_up_limit(10);
+  hub().set_catch_up_limit(10, 1u << 20);
   auto subscriber = std::make_shared<RecordingSubscriber>();
   SubscribeRequest r = request({"load.1m", "load.5m"});
   r.resume_from = 0;
@@ -594,16 +595,49 @@ TEST_F(StreamHubTest, CatchUpIsBoundedKeepingTheNewestPoints) {
   EXPECT_EQ(subscriber->seqs(), range(16, 21));
 }
 
+// Everything queued counts toward a connection's send limit, so a catch-up
+// is also bounded in bytes: whole chunks, newest first, in seq order, and
+// live frames continue right after it.
+TEST_F(StreamHubTest, CatchUpIsBoundedInBytesKeepingTheNewestChunks) {
+  publish(700);
+  auto unbounded = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest r = request({"load.1m", "load.5m"});
+  r.resume_from = 0;
+  subscribe(unbounded, r);
+  ASSERT_EQ(unbounded->frames.size(), 4u);  // subscribed + chunks of 100, 300, 300 points
+  const std::size_t newest_chunk = unbounded->frames[3].bytes->size();
+  const std::size_t middle_chunk = unbounded->frames[2].bytes->size();
+
+  hub().set_catch_up_limit(1'000'000, newest_chunk + middle_chunk + 1);
+  auto bounded = std::make_shared<RecordingSubscriber>();
+  subscribe(bounded, r);
+  ASSERT_EQ(bounded->frames.size(), 3u);
+  EXPECT_EQ(bounded->message(1)["seq_first"], 101);
+  EXPECT_EQ(bounded->message(2)["seq_last"], 700);
+  std::size_t catch_up_bytes = 0;
+  for (std::size_t i = 1; i < bounded->frames.size(); ++i) catch_up_bytes += bounded->frames[i].bytes->size();
+  EXPECT_LE(catch_up_bytes, newest_chunk + middle_chunk + 1);
+
+  // A limit smaller than one chunk still sends the newest chunk.
+  hub().set_catch_up_limit(1'000'000, 1);
+  auto tiny = std::make_shared<RecordingSubscriber>();
+  subscribe(tiny, r);
+  ASSERT_EQ(tiny->frames.size(), 2u);
+  EXPECT_EQ(tiny->message(1)["seq_first"], 401);
+  publish(1);
+  EXPECT_EQ(tiny->seqs(), range(401, 701));
+}
+
 TEST_F(StreamHubTest, CatchUpLimitAppliesAfterDecimationAndKeepsAtLeastOnePoint) {
   publish(20);
-  hub().set_catch_up_limit(6);
+  hub().set_catch_up_limit(6, 1u << 20);
   auto decimated = std::make_shared<RecordingSubscriber>();
   SubscribeRequest r = request({"load.1m", "load.5m"}, 1, 0ms, 2);
   r.resume_from = 0;
   subscribe(decimated, r);
   EXPECT_EQ(decimated->seqs(), (std::vector<std::uint64_t>{16, 18, 20}));
 
-  hub().set_catch_up_limit(1);
+  hub().set_catch_up_limit(1, 1u << 20);
   auto wide = std::make_shared<RecordingSubscriber>();
   r = request({"load.1m", "load.5m", "load.15m"});
   r.resume_from = 0;

@@ -164,26 +164,28 @@ TEST(OutboundQueueTest, LagIsPerQueueAcrossSubscriptions) {
   EXPECT_EQ(queue.push(samples(2, 10)), Result::overloaded);  // lag 20
 }
 
-// Catch-up is bounded by the hub (max_history_values) and was asked for: it
-// never trips the byte limit itself.
-TEST(OutboundQueueTest, CatchUpFramesNeverOverload) {
-  OutboundQueue queue(OutboundQueueLimits{100, 1000});
-  EXPECT_EQ(queue.push(frame(FrameKind::catch_up, 1, 150)), Result::queued);
-  EXPECT_EQ(queue.push(frame(FrameKind::catch_up, 1, 50)), Result::queued);
-  EXPECT_EQ(queue.bytes(), 200u);
-  EXPECT_EQ(queue.size(), 2u);
+// Everything queued counts toward the byte limit: catch-up, replies, errors
+// and alerts too, so a client that asks and never reads cannot grow it.
+TEST(OutboundQueueTest, EveryKindCountsTowardTheByteLimit) {
+  for (FrameKind kind : {FrameKind::control, FrameKind::catch_up, FrameKind::alert, FrameKind::error}) {
+    OutboundQueue queue(OutboundQueueLimits{100, 1000});
+    EXPECT_EQ(queue.push(frame(kind, 0, 60)), Result::queued);
+    EXPECT_TRUE(queue.fits(40));
+    EXPECT_FALSE(queue.fits(41));
+    EXPECT_EQ(queue.push(frame(kind, 0, 41)), Result::overloaded) << "kind " << static_cast<int>(kind);
+    EXPECT_EQ(queue.bytes(), 101u);
+  }
 }
 
-// ...nor may it make the next live or control frame look like a slow client:
-// "it never makes a resuming client too slow" (outbound_queue.cpp).
-TEST(OutboundQueueTest, CatchUpBytesDoNotOverloadTheFramesAfterThem) {
+TEST(OutboundQueueTest, CatchUpAndLiveFramesShareTheLimit) {
   OutboundQueue queue(OutboundQueueLimits{100, 1000});
-  ASSERT_EQ(queue.push(frame(FrameKind::catch_up, 1, 150)), Result::queued);
-  EXPECT_EQ(queue.push(control(10)), Result::queued) << "10 bytes of replies overloaded a 100-byte queue";
-  EXPECT_EQ(queue.push(samples(1, 10)), Result::queued) << "one live frame after the catch-up closed the client";
-  EXPECT_EQ(queue.bytes(), 170u);
-  // Live and control bytes alone still count.
-  EXPECT_EQ(queue.push(control(81)), Result::overloaded);
+  ASSERT_EQ(queue.push(frame(FrameKind::catch_up, 1, 50)), Result::queued);
+  EXPECT_EQ(queue.push(samples(1, 40)), Result::queued);
+  EXPECT_EQ(queue.push(control(11)), Result::overloaded);
+  queue.begin_write();
+  queue.complete_write();  // the catch-up frame is out
+  EXPECT_EQ(queue.bytes(), 51u);
+  EXPECT_TRUE(queue.fits(49));
 }
 
 TEST(OutboundQueueTest, ClearWaitingKeepsTheFrameBeingWritten) {
