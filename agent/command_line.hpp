@@ -18,10 +18,13 @@ struct CommandLine {
   std::string err;
 };
 
-// Exit codes: 0 ok, 1 bad configuration, 2 bad usage (unknown flag, bad value).
+// Exit codes: 0 ok, 1 bad configuration, 2 bad usage (unknown flag, bad value),
+// 3 stopped on a signal but the sampler thread was stuck in a collector and
+// was abandoned rather than joined.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitConfigError = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitSamplerStuck = 3;
 
 // Parses the flags, loads --config if given, then lets flags override the
 // file. Never exits or prints itself, so tests can drive every path.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fmt/ranges.h>
 #include <functional>
@@ -196,7 +197,6 @@ int run(const Config& config, int argc, const char* const* argv) {
                     // A stuck sampler stops the pings and systemd restarts us.
                     systemd.watchdog();
                   });
-  sampler.prime();
 
   HttpServer* server_pointer = nullptr;
   RestApi api(RestApiSources{
@@ -266,11 +266,24 @@ int run(const Config& config, int argc, const char* const* argv) {
       if (!ec) wait_for_clients();
     });
   };
+  // A sampler thread stuck in a read() that never returns (a hung network or
+  // FUSE filesystem under --procfs) cannot be joined; after
+  // Sampler::kStopTimeout the agent finishes shutting down without it.
+  bool sampler_stuck = false;
+  const auto stop_sampler = [&] {
+    if (sampler_stuck || sampler.stop(Sampler::kStopTimeout)) return;
+    sampler_stuck = true;
+    const SamplerStats stuck = sampler.stats();
+    spdlog::error("the sampler thread did not stop within {} ms (stuck in {}); exiting without it",
+                  Sampler::kStopTimeout.count(),
+                  stuck.busy_collector ? "collector " + stuck.collectors[*stuck.busy_collector].name
+                                       : std::string("a tick"));
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     systemd.stopping();
-    sampler.stop();
+    stop_sampler();
     server.stop();
     hangup.cancel();
     stream.shutdown();
@@ -278,7 +291,7 @@ int run(const Config& config, int argc, const char* const* argv) {
     wait_for_clients();
   });
   io.run();
-  sampler.stop();
+  stop_sampler();
   // Clients that did not finish their close handshake in time are dropped;
   // running the loop once more lets every session end before the objects
   // its handlers use are destroyed.
@@ -286,6 +299,14 @@ int run(const Config& config, int argc, const char* const* argv) {
   io.restart();
   io.run_for(std::chrono::milliseconds(250));
   webhooks.stop();
+  if (sampler_stuck) {
+    // The stuck thread still uses the sampler, collectors and history that
+    // returning would destroy, so the process ends here, skipping destructors
+    // and atexit handlers (nothing after this point needs them).
+    spdlog::error("stopped with the sampler thread stuck (exit code {})", kExitSamplerStuck);
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitSamplerStuck);
+  }
   spdlog::info("stopped");
   return kExitOk;
 }

@@ -15,6 +15,20 @@ std::uint64_t micros(SteadyClock::duration d) {
 
 }  // namespace
 
+std::chrono::milliseconds stall_after(std::chrono::milliseconds interval) {
+  const std::chrono::milliseconds intervals = kStallIntervals * interval;
+  return intervals > kMinStallAfter ? intervals : kMinStallAfter;
+}
+
+std::chrono::milliseconds time_since_progress(const SamplerStats& stats, SteadyClock::time_point now) {
+  if (!stats.running || now <= stats.last_progress) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - stats.last_progress);
+}
+
+bool is_stalled(const SamplerStats& stats, SteadyClock::time_point now, std::chrono::milliseconds interval) {
+  return stats.running && time_since_progress(stats, now) > stall_after(interval);
+}
+
 NextTick next_tick(SteadyClock::time_point previous_deadline, SteadyClock::time_point now,
                    SteadyClock::duration period) {
   NextTick next{previous_deadline + period, 0};
@@ -46,20 +60,26 @@ Sampler::Sampler(CollectorSet& collectors, const Schema& schema, History& histor
   }
 }
 
-Sampler::~Sampler() { stop(); }
+Sampler::~Sampler() { join(); }
 
 const RawSample& Sampler::prime() {
   collect(previous_);
   previous_time_ = SteadyClock::now();
+  primed_ = true;
   return previous_;
 }
 
 void Sampler::collect(RawSample& sample) {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_.busy_collector = i;
+    }
     const auto started = SteadyClock::now();
     Status status = collectors_.collect_one(i, sample);
     const auto duration_us = micros(SteadyClock::now() - started);
     std::lock_guard lock(stats_mutex_);
+    stats_.busy_collector.reset();
     CollectorStats& s = stats_.collectors[i];
     s.last_duration_us = duration_us;
     if (duration_us > s.max_duration_us) s.max_duration_us = duration_us;
@@ -93,6 +113,7 @@ void Sampler::tick() {
     std::lock_guard lock(stats_mutex_);
     ++stats_.ticks;
     stats_.last_tick_t_ms = t_ms;
+    stats_.last_progress = now;
     stats_.last_tick_duration_us = micros(SteadyClock::now() - started);
   }
   if (on_point_) on_point_(seq, t_ms, values_);
@@ -102,20 +123,52 @@ void Sampler::start() {
   {
     std::lock_guard lock(wake_mutex_);
     stopping_ = false;
+    thread_finished_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.running = true;
+    stats_.last_progress = SteadyClock::now();
+  }
+  thread_ = std::thread([this] {
+    try {
+      run();
+    } catch (const std::exception& e) {  // exceptions never escape a thread
+      spdlog::error("sampler thread failed: {}", e.what());
+    }
+    {
+      std::lock_guard lock(wake_mutex_);
+      thread_finished_ = true;
+    }
+    wake_.notify_all();
+  });
 }
 
-void Sampler::stop() {
+bool Sampler::stop(SteadyClock::duration timeout) {
+  {
+    std::unique_lock lock(wake_mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+    if (!thread_.joinable()) return true;
+    if (!wake_.wait_for(lock, timeout, [this] { return thread_finished_; })) return false;
+  }
+  join();
+  return true;
+}
+
+void Sampler::join() {
   {
     std::lock_guard lock(wake_mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(stats_mutex_);
+  stats_.running = false;
 }
 
 void Sampler::run() {
+  if (!primed_) prime();
   auto deadline = SteadyClock::now() + interval_;
   for (;;) {
     {

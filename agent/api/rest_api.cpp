@@ -345,7 +345,12 @@ HttpResponse RestApi::alerts() const {
 
 HttpResponse RestApi::health() const {
   const SamplerStats stats = sources_.sampler_stats ? sources_.sampler_stats() : SamplerStats{};
-  bool healthy = true;
+  // Staleness comes from the last completed tick against the clock here, on
+  // the HTTP thread: a sampler stuck inside a tick updates nothing, so every
+  // counter it keeps would still look fine.
+  const auto now = SteadyClock::now();
+  const bool stalled = is_stalled(stats, now, sources_.interval);
+  bool healthy = !stalled;
   json collectors = json::array();
   for (const CollectorStats& c : stats.collectors) {
     healthy = healthy && c.last_ok;
@@ -367,7 +372,13 @@ HttpResponse RestApi::health() const {
         {"ticks", stats.ticks},
         {"missed_ticks", stats.missed_ticks},
         {"last_tick_t", stats.last_tick_t_ms == 0 ? json(nullptr) : json(stats.last_tick_t_ms)},
-        {"last_tick_duration_us", stats.last_tick_duration_us}}},
+        {"last_tick_duration_us", stats.last_tick_duration_us},
+        {"stalled", stalled},
+        {"since_last_tick_ms", time_since_progress(stats, now).count()},
+        {"stall_after_ms", stall_after(sources_.interval).count()},
+        {"busy_collector", stats.busy_collector && *stats.busy_collector < stats.collectors.size()
+                               ? json(stats.collectors[*stats.busy_collector].name)
+                               : json(nullptr)}}},
       {"collectors", std::move(collectors)},
       {"history",
        {{"capacity", sources_.history.capacity()},

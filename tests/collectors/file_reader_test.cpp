@@ -1,10 +1,17 @@
 #include "collectors/file_reader.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <future>
+#include <memory>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +55,29 @@ class FileReaderTest : public ::testing::Test {
     ::close(descriptor);
     created_.push_back(path);
     return path;
+  }
+
+  std::string make_fifo(std::string_view name) {
+    const std::string path = directory_ + "/" + std::string(name);
+    EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0) << path;
+    created_.push_back(path);
+    return path;
+  }
+
+  // Runs reader.read() on another thread so a read that hangs fails with a
+  // message after kReadDeadline instead of waiting for the ctest timeout.
+  static Status read_within_deadline(FileReader& reader) {
+    static constexpr auto kReadDeadline = std::chrono::seconds(5);
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = done->get_future();
+    std::thread([&reader, done] { done->set_value(reader.read()); }).detach();
+    if (result.wait_for(kReadDeadline) != std::future_status::ready) {
+      std::fprintf(stderr, "%s: read() did not return within 5 s\n", reader.path().c_str());
+      // The hung thread still uses reader, so returning would be unsafe; each
+      // test runs in its own process under ctest, so only this one fails.
+      std::abort();
+    }
+    return result.get();
   }
 
   std::string directory_;
@@ -112,13 +142,137 @@ TEST_F(FileReaderTest, MissingFileNamesPathAndReason) {
   EXPECT_TRUE(reader.contents().empty());
 }
 
-TEST_F(FileReaderTest, DirectoryIsAReadError) {
+TEST_F(FileReaderTest, DirectoryIsRefusedNamingWhatItIs) {
   FileReader reader(directory_);
   const Status status = reader.read();
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(status.error, HasSubstr(directory_));
-  EXPECT_THAT(status.error, HasSubstr("Is a directory"));
+  EXPECT_EQ(status.error, directory_ + ": is a directory, not a regular file");
   EXPECT_TRUE(reader.contents().empty());
+}
+
+// Without O_NONBLOCK, open() of a FIFO waits for a writer: forever here.
+// The deadline guard turns a hang into a failure instead of a stuck suite.
+TEST_F(FileReaderTest, FifoWithoutWriterIsRefusedWithoutWaiting) {
+  const std::string path = make_fifo("fifo");
+  FileReader reader(path);
+  const Status status = read_within_deadline(reader);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error, path + ": is a FIFO, not a regular file");
+  EXPECT_TRUE(reader.contents().empty());
+}
+
+// With a writer that never writes, read() would wait for data forever.
+TEST_F(FileReaderTest, FifoWithSilentWriterIsRefusedWithoutWaiting) {
+  const std::string path = make_fifo("silent_fifo");
+  // O_RDWR: a writer end that opens without waiting for a reader, and keeps
+  // the FIFO "connected" so a reader would see no EOF.
+  const int writer = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  FileReader reader(path);
+  const Status status = read_within_deadline(reader);
+  ::close(writer);
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.error, HasSubstr("is a FIFO, not a regular file"));
+}
+
+// /dev/zero never reaches EOF: without the type check it would fill the
+// buffer up to the size limit on every tick.
+TEST_F(FileReaderTest, CharacterDeviceIsRefused) {
+  if (::access("/dev/zero", R_OK) != 0) GTEST_SKIP() << "/dev/zero is not readable here";
+  const std::string path = directory_ + "/zero_link";
+  ASSERT_EQ(::symlink("/dev/zero", path.c_str()), 0);
+  created_.push_back(path);
+  FileReader reader(path);
+  const Status status = read_within_deadline(reader);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error, path + ": is a character device, not a regular file");
+  EXPECT_EQ(reader.capacity(), 0u) << "nothing should have been read";
+}
+
+TEST_F(FileReaderTest, SocketIsRefused) {
+  const std::string path = directory_ + "/socket";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof address.sun_path) << "temp path too long for a UNIX socket";
+  path.copy(address.sun_path, path.size());
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  created_.push_back(path);
+  FileReader reader(path);
+  const Status status = read_within_deadline(reader);
+  ::close(listener);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error, path + ": is a socket, not a regular file");
+}
+
+// A regular file above the limit is refused from its size, before its
+// contents are read into memory.
+TEST_F(FileReaderTest, SparseFileAboveLimitIsRefusedWithoutReading) {
+  const std::string path = write_file("sparse", "");
+  ASSERT_EQ(::truncate(path.c_str(), 1 << 30), 0);
+  FileReader reader(path);
+  const Status status = reader.read();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.error, HasSubstr("file larger than " + std::to_string(FileReader::kDefaultMaxBytes)));
+  EXPECT_EQ(reader.capacity(), 0u);
+}
+
+TEST_F(FileReaderTest, BufferShrinksAfterTheFileBecomesSmallAgain) {
+  const std::string path = write_file("shrinking", std::string(3u << 20, 'x'));
+  FileReader reader(path);
+  ASSERT_TRUE(reader.read().ok());
+  ASSERT_GE(reader.capacity(), 3u << 20);
+
+  write_file("shrinking", "cpu 1 2 3\n");
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), "cpu 1 2 3\n");
+  EXPECT_LE(reader.capacity(), FileReader::kShrinkAboveBytes);
+}
+
+TEST_F(FileReaderTest, BufferIsReleasedAfterAFailedRead) {
+  const std::string path = write_file("failing", std::string(1u << 20, 'x'));
+  FileReader reader(path);
+  ASSERT_TRUE(reader.read().ok());
+  ASSERT_GE(reader.capacity(), 1u << 20);
+  ::unlink(path.c_str());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_FALSE(reader.read().ok());
+  EXPECT_LE(reader.capacity(), FileReader::kShrinkAboveBytes);
+}
+
+// The shrink rule must not fire on a steady file: shrinking and growing
+// again every tick would allocate on every tick.
+TEST_F(FileReaderTest, BufferOfASteadyLargeFileIsKept) {
+  for (const std::size_t size : {std::size_t{70'000}, std::size_t{128u << 10}, std::size_t{300'000}}) {
+    SCOPED_TRACE(size);
+    FileReader reader(write_file("steady", std::string(size, 'y')));
+    ASSERT_TRUE(reader.read().ok());
+    const char* const first_data = reader.contents().data();
+    const std::size_t first_capacity = reader.capacity();
+    for (int again = 0; again < 3; ++again) {
+      ASSERT_TRUE(reader.read().ok());
+      EXPECT_EQ(reader.contents().data(), first_data);
+      EXPECT_EQ(reader.capacity(), first_capacity);
+    }
+  }
+}
+
+// A shrunk buffer is one step above the file, so the next read of the same
+// file fits without growing.
+TEST_F(FileReaderTest, ShrunkBufferStillHoldsTheFileWithoutGrowing) {
+  const std::string path = write_file("medium", std::string(4u << 20, 'z'));
+  FileReader reader(path);
+  ASSERT_TRUE(reader.read().ok());
+  write_file("medium", std::string(100'000, 'z'));
+  ASSERT_TRUE(reader.read().ok());
+  const std::size_t shrunk = reader.capacity();
+  EXPECT_GT(shrunk, 100'000u);
+  EXPECT_LT(shrunk, 1u << 20);
+  const char* const data = reader.contents().data();
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.capacity(), shrunk);
+  EXPECT_EQ(reader.contents().data(), data);
 }
 
 TEST_F(FileReaderTest, FileLargerThanLimitFails) {
@@ -160,6 +314,18 @@ TEST(FileReaderProcfsTest, ReadsLiveProcfsFile) {
   const Status status = reader.read();
   ASSERT_TRUE(status.ok()) << status.error;
   EXPECT_THAT(reader.contents(), HasSubstr("Name:"));
+  EXPECT_EQ(reader.contents().back(), '\n');
+}
+
+// sysfs files report a size of 4096 whatever they hold; they are regular
+// files and must keep reading like procfs ones.
+TEST(FileReaderProcfsTest, ReadsLiveSysfsFile) {
+  const std::string path = HostPaths{}.sys_file("devices/system/cpu/online");
+  if (::access(path.c_str(), R_OK) != 0) GTEST_SKIP() << path << " is not readable here";
+  FileReader reader(path);
+  const Status status = reader.read();
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_FALSE(reader.contents().empty());
   EXPECT_EQ(reader.contents().back(), '\n');
 }
 

@@ -11,9 +11,11 @@
 // between them, which the tests wait past).
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +26,8 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -1433,6 +1437,300 @@ TEST(Signals, SigtermWithOpenConnectionsExitsZeroWithinOneSecond) {
     const RawConnection::Received received = connection->read_until_closed(1s);
     EXPECT_TRUE(received.closed);
   }
+}
+
+// ===========================================================================
+// Hostile procfs: things a procfs path can be that no kernel would put there
+
+constexpr std::array<std::string_view, 4> kProcfsFiles = {"stat", "meminfo", "loadavg", "uptime"};
+
+// A writable copy of a captured procfs.
+void copy_fixture(const TempDir& procfs, std::string_view case_name) {
+  for (const std::string_view name : kProcfsFiles) {
+    procfs.write(name, read_file(fixture_dir(case_name) + "/" + std::string(name)));
+  }
+}
+
+// Removes whatever is at path (file, FIFO, directory, link).
+void remove_entry(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+void replace_with_fifo(const std::string& path) {
+  remove_entry(path);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0) << path << ": " << std::strerror(errno);
+}
+
+std::uint64_t sampler_ticks(const json& health) {
+  return health.contains("sampler") ? health["sampler"].value("ticks", std::uint64_t{0}) : 0;
+}
+
+// Polls /api/v1/health until ready(health); the last health (null after a
+// failure, reported with it) once the timeout passes.
+std::optional<json> poll_health(Api& api, const std::function<bool(const json&)>& ready, const std::string& what,
+                                std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = Clock::now() + timeout;
+  json last;
+  while (Clock::now() < deadline) {
+    const httplib::Result result = api.client().Get("/api/v1/health");
+    if (result && result->status == 200) {
+      last = json::parse(result->body, nullptr, false);
+      if (!last.is_discarded() && ready(last)) return last;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ADD_FAILURE() << "timed out after " << timeout.count() << " ms waiting for " << what << "; last health: "
+                << last.dump();
+  return std::nullopt;
+}
+
+// VmRSS of a process in bytes, 0 if it cannot be read.
+std::uint64_t resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:   9876 kB"
+  }
+  return 0;
+}
+
+// Opening a FIFO for reading waits for a writer; reading one with a silent
+// writer waits for data. Either used to stop the sampler for good: health
+// kept saying "ok" with frozen counters and SIGTERM no longer ended the agent.
+TEST(HostileProcfs, FifosInPlaceOfFilesAreErrorsNotHangs) {
+  TempDir procfs;
+  copy_fixture(procfs, "linux6_2cpu");
+  auto agent = start_agent({"--procfs", procfs.path(), "--interval", "100"});
+  ASSERT_TRUE(agent);
+  Api api(agent->port());
+  const auto first = poll_health(api, [](const json& h) { return sampler_ticks(h) >= 2; }, "two ticks");
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["status"], "ok") << first->dump();
+
+  // loadavg: a FIFO nobody writes to. stat: one with a writer (held here)
+  // that never writes.
+  replace_with_fifo(procfs.file("loadavg"));
+  replace_with_fifo(procfs.file("stat"));
+  const int silent_writer = ::open(procfs.file("stat").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(silent_writer, 0) << std::strerror(errno);
+  const std::uint64_t replaced_at = sampler_ticks(api.get_json("/api/v1/health"));
+
+  const auto health = poll_health(
+      api, [&](const json& h) { return sampler_ticks(h) >= replaced_at + 5; },
+      "the sampler to keep ticking with FIFOs in procfs");
+  ASSERT_TRUE(health);
+  EXPECT_EQ((*health)["status"], "degraded") << health->dump();
+  EXPECT_EQ((*health)["sampler"]["stalled"], false) << health->dump();
+  for (const auto& [collector, file] : {std::pair{"proc_loadavg", "loadavg"}, std::pair{"proc_stat", "stat"}}) {
+    const std::optional<json> source = find_collector(*health, collector);
+    ASSERT_TRUE(source) << health->dump();
+    EXPECT_EQ((*source)["ok"], false) << source->dump();
+    ASSERT_TRUE((*source)["last_error"].is_string()) << source->dump();
+    EXPECT_EQ((*source)["last_error"], procfs.file(file) + ": is a FIFO, not a regular file") << source->dump();
+  }
+  for (const char* collector : {"proc_meminfo", "proc_uptime"}) {
+    const std::optional<json> source = find_collector(*health, collector);
+    ASSERT_TRUE(source) << collector;
+    EXPECT_EQ((*source)["ok"], true) << source->dump();
+  }
+  // Memory is still sampled while the FIFOs are there.
+  const auto snapshot = poll_snapshot(api, [](const json& s) { return !is_null(s, "mem.total_bytes"); }, "memory");
+  ASSERT_TRUE(snapshot);
+  EXPECT_TRUE(is_null(*snapshot, "load.1m")) << snapshot->dump();
+
+  expect_clean_exit(*agent, SIGTERM, "SIGTERM");
+  ::close(silent_writer);
+}
+
+// Bounded soak: for a few seconds every procfs file keeps turning into
+// something else (rewritten in place, truncated, half-written, a FIFO, a
+// directory, a huge sparse file, a big real one, a link to /dev/zero, a link
+// loop, gone) while the agent samples at its shortest interval. It must keep
+// ticking, keep its memory bounded, recover once the files are sane again,
+// and exit cleanly.
+TEST(HostileProcfs, ProcfsChurnNeverStopsOrBloatsTheAgent) {
+  constexpr auto kChurnFor = 5s;
+  constexpr auto kChurnStep = 5ms;
+  // Baseline is a few MiB; read buffers are shrunk after an odd tick and a
+  // file over the 16 MiB read limit is refused from its size, so even all
+  // four sources being big at once stays far below this.
+  constexpr std::uint64_t kMaxResidentBytes = 64u << 20;
+  constexpr std::uintmax_t kHugeSparseBytes = 1u << 30;
+  constexpr std::size_t kBigFileBytes = 3u << 20;
+
+  TempDir procfs;
+  copy_fixture(procfs, "linux6_2cpu");
+  std::map<std::string, std::string, std::less<>> valid;
+  for (const std::string_view name : kProcfsFiles) valid[std::string(name)] = read_file(procfs.file(name));
+
+  auto agent = start_agent({"--procfs", procfs.path(), "--interval", "100"});
+  ASSERT_TRUE(agent);
+  Api api(agent->port());
+  ASSERT_TRUE(poll_health(api, [](const json& h) { return sampler_ticks(h) >= 1; }, "a first tick"));
+
+  const std::string big(kBigFileBytes, '7');
+  const std::vector<std::function<void(const std::string&, const std::string&)>> mutations = {
+      [](const std::string& path, const std::string& text) { write_file_atomically(path, text); },
+      [](const std::string& path, const std::string&) {
+        std::ofstream(path, std::ios::binary | std::ios::trunc).flush();  // truncated in place
+      },
+      [](const std::string& path, const std::string& text) {
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << text.substr(0, text.size() / 2);
+      },
+      [](const std::string& path, const std::string&) { replace_with_fifo(path); },
+      [](const std::string& path, const std::string&) {
+        remove_entry(path);
+        std::filesystem::create_directory(path);
+      },
+      [&](const std::string& path, const std::string&) {
+        remove_entry(path);
+        std::ofstream(path, std::ios::binary).flush();
+        std::filesystem::resize_file(path, kHugeSparseBytes);
+      },
+      [&](const std::string& path, const std::string&) { write_file_atomically(path, big); },
+      [](const std::string& path, const std::string&) {
+        remove_entry(path);
+        std::filesystem::create_symlink("/dev/zero", path);
+      },
+      [](const std::string& path, const std::string&) {
+        remove_entry(path);
+        std::filesystem::create_symlink(path, path);  // ELOOP
+      },
+      [](const std::string& path, const std::string&) { remove_entry(path); },
+  };
+
+  std::uint64_t max_resident = 0;
+  std::vector<std::uint64_t> ticks_seen;
+  std::size_t step = 0;
+  const auto churn_started = Clock::now();
+  auto next_probe = churn_started;
+  while (Clock::now() - churn_started < kChurnFor) {
+    // Files and mutations advance at coprime rates, so every file meets
+    // every mutation.
+    const std::size_t file = step % kProcfsFiles.size();
+    const std::string name(kProcfsFiles[file]);
+    const std::string path = procfs.file(name);
+    // What is there now may be a FIFO (writing to it would wait for a
+    // reader) or a directory (a rename cannot replace it): start over.
+    std::error_code ignored;
+    if (std::filesystem::symlink_status(path, ignored).type() != std::filesystem::file_type::regular) {
+      remove_entry(path);
+    }
+    // Each round applies the next mutation, offset per file so the four
+    // files are in different states at once; every file meets every mutation.
+    mutations[(step / kProcfsFiles.size() + 3 * file) % mutations.size()](path, valid[name]);
+    ++step;
+    if (Clock::now() >= next_probe) {
+      next_probe = Clock::now() + 250ms;
+      max_resident = std::max(max_resident, resident_bytes(agent->pid()));
+      const httplib::Result result = api.client().Get("/api/v1/health");
+      ASSERT_TRUE(result && result->status == 200) << "health did not answer during the churn";
+      ticks_seen.push_back(sampler_ticks(json::parse(result->body, nullptr, false)));
+    }
+    ASSERT_FALSE(agent->wait_exit(0ms).has_value()) << "the agent exited during the churn:\n" << agent->output();
+    std::this_thread::sleep_for(kChurnStep);
+  }
+  std::cout << "[ churn    ] " << step << " mutations, max VmRSS " << (max_resident >> 10) << " KiB, ticks "
+            << (ticks_seen.empty() ? 0 : ticks_seen.front()) << " -> " << (ticks_seen.empty() ? 0 : ticks_seen.back())
+            << "\n";
+  ASSERT_GE(ticks_seen.size(), 2u);
+  // At 100 ms, 5 s is about 50 ticks; a sampler that stalled for good would
+  // add none. Half of them absorbs a loaded machine.
+  EXPECT_GE(ticks_seen.back() - ticks_seen.front(), 20u) << "the sampler stopped ticking during the churn";
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine and adds shadow memory: RSS says
+  // nothing about the agent's own bound there.
+  (void)kMaxResidentBytes;
+#else
+  EXPECT_GT(max_resident, 0u) << "could not read VmRSS of the agent";
+  EXPECT_LT(max_resident, kMaxResidentBytes) << "VmRSS grew to " << (max_resident >> 20) << " MiB";
+#endif
+
+  // Sane files again: every source recovers and health says ok.
+  for (const std::string_view name : kProcfsFiles) {
+    remove_entry(procfs.file(name));
+    procfs.write(name, valid[std::string(name)]);
+  }
+  const std::uint64_t restored_at = sampler_ticks(api.get_json("/api/v1/health"));
+  const auto recovered = poll_health(
+      api, [&](const json& h) { return sampler_ticks(h) > restored_at + 2 && h.value("status", "") == "ok"; },
+      "every collector to recover after the churn");
+  ASSERT_TRUE(recovered);
+  expect_clean_exit(*agent, SIGTERM, "SIGTERM");
+}
+
+// Sets environment variables for the agents started while it lives (they
+// inherit the environment at fork) and removes them afterwards.
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(std::vector<std::pair<std::string, std::string>> variables)
+      : variables_(std::move(variables)) {
+    for (const auto& [name, value] : variables_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : variables_) ::unsetenv(name.c_str());
+  }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> variables_;
+};
+
+// A read() that never returns (here: an LD_PRELOAD shim standing in for a
+// hung NFS or FUSE mount) cannot be made non-blocking. Health must call the
+// frozen sampler stalled, and SIGTERM must still end the agent: it gives the
+// thread 2 s, then exits with code 3 instead of joining it forever.
+TEST(HostileProcfs, SamplerStuckInReadIsReportedAndDoesNotBlockShutdown) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan must be the first library loaded; an LD_PRELOAD shim breaks that";
+#endif
+  TempDir procfs;
+  copy_fixture(procfs, "linux6_2cpu");
+  const std::string trigger = procfs.file("reads-hang-now");
+  std::unique_ptr<AgentProcess> agent;
+  {
+    const ScopedEnvironment environment({{"LD_PRELOAD", HOSTPULSE_STUCK_READ_PRELOAD},
+                                         {"HOSTPULSE_TEST_STUCK_READ",
+                                          std::filesystem::canonical(procfs.file("loadavg")).string()},
+                                         {"HOSTPULSE_TEST_STUCK_READ_WHEN", trigger}});
+    agent = std::make_unique<AgentProcess>(std::vector<std::string>{
+        "--listen", "127.0.0.1:0", "--log-level", "info", "--procfs", procfs.path(), "--interval", "100"});
+  }
+  ASSERT_TRUE(agent->wait_until_listening(10s)) << agent->output();
+  Api api(agent->port());
+  ASSERT_TRUE(poll_health(api, [](const json& h) { return sampler_ticks(h) >= 2 && h.value("status", "") == "ok"; },
+                          "two healthy ticks"));
+
+  procfs.write("reads-hang-now", "");
+  // Stalled after 5 s without a completed tick (the minimum; 3 intervals is less).
+  const auto stalled = poll_health(
+      api, [](const json& h) { return h.contains("sampler") && h["sampler"].value("stalled", false); }, "health to call the sampler stalled",
+      15s);
+  ASSERT_TRUE(stalled);
+  EXPECT_EQ((*stalled)["status"], "degraded") << stalled->dump();
+  EXPECT_EQ((*stalled)["sampler"]["busy_collector"], "proc_loadavg") << stalled->dump();
+  EXPECT_GT((*stalled)["sampler"]["since_last_tick_ms"].get<std::int64_t>(), 5000) << stalled->dump();
+  // The counters the stuck thread would update stand still and still look fine.
+  const json later = api.get_json("/api/v1/health");
+  EXPECT_EQ(sampler_ticks(later), sampler_ticks(*stalled));
+  for (const json& collector : later["collectors"]) EXPECT_EQ(collector["ok"], true) << collector.dump();
+
+  const auto signalled = Clock::now();
+  agent->signal(SIGTERM);
+  const std::optional<int> code = agent->wait_exit(10s);
+  const auto elapsed = since(signalled);
+  std::cout << "[ timing   ] SIGTERM with a stuck sampler -> exit " << (code ? std::to_string(*code) : "none")
+            << " in " << elapsed.count() << " ms\n";
+  ASSERT_TRUE(code.has_value()) << "the agent hung on SIGTERM with its sampler stuck; output:\n" << agent->output();
+  EXPECT_EQ(*code, 3) << agent->output();
+  // 2 s for the sampler, then the usual shutdown (at most 600 + 250 ms); the
+  // rest is scheduling slack.
+  EXPECT_LE(elapsed, 4500ms);
+  EXPECT_GE(elapsed, 2000ms) << "the agent should give the sampler its 2 s";
+  EXPECT_TRUE(contains(agent->output(), "did not stop within 2000 ms (stuck in collector proc_loadavg)"))
+      << agent->output();
 }
 
 }  // namespace

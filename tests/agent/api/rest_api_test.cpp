@@ -201,6 +201,38 @@ TEST_F(RestApiFixture, HealthReportsCollectorsAndSampler) {
   EXPECT_EQ(j["status"], "ok");
 }
 
+// A stuck sampler thread updates none of its counters; health must see the
+// stall from the age of the last completed tick alone.
+TEST_F(RestApiFixture, HealthIsDegradedWhenTheSamplerHasNotTickedForTooLong) {
+  stats.ticks = 3;
+  stats.collectors = {CollectorStats{"proc_stat", 3, 0, true, "", 0, 10, 20},
+                      CollectorStats{"proc_loadavg", 3, 0, true, "", 0, 10, 20}};
+  stats.running = true;
+  stats.last_progress = SteadyClock::now();
+  json j = body(get("/api/v1/health"));
+  EXPECT_EQ(j["status"], "ok") << j.dump();
+  EXPECT_EQ(j["sampler"]["stalled"], false);
+  EXPECT_EQ(j["sampler"]["stall_after_ms"], kMinStallAfter.count());  // 3 x 500 ms is less
+  EXPECT_TRUE(j["sampler"]["busy_collector"].is_null());
+
+  // Well past the threshold (5 s): margins of seconds, not milliseconds.
+  stats.last_progress = SteadyClock::now() - 2 * kMinStallAfter;
+  stats.busy_collector = 1;
+  j = body(get("/api/v1/health"));
+  EXPECT_EQ(j["status"], "degraded") << j.dump();
+  EXPECT_EQ(j["sampler"]["stalled"], true);
+  EXPECT_GE(j["sampler"]["since_last_tick_ms"].get<std::int64_t>(), 2 * kMinStallAfter.count());
+  EXPECT_EQ(j["sampler"]["busy_collector"], "proc_loadavg");
+  // Every collector still says ok: they are not what tells the stall.
+  EXPECT_EQ(j["collectors"][0]["ok"], true);
+
+  // A sampler that is not running (not started yet, or stopped) is not stalled.
+  stats.running = false;
+  j = body(get("/api/v1/health"));
+  EXPECT_EQ(j["status"], "ok") << j.dump();
+  EXPECT_EQ(j["sampler"]["stalled"], false);
+}
+
 }  // namespace
 }  // namespace hostpulse
 
