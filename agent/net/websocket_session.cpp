@@ -88,7 +88,9 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
                                          header(request, http::field::host)};
     // Decide now, close after the handshake: a browser only sees a close
     // code, never the HTTP status of a refused upgrade.
-    if (!access_.origin_allowed(credentials)) {
+    if (!access_.host_allowed(credentials)) {
+      refusal_ = {close_code::policy, "host not allowed (allowed_hosts)"};
+    } else if (!access_.origin_allowed(credentials)) {
       refusal_ = {close_code::policy, "origin not allowed"};
     } else if (!access_.authorized(credentials)) {
       refusal_ = {close_code::unauthorized, "unauthorized: send a bearer token"};
@@ -248,8 +250,9 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
       // Errors from this session and from the hub (unknown series, ...) alike.
       ++service_.stats().protocol_errors;
       if (++errors_ > service_.options().max_errors) {
+        // The errors already queued explain the close: send them first.
         enqueue_unchecked(frame);
-        return close_now(close_code::policy, "too many bad requests");
+        return close_after_sending(close_code::policy, "too many bad requests");
       }
     }
     enqueue_unchecked(frame);

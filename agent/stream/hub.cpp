@@ -111,8 +111,9 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
   if (keep.size() > max_points) keep.erase(keep.begin(), keep.end() - static_cast<std::ptrdiff_t>(max_points));
   std::vector<OutboundFrame> frames;
   std::size_t bytes_total = 0;
+  std::size_t chunk_points = kCatchUpChunkPoints;
   for (std::size_t end = keep.size(); end > 0;) {
-    const std::size_t start = end > kCatchUpChunkPoints ? end - kCatchUpChunkPoints : 0;
+    const std::size_t start = end > chunk_points ? end - chunk_points : 0;
     const std::size_t points = end - start;
     std::vector<std::int64_t> t_ms(points);
     std::vector<double> values(points * group.series.size());
@@ -125,8 +126,16 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
                              group.series, values};
     std::string bytes;
     encode_samples(batch, group.format, bytes);
+    if (bytes_total + bytes.size() > catch_up_limit_bytes_) {
+      // Wide points (hundreds of CPUs): the newest chunk alone is over the
+      // budget, so cut it smaller; one point always goes.
+      if (frames.empty() && points > 1) {
+        chunk_points = points / 2;
+        continue;
+      }
+      if (!frames.empty()) break;
+    }
     bytes_total += bytes.size();
-    if (bytes_total > catch_up_limit_bytes_ && !frames.empty()) break;
     frames.push_back(OutboundFrame{.bytes = std::make_shared<const std::string>(std::move(bytes)),
                                    .binary = group.format == StreamFormat::msgpack,
                                    .kind = FrameKind::catch_up,

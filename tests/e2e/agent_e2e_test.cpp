@@ -1183,34 +1183,154 @@ TEST(Http, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   EXPECT_LE(received.elapsed, 2000ms);
 }
 
-TEST(Http, ConnectionsOverMaxConnectionsGet503) {
+// A client holding every connection open (idle, or sending its request a
+// byte at a time) cannot lock others out: an idle connection, else the one
+// that has been sending its request longest, is closed to admit a new one.
+TEST(Http, ConnectionsOverTheLimitShedIdleThenSlowestFirst) {
   TempDir dir;
-  const std::string config = dir.write("hostpulse.toml", "[http]\nmax_connections = 2\n");
+  const std::string config = dir.write("hostpulse.toml", "[http]\nmax_connections = 8\n");
   auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--config", config});
   ASSERT_TRUE(agent);
-  auto first = std::make_unique<RawConnection>(agent->port());
-  auto second = std::make_unique<RawConnection>(agent->port());
-  ASSERT_TRUE(first->connected() && second->connected());
-  {
-    RawConnection third(agent->port());
-    ASSERT_TRUE(third.connected());
-    const RawConnection::Received received = third.read_until_closed(3s);
-    EXPECT_TRUE(received.closed);
-    EXPECT_EQ(RawConnection::status(received.data), 503) << received.data;
+  const auto served = [&] {
+    RawConnection newcomer(agent->port());
+    EXPECT_TRUE(newcomer.send_all("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    const RawConnection::Received received = newcomer.read_until_closed(3s);
+    return RawConnection::status(received.data) == 200;
+  };
+  const auto still_open = [](RawConnection& connection) { return !connection.read_until_closed(300ms).closed; };
+  // Eight slowloris connections: request heads that never end.
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(agent->port()));
+    ASSERT_TRUE(slow.back()->send_all("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: "));
+    std::this_thread::sleep_for(5ms);  // distinct start times, oldest first
   }
-  // Once the two idle ones are gone, there is room again.
-  first.reset();
-  second.reset();
+  std::this_thread::sleep_for(50ms);  // all eight are reading
+  EXPECT_TRUE(served()) << "a newcomer was refused while slowloris connections held every slot";
+  EXPECT_TRUE(slow[0]->read_until_closed(2s).closed) << "the oldest slowloris connection was not shed";
+  EXPECT_TRUE(still_open(*slow[1]));
+  // An idle connection goes before any that is sending a request, even a newer one.
+  RawConnection idle(agent->port());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(served());
+  EXPECT_TRUE(idle.read_until_closed(2s).closed) << "the idle connection was not shed first";
+  EXPECT_TRUE(still_open(*slow[1]));
   Api api(agent->port());
-  const auto deadline = Clock::now() + 3s;
-  httplib::Result result = api.client().Get("/api/v1/health");
-  while ((!result || result->status != 200) && Clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-    result = api.client().Get("/api/v1/health");
+  const json health = api.get_json("/api/v1/health");
+  EXPECT_GE(health["http"]["connections_shed"].get<std::uint64_t>(), 2u) << health.dump();
+  EXPECT_EQ(health["http"]["connections_rejected"].get<std::uint64_t>(), 0u) << health.dump();
+}
+
+// One address may hold at most max_connections_per_address; past it its own
+// idlest connection gives way, and other addresses are not affected.
+TEST(Http, ConnectionsPerAddressAreCapped) {
+  TempDir dir;
+  const std::string config = dir.write("hostpulse.toml", "[http]\nmax_connections_per_address = 4\n");
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--config", config});
+  ASSERT_TRUE(agent);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 10; ++i) {
+    held.push_back(std::make_unique<RawConnection>(agent->port()));
+    ASSERT_TRUE(held.back()->connected());
   }
-  ASSERT_TRUE(result && result->status == 200);
-  json health = json::parse(result->body, nullptr, false);
-  EXPECT_GE(health["http"]["connections_rejected"].get<std::uint64_t>(), 1u) << result->body;
+  Api api(agent->port());
+  json health;
+  const auto deadline = Clock::now() + 3s;
+  do {
+    health = api.get_json("/api/v1/health");
+  } while (health["http"]["connections_active"].get<std::uint64_t>() > 4 && Clock::now() < deadline);
+  EXPECT_LE(health["http"]["connections_active"].get<std::uint64_t>(), 4u) << health.dump();
+  EXPECT_GE(health["http"]["connections_shed"].get<std::uint64_t>(), 6u) << health.dump();
+  // The newest ones are still open; the oldest were closed.
+  EXPECT_TRUE(held.front()->read_until_closed(2s).closed);
+  EXPECT_TRUE(held.back()->send_all("GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const auto response = held.back()->read_response(3s);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(RawConnection::status(*response), 200);
+}
+
+// A body framed by anything but chunked cannot be delimited: 400, and the
+// connection ends (else the rest of the body would be read as a request).
+TEST(Http, TransferEncodingOtherThanChunkedIs400AndCloses) {
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu")});
+  ASSERT_TRUE(agent);
+  for (const char* encoding : {"gzip", "gzip, chunked\r\nContent-Length: 5", "identity"}) {
+    RawConnection connection(agent->port());
+    ASSERT_TRUE(connection.connected());
+    ASSERT_TRUE(connection.send_all(std::string("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                "Content-Type: application/json\r\nTransfer-Encoding: ") +
+                                    encoding + "\r\n\r\nGET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    const RawConnection::Received received = connection.read_until_closed(3s);
+    EXPECT_TRUE(received.closed) << encoding;
+    EXPECT_EQ(RawConnection::status(received.data), 400) << encoding << ": " << received.data;
+    EXPECT_FALSE(contains(received.data, "200 OK")) << "the smuggled request was served: " << received.data;
+  }
+}
+
+TEST(Http, MissingOrRepeatedHostIs400) {
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu")});
+  ASSERT_TRUE(agent);
+  for (const char* head : {"GET /api/v1/info HTTP/1.1\r\n\r\n",
+                           "GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n"}) {
+    RawConnection connection(agent->port());
+    ASSERT_TRUE(connection.connected());
+    ASSERT_TRUE(connection.send_all(head));
+    const RawConnection::Received received = connection.read_until_closed(3s);
+    EXPECT_TRUE(received.closed);
+    EXPECT_EQ(RawConnection::status(received.data), 400) << received.data;
+    EXPECT_TRUE(contains(received.data, "Host")) << received.data;
+  }
+  // HTTP/1.0 needs no Host.
+  RawConnection old_client(agent->port());
+  ASSERT_TRUE(old_client.send_all("GET /api/v1/info HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(RawConnection::status(old_client.read_until_closed(3s).data), 200);
+}
+
+// A web page the user visits cannot change state (CSRF) nor read the API
+// through a name it rebinds to 127.0.0.1 (DNS rebinding).
+TEST(Http, CrossSiteRequestsAndRebindingHostsAreRefused) {
+  TempDir dir;
+  const std::string config = dir.write("hostpulse.toml", "allowed_hosts = [\"metrics.example.com\"]\n");
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--config", config});
+  ASSERT_TRUE(agent);
+  const auto send = [&](const std::string& head, const std::string& body = {}) {
+    RawConnection connection(agent->port());
+    EXPECT_TRUE(connection.send_all(head + "Content-Length: " + std::to_string(body.size()) +
+                                    "\r\nConnection: close\r\n\r\n" + body));
+    return connection.read_until_closed(3s).data;
+  };
+  const std::string silence = R"({"duration":"30d"})";
+  std::string reply = send("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1:9870\r\nOrigin: http://evil.example\r\n"
+                           "Content-Type: text/plain\r\n", silence);
+  EXPECT_EQ(RawConnection::status(reply), 403) << reply;
+  reply = send("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1:9870\r\nContent-Type: text/plain\r\n", silence);
+  EXPECT_EQ(RawConnection::status(reply), 415) << reply;
+  reply = send("POST /api/v1/silences HTTP/1.1\r\nHost: evil.example:9870\r\nOrigin: http://evil.example:9870\r\n"
+               "Content-Type: application/json\r\n", silence);
+  EXPECT_EQ(RawConnection::status(reply), 403) << reply;
+  reply = send("GET /api/v1/info HTTP/1.1\r\nHost: evil.example:9870\r\n");
+  EXPECT_EQ(RawConnection::status(reply), 403) << reply;
+  Api api(agent->port());
+  EXPECT_EQ(api.get_json("/api/v1/silences")["silences"].size(), 0u);
+  // Listed names, IP literals and localhost are served.
+  for (const char* host : {"metrics.example.com:9870", "localhost", "[::1]:9870", "127.0.0.1"}) {
+    reply = send(std::string("GET /api/v1/info HTTP/1.1\r\nHost: ") + host + "\r\n");
+    EXPECT_EQ(RawConnection::status(reply), 200) << host << ": " << reply;
+  }
+  reply = send("POST /api/v1/silences HTTP/1.1\r\nHost: 127.0.0.1:9870\r\nOrigin: http://127.0.0.1:9870\r\n"
+               "Content-Type: application/json\r\n", silence);
+  EXPECT_EQ(RawConnection::status(reply), 201) << reply;
+}
+
+TEST(Http, InvalidUtf8InTheUrlIs400NotA500) {
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu")});
+  ASSERT_TRUE(agent);
+  Api api(agent->port());
+  for (const char* target : {"/api/v1/snapshot?series=%ff", "/%ff", "/api/v1/silences/%ff"}) {
+    const json body = api.get_json(target, 400);
+    EXPECT_TRUE(contains(body["error"]["message"].get<std::string>(), "invalid UTF-8")) << target << " " << body;
+  }
+  EXPECT_FALSE(contains(agent->output(), "request handler failed")) << agent->output();
 }
 
 // ===========================================================================

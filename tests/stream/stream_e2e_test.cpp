@@ -844,24 +844,33 @@ TEST(Stream, LargeResumeCatchUpIsNotMistakenForASlowClient) {
   // 256 CPUs: ~15 KB of JSON per point. With max_queue_bytes = 256 KiB a
   // catch-up of 20 points (~300 KB) is over the queue limit at once -- as,
   // with the default 8 MiB, two 300-point catch-up chunks (~4.4 MB each) are
-  // on such a host after a disconnect of ~10 minutes at 1 s.
+  // on such a host after a disconnect of ~10 minutes at 1 s. Everything
+  // queued counts toward the limit, so the catch-up keeps the newest points
+  // that fit in half of it (the client sees where it starts) and is never a
+  // reason to close the client.
   START_AGENT(agent, with_config("[stream]\nmax_queue_bytes = 262144\n", "linux6_256cpu"));
   ASSERT_TRUE(agent.wait_for_seq(20, 10s));
   WsClient client(agent.port());
   ASSERT_TRUE(client.connect_and_hello(slow_reader()));
   json subscribed = subscribe(client, {{"id", "all"}, {"resume_from", 0}});
   std::vector<Samples> frames;
+  std::size_t catch_up_bytes = 0;
   const auto deadline = Clock::now() + 10s;
   while (Clock::now() < deadline && (frames.empty() || frames.back().seq_last <= seq_of(subscribed) + 2)) {
     auto message = client.read(10s);
     if (!message) break;
-    if (auto s = as_samples(*message)) frames.push_back(std::move(*s));
+    if (auto s = as_samples(*message)) {
+      if (s->seq_last <= seq_of(subscribed)) catch_up_bytes += message->data.size();
+      frames.push_back(std::move(*s));
+    }
   }
   ASSERT_NE(client.close_code(), 1013)
       << "a resuming client whose catch-up is larger than [stream] max_queue_bytes was closed as \"too slow\" "
          "before it could read anything (it would loop reconnecting)";
   ASSERT_FALSE(frames.empty()) << client.error() << " close " << client.close_code().value_or(0);
-  EXPECT_EQ(frames.front().seq_first, 1u);
+  EXPECT_GT(frames.front().seq_first, 1u) << "20 wide points do not fit in half of a 256 KiB queue";
+  EXPECT_LE(frames.front().seq_first, seq_of(subscribed)) << "no catch-up at all";
+  EXPECT_LE(catch_up_bytes, 262144u / 2);
   EXPECT_TRUE(consecutive(point_seqs(frames)));
 }
 
@@ -1082,6 +1091,66 @@ TEST(Stream, RepeatedAbuseClosesWith1008) {
     EXPECT_TRUE(code == "bad_json" || code == "rate_limited") << m.data;
   }
   EXPECT_TRUE(agent.wait_for_stream([](const json& s) { return closes_in(s, "1008") == 1; }, 3s));
+}
+
+// The errors that explain a 1008 close reach the client before the close.
+TEST(Stream, ErrorsQueuedBeforeA1008CloseAreAllSent) {
+  START_AGENT(agent, with_config("[stream]\nmax_messages_per_second = 1000\nmax_errors = 5\n"));
+  WsClient client(agent.port());
+  ASSERT_TRUE(client.connect_and_hello());
+  // Sent at once: several errors are still queued when the 6th decides the close.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.send_text("not json")) << client.error();
+  std::vector<WsMessage> received;
+  EXPECT_EQ(client.wait_for_close(5s, &received), 1008) << client.error();
+  const auto errors = std::count_if(received.begin(), received.end(), [](const WsMessage& m) { return m.is("error"); });
+  EXPECT_EQ(errors, 6) << "errors queued before the close were dropped";
+}
+
+// A client that asks for history and never reads cannot grow its queue:
+// everything queued counts toward max_queue_bytes, replies that do not fit
+// are refused with "busy", and the client is closed once it keeps asking.
+TEST(Stream, HistoryRequestsFromAClientThatNeverReadsStayBounded) {
+  constexpr std::uint64_t kMaxQueueBytes = 64 * 1024;
+  START_AGENT(agent, with_config("[stream]\nmax_queue_bytes = 65536\nsocket_send_buffer_bytes = 4096\n"));
+  ASSERT_TRUE(agent.wait_for_seq(20, 10s));
+  RawWsClient flooder;
+  std::string error;
+  ASSERT_TRUE(flooder.connect(agent.port(), 4096, 5s, &error)) << error;
+  const pid_t pid = agent.process().pid();
+  const std::uint64_t rss_before = rss_bytes(pid);
+  // 15 requests per second, under the rate limit (20/s), for 4 s.
+  bool closed = false;
+  for (int i = 0; i < 60 && !closed; ++i) {
+    closed = !flooder.send_text(R"({"type":"history","id":1})");
+    std::this_thread::sleep_for(66ms);
+  }
+  const auto ended = agent.wait_for_stream([](const json& s) { return counter(s, "sessions_active") == 0; }, 10s);
+  const json stream = agent.stream_health();
+  EXPECT_TRUE(ended) << "a client that never reads is still connected: " << stream.dump();
+  // The bound holds: at most the limit plus the frame that found it full.
+  EXPECT_LE(counter(stream, "queue_bytes_max"), kMaxQueueBytes + 4096) << stream.dump();
+  EXPECT_EQ(closes_in(stream, "1008") + closes_in(stream, "1013"), 1u) << stream.dump();
+  const std::uint64_t rss_after = rss_bytes(pid);
+  EXPECT_LT(rss_after, rss_before + (16u << 20)) << "RSS " << (rss_before >> 10) << " -> " << (rss_after >> 10) << " KiB";
+}
+
+// DNS rebinding on the stream: a page on evil.example rebinding its name to
+// 127.0.0.1 connects with Host and Origin evil.example, which match each
+// other; the Host check refuses it.
+TEST(Stream, RebindingHostIsClosedWith1008) {
+  START_AGENT(agent, with_config("allowed_hosts = [\"metrics.example.com\"]\n"));
+  const std::string port = std::to_string(agent.port());
+  {
+    WsClient client(agent.port());
+    WsConnectOptions options = with_header("Origin", "http://evil.example:" + port);
+    options.host = "evil.example:" + port;
+    ASSERT_TRUE(client.connect(options)) << client.error();
+    EXPECT_EQ(client.wait_for_close(5s), 1008);
+  }
+  WsClient listed(agent.port());
+  WsConnectOptions options = with_header("Origin", "http://metrics.example.com:" + port);
+  options.host = "metrics.example.com:" + port;
+  EXPECT_TRUE(listed.connect_and_hello(options));
 }
 
 TEST(Stream, OversizedMessageClosesWith1009) {

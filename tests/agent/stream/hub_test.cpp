@@ -618,14 +618,26 @@ TEST_F(StreamHubTest, CatchUpIsBoundedInBytesKeepingTheNewestChunks) {
   for (std::size_t i = 1; i < bounded->frames.size(); ++i) catch_up_bytes += bounded->frames[i].bytes->size();
   EXPECT_LE(catch_up_bytes, newest_chunk + middle_chunk + 1);
 
-  // A limit smaller than one chunk still sends the newest chunk.
+  // A limit smaller than one chunk cuts the chunk smaller (wide points).
+  hub().set_catch_up_limit(1'000'000, newest_chunk / 3);
+  auto narrow = std::make_shared<RecordingSubscriber>();
+  subscribe(narrow, r);
+  ASSERT_GE(narrow->frames.size(), 2u);
+  catch_up_bytes = 0;
+  for (std::size_t i = 1; i < narrow->frames.size(); ++i) catch_up_bytes += narrow->frames[i].bytes->size();
+  EXPECT_LE(catch_up_bytes, newest_chunk / 3);
+  EXPECT_GT(narrow->message(1)["seq_first"], 401);
+  EXPECT_EQ(narrow->message(narrow->frames.size() - 1)["seq_last"], 700);
+
+  // Smaller than one point: the newest point still goes.
   hub().set_catch_up_limit(1'000'000, 1);
   auto tiny = std::make_shared<RecordingSubscriber>();
   subscribe(tiny, r);
   ASSERT_EQ(tiny->frames.size(), 2u);
-  EXPECT_EQ(tiny->message(1)["seq_first"], 401);
+  EXPECT_EQ(tiny->message(1)["seq_first"], 700);
   publish(1);
-  EXPECT_EQ(tiny->seqs(), range(401, 701));
+  EXPECT_EQ(tiny->seqs(), range(700, 701));
+  EXPECT_EQ(narrow->seqs().back(), 701u);
 }
 
 TEST_F(StreamHubTest, CatchUpLimitAppliesAfterDecimationAndKeepsAtLeastOnePoint) {
