@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
+  ccache                       # compiler cache: CI and repeated builds recompile only what changed
+  clang libclang-rt-14-dev     # libFuzzer targets (-fsanitize=fuzzer needs the runtime, only "recommended" by clang)
   libboost-dev                 # Boost.Beast/Asio: the HTTP + WebSocket server
   libcpp-httplib-dev           # HTTP client (webhooks, CLI, tests)
   nlohmann-json3-dev           # JSON and MessagePack

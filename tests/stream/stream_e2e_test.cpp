@@ -1106,32 +1106,101 @@ TEST(Stream, ErrorsQueuedBeforeA1008CloseAreAllSent) {
   EXPECT_EQ(errors, 6) << "errors queued before the close were dropped";
 }
 
-// A client that asks for history and never reads cannot grow its queue:
-// everything queued counts toward max_queue_bytes, replies that do not fit
-// are refused with "busy", and the client is closed once it keeps asking.
-TEST(Stream, HistoryRequestsFromAClientThatNeverReadsStayBounded) {
+// A client that sends requests and never reads cannot grow its queue:
+// everything queued counts toward max_queue_bytes, history replies that do
+// not fit are refused with "busy", and a client that keeps asking is closed.
+// Each kind of request, and all of them mixed, at 15 per second (under the
+// rate limit) for 4 s.
+TEST(Stream, ANeverReadingClientFloodingRequestsStaysBounded) {
   constexpr std::uint64_t kMaxQueueBytes = 64 * 1024;
   START_AGENT(agent, with_config("[stream]\nmax_queue_bytes = 65536\nsocket_send_buffer_bytes = 4096\n"));
   ASSERT_TRUE(agent.wait_for_seq(20, 10s));
-  RawWsClient flooder;
-  std::string error;
-  ASSERT_TRUE(flooder.connect(agent.port(), 4096, 5s, &error)) << error;
   const pid_t pid = agent.process().pid();
-  const std::uint64_t rss_before = rss_bytes(pid);
-  // 15 requests per second, under the rate limit (20/s), for 4 s.
-  bool closed = false;
-  for (int i = 0; i < 60 && !closed; ++i) {
-    closed = !flooder.send_text(R"({"type":"history","id":1})");
-    std::this_thread::sleep_for(66ms);
+  const std::vector<std::string> history = {R"({"type":"history","id":1})"};
+  const std::vector<std::string> resubscribe = {R"({"type":"subscribe","id":"a","resume_from":0})",
+                                                R"({"type":"unsubscribe","id":"b","sub":1})"};
+  const std::vector<std::string> ping = {R"({"type":"ping","id":7})"};
+  const std::vector<std::string> mixed = {history[0], resubscribe[0], ping[0], resubscribe[1], "not json"};
+  struct Flood {
+    const char* name;
+    const std::vector<std::string>& requests;
+    bool closes;  // whether the queue fills up in 4 s
+  };
+  for (const Flood& flood : {Flood{"history", history, true}, Flood{"subscribe with resume", resubscribe, true},
+                             Flood{"ping", ping, false}, Flood{"mixed", mixed, true}}) {
+    SCOPED_TRACE(flood.name);
+    const std::uint64_t closes_before = closes_in(agent.stream_health(), "1008") + closes_in(agent.stream_health(), "1013");
+    const std::uint64_t rss_before = rss_bytes(pid);
+    RawWsClient flooder;
+    std::string error;
+    ASSERT_TRUE(flooder.connect(agent.port(), 4096, 5s, &error)) << error;
+    bool closed = false;
+    for (int i = 0; i < 60 && !closed; ++i) {
+      closed = !flooder.send_text(flood.requests[static_cast<std::size_t>(i) % flood.requests.size()]);
+      std::this_thread::sleep_for(66ms);
+    }
+    json stream = agent.stream_health();
+    // The bound holds: at most the limit plus the frame that found it full.
+    EXPECT_LE(counter(stream, "queue_bytes_max"), kMaxQueueBytes + 4096) << stream.dump();
+    const std::uint64_t rss_after = rss_bytes(pid);
+    EXPECT_LT(rss_after, rss_before + (16u << 20)) << "RSS " << (rss_before >> 10) << " -> " << (rss_after >> 10) << " KiB";
+    if (flood.closes) {
+      const auto ended = agent.wait_for_stream([](const json& s) { return counter(s, "sessions_active") == 0; }, 10s);
+      stream = agent.stream_health();
+      EXPECT_TRUE(ended) << "a client that never reads is still connected: " << stream.dump();
+      EXPECT_EQ(closes_in(stream, "1008") + closes_in(stream, "1013"), closes_before + 1) << stream.dump();
+    }
+    flooder.close();
+    ASSERT_TRUE(agent.wait_for_stream([](const json& s) { return counter(s, "sessions_active") == 0; }, 10s));
   }
-  const auto ended = agent.wait_for_stream([](const json& s) { return counter(s, "sessions_active") == 0; }, 10s);
-  const json stream = agent.stream_health();
-  EXPECT_TRUE(ended) << "a client that never reads is still connected: " << stream.dump();
-  // The bound holds: at most the limit plus the frame that found it full.
-  EXPECT_LE(counter(stream, "queue_bytes_max"), kMaxQueueBytes + 4096) << stream.dump();
-  EXPECT_EQ(closes_in(stream, "1008") + closes_in(stream, "1013"), 1u) << stream.dump();
+}
+
+// Connections that come and go leave nothing behind: 20,000 cycles of
+// connect, subscribe and disconnect (most dropped without a close
+// handshake, every 20th a full hello/subscribe/frame/close), with the
+// agent's descriptors and RSS flat.
+TEST(Stream, TwentyThousandConnectSubscribeDisconnectCyclesLeaveNothingBehind) {
+  const int cycles = kSanitized ? 2'000 : 20'000;
+  START_AGENT(agent, AgentSetup{});
+  const pid_t pid = agent.process().pid();
+  const auto open_descriptors = [pid] {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++count;
+    return count;
+  };
+  const auto run_cycles = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      if (i % 20 == 0) {
+        WsClient client(agent.port());
+        ASSERT_TRUE(client.connect_and_hello()) << "cycle " << i << ": " << client.error();
+        ASSERT_TRUE(client.request(json{{"type", "subscribe"}, {"id", i}, {"series", {"load.*"}}}, {"subscribed"}));
+        client.close();
+      } else {
+        RawWsClient raw;
+        std::string error;
+        ASSERT_TRUE(raw.connect(agent.port(), 0, 5s, &error)) << "cycle " << i << ": " << error;
+        ASSERT_TRUE(raw.send_text(R"({"type":"subscribe","id":1,"series":["cpu.*"]})"));
+      }
+    }
+  };
+  const auto settled = [&] {
+    return agent.wait_for_stream(
+        [](const json& s) { return counter(s, "sessions_active") == 0 && counter(s, "subscriptions") == 0; }, 10s);
+  };
+  run_cycles(cycles / 10);  // warm up: allocator arenas, first subscriptions
+  ASSERT_TRUE(settled());
+  const std::size_t fds_before = open_descriptors();
+  const std::uint64_t rss_before = rss_bytes(pid);
+  const auto start = Clock::now();
+  run_cycles(cycles);
+  ASSERT_TRUE(settled()) << agent.stream_health().dump();
+  const std::size_t fds_after = open_descriptors();
   const std::uint64_t rss_after = rss_bytes(pid);
-  EXPECT_LT(rss_after, rss_before + (16u << 20)) << "RSS " << (rss_before >> 10) << " -> " << (rss_after >> 10) << " KiB";
+  std::cout << "[ measure  ] " << cycles << " cycles in " << since(start).count() << " ms; fds " << fds_before << " -> "
+            << fds_after << "; RSS " << (rss_before >> 10) << " -> " << (rss_after >> 10) << " KiB\n";
+  EXPECT_LE(fds_after, fds_before + 2);
+  EXPECT_LT(rss_after, rss_before + ((kSanitized ? 32u : 8u) << 20));
+  EXPECT_GE(agent.stream_counter("sessions_total"), static_cast<std::uint64_t>(cycles + cycles / 10));
 }
 
 // DNS rebinding on the stream: a page on evil.example rebinding its name to
