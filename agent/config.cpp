@@ -1,8 +1,8 @@
 #include "agent/config.hpp"
 
-#include <algorithm>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <functional>
