@@ -93,7 +93,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   if (result.check_config) {
     std::string token;
-    Status status = load_access_token(result.config, token);
+    Status status = check_startup_requirements(result.config, token);
     if (!status.ok()) return fail(kExitConfigError, status.error);
     // Webhooks need the HTTP client plugin: check that it loads, as start-up would.
     if (!result.config.webhooks.empty()) {

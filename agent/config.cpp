@@ -1,20 +1,22 @@
 #include "agent/config.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 
 #include <boost/asio/ip/address.hpp>
 #include <toml.hpp>
 
+#include "agent/bounded_file.hpp"
 #include "agent/duration.hpp"
 #include "agent/log.hpp"
 #include "agent/net/access_control.hpp"
+#include "agent/toml_prescan.hpp"
+#include "collectors/quote.hpp"
 
 namespace hostpulse {
 
@@ -25,7 +27,7 @@ std::string ListenAddress::to_string() const {
 
 Status parse_listen_address(std::string_view text, ListenAddress& out) {
   const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid listen address '" + std::string(text) + "': " + std::string(why) +
+    return Status::failure("invalid listen address " + quote(text) + ": " + std::string(why) +
                            " (expected ADDR:PORT, e.g. 127.0.0.1:9870 or [::1]:9870)");
   };
   std::string_view host;
@@ -73,6 +75,14 @@ Status validate_interval(std::chrono::milliseconds interval) {
 
 namespace {
 
+// Keys are shown as they are ("t.toml:3: http.surprise: unknown key") but a
+// hostile file can make one megabytes long or put control bytes in it.
+constexpr std::size_t kMaxShownKeyBytes = 80;
+// Paths and rule names in messages: longer than any real one.
+constexpr std::size_t kMaxShownNameBytes = 256;
+// toml11's own first line of explanation can quote keys from the file.
+constexpr std::size_t kMaxShownParserMessageBytes = 200;
+
 // Walks one TOML table, turning every problem into "file:line: key: message".
 class TableReader {
  public:
@@ -83,7 +93,7 @@ class TableReader {
     const auto line = value.location().line();
     std::string text = source_;
     if (line > 0) text += ":" + std::to_string(line);
-    return Status::failure(text + ": " + prefix_ + key + ": " + message);
+    return Status::failure(text + ": " + escape_capped(prefix_ + key, kMaxShownKeyBytes) + ": " + message);
   }
 
   // Applies handler(value) to each key; unknown keys are errors.
@@ -293,7 +303,7 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
          else if (text == "avg") rule.reduce = Reducer::avg;
          else if (text == "min") rule.reduce = Reducer::min;
          else if (text == "max") rule.reduce = Reducer::max;
-         else return reader.error_at(v, k, "unknown reducer '" + text + "' (use last, avg, min or max)");
+         else return reader.error_at(v, k, "unknown reducer " + quote(text) + " (use last, avg, min or max)");
          return s;
        }},
       {"window", duration(rule.window, std::chrono::hours(1))},
@@ -330,8 +340,8 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
   if (!status.ok()) return status;
   if (has_nodata) rule.nodata_after = nodata;
   const auto rule_error = [&](const std::string& message) {
-    return Status::failure(source + ":" + std::to_string(rule.line) + ": alert '" +
-                           (rule.name.empty() ? std::string("?") : rule.name) + "': " + message);
+    return Status::failure(source + ":" + std::to_string(rule.line) + ": alert " +
+                           (rule.name.empty() ? std::string("'?'") : quote(rule.name, kMaxShownNameBytes)) + ": " + message);
   };
   if (rule.name.empty()) return rule_error("name: required");
   if (rule.series.empty()) return rule_error("series: required (a series name or glob such as \"cpu.*.busy_pct\")");
@@ -431,7 +441,9 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
   return Status::success();
 }
 
-Status apply_root(const toml::value& root, const std::string& source, Config& config) {
+// rules_dir_line: where rules_dir was set (0: not set), for errors about the
+// folder, which is checked only when it is read.
+Status apply_root(const toml::value& root, const std::string& source, Config& config, std::size_t& rules_dir_line) {
   const TableReader reader(root, source, "");
   std::int64_t number = 0;
   std::string text;
@@ -460,7 +472,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          Status s = reader.read_string(v, k, text);
          if (!s.ok()) return s;
          const auto level = parse_log_level(text);
-         if (!level) return reader.error_at(v, k, "unknown level '" + text + "' (use " + std::string(kLogLevelNames) + ")");
+         if (!level) return reader.error_at(v, k, "unknown level " + quote(text) + " (use " + std::string(kLogLevelNames) + ")");
          config.log_level = *level;
          return s;
        }},
@@ -512,10 +524,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          if (directory.is_relative()) directory = std::filesystem::path(source).parent_path() / directory;
          config.rules_dir = directory.lexically_normal().string();
          // Its files are read after this file's own [[alert]] tables (load_config_text).
-         std::error_code ec;
-         if (!std::filesystem::is_directory(config.rules_dir, ec)) {
-           return reader.error_at(v, k, "'" + config.rules_dir + "' is not a readable folder");
-         }
+         rules_dir_line = v.location().line();
          return s;
        }},
       {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
@@ -533,19 +542,10 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
 
 namespace {
 
-Status read_small_file(const std::string& path, std::string& contents) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::failure(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream stream;
-  stream << file.rdbuf();
-  // A config or rules file is a few KiB; refuse something that is clearly not one.
-  if (stream.tellp() > (1 << 20)) return Status::failure(path + ": larger than 1 MiB, not a config file");
-  contents = stream.str();
-  return Status::success();
-}
-
-// Parses TOML text; a syntax error names the source and line.
+// Parses TOML text; a syntax error names the source and line. The text goes
+// through prescan_toml first: toml11 must never see what crashes it.
 Status parse_toml(std::string_view text, const std::string& source, toml::value& root) {
+  if (Status checked = prescan_toml(text, source); !checked.ok()) return checked;
   try {
     std::istringstream stream{std::string(text)};
     root = toml::parse(stream, source);
@@ -557,49 +557,99 @@ Status parse_toml(std::string_view text, const std::string& source, toml::value&
     if (what.rfind("[error] ", 0) == 0) what.erase(0, 8);
     const auto line = e.location().line();
     return Status::failure(source + (line > 0 ? ":" + std::to_string(line) : std::string()) +
-                           ": TOML syntax error: " + what);
+                           ": TOML syntax error: " + escape_capped(what, kMaxShownParserMessageBytes));
   } catch (const std::exception& e) {
-    return Status::failure(source + ": cannot parse: " + e.what());
+    return Status::failure(source + ": cannot parse: " + escape_capped(e.what(), kMaxShownParserMessageBytes));
   }
+  return Status::success();
+}
+
+Status parse_config(std::string_view text, const std::string& source, Config& config, std::size_t& rules_dir_line) {
+  toml::value root;
+  Status parsed = parse_toml(text, source, root);
+  if (!parsed.ok()) return parsed;
+  // Apply to a copy so a bad file leaves the caller's config untouched.
+  Config updated = config;
+  rules_dir_line = 0;
+  Status status = apply_root(root, source, updated, rules_dir_line);
+  if (!status.ok()) return status;
+  config = std::move(updated);
   return Status::success();
 }
 
 }  // namespace
 
+Status parse_config_text(std::string_view text, std::string_view file_name, Config& config) {
+  std::size_t rules_dir_line = 0;
+  return parse_config(text, std::string(file_name), config, rules_dir_line);
+}
+
+Status parse_rules_text(std::string_view text, std::string_view file_name, std::vector<AlertRule>& rules) {
+  const std::string source(file_name);
+  toml::value root;
+  Status status = parse_toml(text, source, root);
+  if (!status.ok()) return status;
+  std::vector<AlertRule> updated = rules;
+  const TableReader reader(root, source, "");
+  status = reader.each({{"alert", [&](const toml::value& v, const std::string&) {
+                           return apply_alerts(v, source, updated);
+                         }}});
+  if (!status.ok()) return status;
+  rules = std::move(updated);
+  return Status::success();
+}
+
 Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rules) {
+  const auto folder_error = [&](const std::error_code& ec) {
+    return Status::failure("cannot read folder " + quote(directory, kMaxShownNameBytes) + ": " + ec.message());
+  };
   std::error_code ec;
+  std::filesystem::directory_iterator entry(directory, ec);
+  if (ec) return folder_error(ec);
+  // Every *.toml name, whatever it is: read_bounded_file refuses what is not
+  // a regular file, on the descriptor it reads (no check-then-open race).
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
-    if (entry.path().extension() == ".toml" && entry.is_regular_file(ec)) files.push_back(entry.path());
+  for (; entry != std::filesystem::directory_iterator(); entry.increment(ec)) {
+    if (ec) return folder_error(ec);
+    if (entry->path().extension() != ".toml") continue;
+    // Stop listing here: a folder of millions of names must not become a vector of them.
+    if (files.size() == kMaxRulesFiles) {
+      return Status::failure("more than " + std::to_string(kMaxRulesFiles) + " rule files in " +
+                             quote(directory, kMaxShownNameBytes));
+    }
+    files.push_back(entry->path());
   }
-  if (ec) return Status::failure("cannot read folder '" + directory + "': " + ec.message());
+  if (ec) return folder_error(ec);
   std::sort(files.begin(), files.end());
-  if (files.size() > 1000) return Status::failure("more than 1000 rule files in '" + directory + "'");
+  std::vector<AlertRule> updated = rules;
+  std::size_t total_bytes = 0;
   for (const auto& file : files) {
     std::string text;
-    Status status = read_small_file(file.string(), text);
+    Status status = read_bounded_file(file.string(), kMaxConfigFileBytes, text);
     if (!status.ok()) return status;
-    toml::value root;
-    status = parse_toml(text, file.string(), root);
-    if (!status.ok()) return status;
-    const TableReader reader(root, file.string(), "");
-    status = reader.each({{"alert", [&](const toml::value& v, const std::string&) {
-                             return apply_alerts(v, file.string(), rules);
-                           }}});
+    total_bytes += text.size();
+    if (total_bytes > kMaxRulesDirBytes) {
+      return Status::failure(file.string() + ": the rule files in " + quote(directory, kMaxShownNameBytes) +
+                             " together exceed " + describe_byte_count(kMaxRulesDirBytes));
+    }
+    status = parse_rules_text(text, file.string(), updated);
     if (!status.ok()) return status;
   }
+  rules = std::move(updated);
   return Status::success();
 }
 
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config) {
-  toml::value root;
-  Status parsed = parse_toml(text, source_name, root);
-  if (!parsed.ok()) return parsed;
-  // Apply to a copy so a bad file leaves the caller's config untouched.
   Config updated = config;
-  Status status = apply_root(root, source_name, updated);
+  std::size_t rules_dir_line = 0;
+  Status status = parse_config(text, source_name, updated, rules_dir_line);
   if (!status.ok()) return status;
   if (!updated.rules_dir.empty() && updated.rules_dir != config.rules_dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(updated.rules_dir, ec)) {
+      return Status::failure(source_name + (rules_dir_line > 0 ? ":" + std::to_string(rules_dir_line) : "") +
+                             ": rules_dir: " + quote(updated.rules_dir, kMaxShownNameBytes) + " is not a readable folder");
+    }
     status = load_rules_dir(updated.rules_dir, updated.alerts);
     if (!status.ok()) return status;
   }
@@ -609,7 +659,7 @@ Status load_config_text(std::string_view text, const std::string& source_name, C
 
 Status load_config_file(const std::string& path, Config& config) {
   std::string contents;
-  Status status = read_small_file(path, contents);
+  Status status = read_bounded_file(path, kMaxConfigFileBytes, contents);
   if (!status.ok()) return status;
   return load_config_text(contents, path, config);
 }
@@ -624,6 +674,18 @@ Status load_access_token(const Config& config, std::string& token) {
     return Status::failure("listen: " + config.listen.to_string() +
                            " is reachable from other hosts and no token_file is set; set token_file, or pass "
                            "--allow-unauthenticated (config: allow_unauthenticated = true) to serve without a token");
+  }
+  return Status::success();
+}
+
+Status check_startup_requirements(const Config& config, std::string& token) {
+  if (Status status = load_access_token(config, token); !status.ok()) return status;
+  // The collectors read everything below procfs; without it there is nothing to serve.
+  // (sysfs is not read by any collector yet, so it is not required.)
+  struct stat info {};
+  if (::stat(config.procfs.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return Status::failure("procfs: " + quote(config.procfs, kMaxShownNameBytes) +
+                           " is not a directory (set --procfs or procfs in the config)");
   }
   return Status::success();
 }

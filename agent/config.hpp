@@ -83,17 +83,54 @@ inline constexpr std::size_t kMaxHistoryPoints = 1'000'000;
 
 Status validate_interval(std::chrono::milliseconds interval);
 
+// What a config may make the agent read (the token file's limit is
+// kMaxTokenFileBytes, next to read_token_file), bounded so a hostile or mistaken
+// file can neither exhaust memory nor keep start-up (or a reload) busy.
+// A config or rules file is a few KiB; 1 MiB is clearly not one.
+inline constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
+// Thousands of rule files would be a generator gone wrong, and each is parsed
+// (and its rules matched against the schema) on every reload.
+inline constexpr std::size_t kMaxRulesFiles = 1000;
+// All rules files together: some 40,000 rules, far more than one host
+// evaluates, and toml11 needs about 2 s per MiB on the thread that also
+// serves HTTP during a reload.
+inline constexpr std::size_t kMaxRulesDirBytes = 4 << 20;
+
 // Reads a TOML config file over `config` (keys absent from the file keep their
 // current values). Errors name the file, line and key:
 //   "/etc/hostpulse/hostpulse.toml:4: interval: must be between 100ms and 1m (got 10ms)"
+// The file, like every file a config names, must be a regular file (see
+// read_bounded_file) of at most kMaxConfigFileBytes.
 Status load_config_file(const std::string& path, Config& config);
+// load_config_file without the reading: parses text, then reads the files of
+// rules_dir if the text sets it.
 Status load_config_text(std::string_view text, const std::string& source_name, Config& config);
 
+// The pure part of loading a config: checks the text (prescan_toml: UTF-8,
+// nesting depth), parses it and applies it over `config`. Touches no
+// filesystem: rules_dir is resolved against file_name but neither checked nor
+// read (load_config_text does both). On error `config` is unchanged.
+Status parse_config_text(std::string_view text, std::string_view file_name, Config& config);
+
+// The pure part of reading one rules file: appends its [[alert]] tables (the
+// only key a rules file may hold) to rules. On error rules is unchanged.
+Status parse_rules_text(std::string_view text, std::string_view file_name, std::vector<AlertRule>& rules);
+
 // Appends the [[alert]] tables of every *.toml file in directory (name order).
+// Every *.toml entry must be a regular file (or a link to one): a directory,
+// FIFO or device named *.toml is an error, not skipped, so a rule file that
+// is not what it seems cannot silently drop its rules. At most kMaxRulesFiles
+// files of kMaxRulesDirBytes in all.
 Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rules);
 
 // Reads token_file (if set) into token and refuses a non-loopback listen
 // address without a token unless allow_unauthenticated is set.
 Status load_access_token(const Config& config, std::string& token);
+
+// Everything about the configuration that a start checks before it serves
+// (the token file, the listen address without a token, procfs being a
+// directory), so --check-config, a start and a reload refuse the same things
+// with the same messages. Sets token on success.
+Status check_startup_requirements(const Config& config, std::string& token);
 
 }  // namespace hostpulse

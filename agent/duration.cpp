@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdint>
 
+#include "collectors/quote.hpp"
+
 namespace hostpulse {
 namespace {
 
@@ -13,7 +15,7 @@ constexpr std::int64_t kMaxMilliseconds = 10LL * 366 * 24 * 3600 * 1000;
 
 Status parse_duration(std::string_view text, std::chrono::milliseconds& out) {
   const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid duration '" + std::string(text) + "': " + std::string(why) +
+    return Status::failure("invalid duration " + quote(text) + ": " + std::string(why) +
                            " (expected e.g. 500ms, 30s, 5m, 1h, 1m30s)");
   };
   if (text.empty()) return fail("empty");
@@ -40,7 +42,7 @@ Status parse_duration(std::string_view text, std::chrono::milliseconds& out) {
     else if (unit == "h") scale = 3'600'000;
     else if (unit == "d") scale = 86'400'000;
     else if (unit.empty()) return fail("missing unit");
-    else return fail("unknown unit '" + std::string(unit) + "'");
+    else return fail("unknown unit " + quote(unit));
     if (number > kMaxMilliseconds / scale || total + number * scale > kMaxMilliseconds) {
       return fail("longer than ten years");
     }

@@ -1,7 +1,6 @@
 // hostpulse: the agent. Wires collectors -> sampler -> history -> REST API on
 // one io_context; everything testable lives in hostpulse::core.
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -68,11 +67,6 @@ void raise_open_file_limit(const Config& config) {
   }
 }
 
-bool is_directory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
-
 // SIGHUP: read the configuration again (same flags). Alert rules, webhooks
 // and the log level change in place; other settings need a restart, and an
 // invalid new configuration changes nothing. Clients stay connected either way.
@@ -88,7 +82,7 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
   }
   const Config& next = fresh.config;
   std::string token;
-  if (Status status = load_access_token(next, token); !status.ok()) {
+  if (Status status = check_startup_requirements(next, token); !status.ok()) {
     spdlog::error("reload rejected, keeping the running configuration: {}", status.error);
     return;
   }
@@ -126,15 +120,11 @@ void reload(int argc, const char* const* argv, const Config& running, const Sche
 
 int run(const Config& config, int argc, const char* const* argv) {
   std::string token;
-  if (Status status = load_access_token(config, token); !status.ok()) {
+  if (Status status = check_startup_requirements(config, token); !status.ok()) {
     spdlog::error("{}", status.error);
     return kExitConfigError;
   }
   raise_open_file_limit(config);
-  if (!is_directory(config.procfs)) {
-    spdlog::error("procfs: '{}' is not a directory (set --procfs or procfs in the config)", config.procfs);
-    return kExitConfigError;
-  }
   // The webhook HTTP client (cpp-httplib, OpenSSL) is a plugin, loaded only
   // when webhooks are configured: an agent without them never maps it.
   std::shared_ptr<WebhookTransport> webhook_transport;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "collectors/quote.hpp"
+
 namespace hostpulse {
 
 bool Threshold::matches(double sample) const {
@@ -24,7 +26,7 @@ std::string Threshold::to_string() const {
 
 Status parse_threshold(std::string_view text, Threshold& out) {
   const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid threshold '" + std::string(text) + "': " + std::string(why) +
+    return Status::failure("invalid threshold " + quote(text) + ": " + std::string(why) +
                            " (expected a comparison and a number, e.g. \"> 80\" or \"<= 5\")");
   };
   std::size_t i = 0;

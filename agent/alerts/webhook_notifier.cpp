@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/log.hpp"
+#include "collectors/quote.hpp"
 
 namespace hostpulse {
 namespace {
@@ -21,7 +22,7 @@ bool is_notification(const AlertEvent& event) {
 
 Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
   const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid webhook url '" + url + "': " + std::string(why) +
+    return Status::failure("invalid webhook url " + quote(url) + ": " + std::string(why) +
                            " (expected http://HOST[:PORT]/PATH or https://...)");
   };
   const auto scheme_end = url.find("://");

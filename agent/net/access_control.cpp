@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <random>
 
 #include <boost/asio/ip/address.hpp>
+
+#include "agent/bounded_file.hpp"
 
 namespace hostpulse {
 namespace {
@@ -102,11 +103,11 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 }
 
 Status read_token_file(const std::string& path, std::string& token) {
-  std::ifstream file(path);
-  if (!file) return Status::failure("token_file: cannot open '" + path + "'");
-  std::string line;
-  std::getline(file, line);
-  const std::string_view trimmed = trim(line);
+  std::string text;
+  if (Status status = read_bounded_file(path, kMaxTokenFileBytes, text); !status.ok()) {
+    return Status::failure("token_file: " + status.error);
+  }
+  const std::string_view trimmed = trim(std::string_view(text).substr(0, text.find('\n')));
   if (trimmed.size() < 16) return Status::failure("token_file: '" + path + "': token must be at least 16 characters");
   // The token travels as "bearer.<token>" in Sec-WebSocket-Protocol, whose
   // values must be HTTP tokens (RFC 7230): letters, digits and !#$%&'*+-.^_`|~

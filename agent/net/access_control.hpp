@@ -30,8 +30,13 @@ inline constexpr std::string_view kBearerSubprotocolPrefix = "bearer.";
 // of a guessed token was right.
 bool constant_time_equals(std::string_view a, std::string_view b);
 
+// A token is one line of 16 to a few hundred characters; the limit keeps a
+// token_file such as /dev/zero or a log file from being read whole.
+inline constexpr std::size_t kMaxTokenFileBytes = 4 * 1024;
+
 // Reads a token file: the first line, surrounding whitespace removed. Tokens
-// shorter than 16 characters are refused: they can be guessed.
+// shorter than 16 characters are refused: they can be guessed. The file must
+// be a regular file of at most kMaxTokenFileBytes (read_bounded_file).
 Status read_token_file(const std::string& path, std::string& token);
 
 // Whether an address string is loopback (127.0.0.0/8 or ::1).

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "collectors/quote.hpp"
 #include "collectors/status.hpp"
 
 namespace hostpulse::procfs_text {
@@ -98,27 +99,9 @@ inline NumberError parse_non_negative_double(std::string_view token, double& val
   return NumberError::none;
 }
 
-// Quotes a token for an error message. Garbage can hold control bytes or be
-// megabytes long, so non-printable bytes are escaped and the text is capped.
-inline std::string quote(std::string_view token) {
-  constexpr std::size_t kMaxShownBytes = 40;
-  constexpr std::string_view kHexDigits = "0123456789abcdef";
-  std::string quoted = "'";
-  const std::size_t shown = token.size() < kMaxShownBytes ? token.size() : kMaxShownBytes;
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto byte = static_cast<unsigned char>(token[i]);
-    if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
-      quoted += static_cast<char>(byte);
-    } else {
-      quoted += "\\x";
-      quoted += kHexDigits[byte >> 4];
-      quoted += kHexDigits[byte & 0x0f];
-    }
-  }
-  if (shown < token.size()) quoted += "...";
-  quoted += "'";
-  return quoted;
-}
+// Quotes a token for an error message (escaped and capped: garbage can hold
+// control bytes or be megabytes long).
+using ::hostpulse::quote;
 
 // "expected a number, got 'x'" and friends. target names the type the value
 // had to fit ("64 bits", "a double") so an overflow message states the limit.

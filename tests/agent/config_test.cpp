@@ -1,10 +1,15 @@
 #include "agent/config.hpp"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "agent/toml_prescan.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hostpulse {
 namespace {
@@ -124,6 +129,103 @@ TEST(ConfigTest, FileErrors) {
   EXPECT_EQ(config.listen.host, "::1");
   EXPECT_EQ(config.listen.to_string(), "[::1]:9999");
   std::filesystem::remove(path);
+}
+
+// The config file, like every file a config names, must be a small regular file.
+TEST(ConfigTest, ConfigFileMustBeASmallRegularFile) {
+  testing_support::TempDir dir;
+  Config config;
+  Status status = load_config_file(dir.path(), config);
+  EXPECT_EQ(status.error, dir.path() + ": is a directory");
+  status = load_config_file("/dev/zero", config);
+  EXPECT_EQ(status.error, "/dev/zero: not a regular file (a character device)");
+  const std::string fifo = dir.file("fifo.toml");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  status = load_config_file(fifo, config);
+  EXPECT_EQ(status.error, fifo + ": not a regular file (a FIFO)");
+  const std::string big = dir.write("big.toml", "# " + std::string(kMaxConfigFileBytes, 'x') + "\n");
+  status = load_config_file(big, config);
+  EXPECT_EQ(status.error, big + ": larger than 1 MiB, refusing to read it");
+  EXPECT_EQ(config.interval, 1000ms);
+}
+
+// The pre-scan runs on the config text before toml11 sees it.
+TEST(ConfigTest, DeepNestingAndInvalidUtf8AreRefusedBeforeParsing) {
+  struct Case { std::string text; std::string expected; };
+  const Case cases[] = {
+      {"interval = 500\na = " + std::string(10'000, '['), "t.toml:2: nesting too deep (more than " +
+                                                           std::to_string(kMaxTomlNestingDepth) +
+                                                           " levels of arrays/inline tables)"},
+      {[] {
+         std::string text = "a = ";
+         for (int i = 0; i < 5'000; ++i) text += "{b = ";
+         return text;
+       }(),
+       "t.toml:1: nesting too deep"},
+      {"a='\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "t.toml:1: invalid UTF-8: byte 0xff is never valid in UTF-8"},
+      {"interval = 500\n# \xed\xa0\x80\n", "t.toml:2: invalid UTF-8: surrogate code point"},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    const Status status = parse_config_text(c.text, "t.toml", config);
+    EXPECT_EQ(status.error.rfind(c.expected, 0), 0u) << status.error;
+    EXPECT_EQ(config.interval, 1000ms);
+  }
+}
+
+// parse_config_text is what a fuzzer drives: it must not read the
+// filesystem, so rules_dir is resolved but neither checked nor read.
+TEST(ConfigTest, ParseConfigTextTouchesNoFiles) {
+  Config config;
+  const Status status = parse_config_text("rules_dir = \"missing.d\"\ntoken_file = \"/dev/zero\"\n",
+                                          "/nonexistent/etc/hostpulse.toml", config);
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_EQ(config.rules_dir, "/nonexistent/etc/missing.d");
+  EXPECT_TRUE(config.alerts.empty());
+  // load_config_text does check and read it.
+  Config loaded;
+  EXPECT_EQ(load_config_text("rules_dir = \"missing.d\"\n", "/nonexistent/etc/hostpulse.toml", loaded).error,
+            "/nonexistent/etc/hostpulse.toml:1: rules_dir: '/nonexistent/etc/missing.d' is not a readable folder");
+}
+
+// A hostile file can make keys and values megabytes long or fill them with
+// control bytes: errors show them escaped and cut, still naming file, line and key.
+TEST(ConfigTest, ErrorsQuoteFileTextCappedAndEscaped) {
+  const std::string huge(1 << 20, 'k');
+  struct Case { std::string text; std::string expected; };
+  const Case cases[] = {
+      {"\n" + huge + " = 1\n", "t.toml:2: " + std::string(80, 'k') + "...: unknown key"},
+      {"\"a\\u001b[31mb\" = 1\n", "t.toml:1: a\\x1b[31mb: unknown key"},
+      {"[http]\n\"" + huge + "\" = 1\n", "t.toml:2: http." + std::string(75, 'k') + "...: unknown key"},
+      {"log_level = \"" + huge + "\"\n", "t.toml:1: log_level: unknown level '" + std::string(40, 'k') + "...' (use"},
+      {"log_level = \"a\\nb\"\n", "t.toml:1: log_level: unknown level 'a\\x0ab' (use"},
+      {"interval = \"" + huge + "\"\n", "t.toml:1: interval: invalid duration '" + std::string(40, 'k') + "...': "},
+      {"listen = \"" + huge + "\"\n", "t.toml:1: listen: invalid listen address '" + std::string(40, 'k') + "...': "},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    const Status status = parse_config_text(c.text, "t.toml", config);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error.rfind(c.expected, 0), 0u) << status.error.substr(0, 300);
+    EXPECT_LT(status.error.size(), 1000u);
+  }
+}
+
+// --check-config, a start and a reload all go through this: they refuse the
+// same things with the same messages.
+TEST(ConfigTest, StartupRequirementsIncludeProcfs) {
+  Config config;
+  config.procfs = "/nonexistent/proc";
+  std::string token;
+  EXPECT_EQ(check_startup_requirements(config, token).error,
+            "procfs: '/nonexistent/proc' is not a directory (set --procfs or procfs in the config)");
+  config.procfs = "/dev/null";
+  EXPECT_FALSE(check_startup_requirements(config, token).ok());
+  config.procfs = std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu";
+  EXPECT_TRUE(check_startup_requirements(config, token).ok());
+  config.token_file = "/dev/zero";
+  EXPECT_EQ(check_startup_requirements(config, token).error,
+            "token_file: /dev/zero: not a regular file (a character device)");
 }
 
 TEST(ListenAddressTest, Table) {
@@ -418,7 +520,7 @@ TEST_F(AccessTokenTest, BadTokenFilesAreRefusedEvenWhenUnauthenticatedIsAllowed)
   config.token_file = path + ".missing";
   status = load_access_token(config, token);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error, "token_file: cannot open '" + path + ".missing'");
+  EXPECT_EQ(status.error, "token_file: " + path + ".missing: cannot open: No such file or directory");
 }
 
 }  // namespace

@@ -1459,6 +1459,63 @@ TEST(Cli, MissingProcfsIsAStartupError) {
   EXPECT_TRUE(contains(result.err, "not a directory")) << result.err;
 }
 
+// --check-config refuses what a start refuses, with the same message.
+TEST(Cli, CheckConfigRejectsAMissingProcfsLikeAStart) {
+  const RunResult check = run_to_completion({"--procfs", "/nonexistent", "--check-config"}, 5s);
+  const RunResult start = run_to_completion({"--listen", "127.0.0.1:0", "--procfs", "/nonexistent"}, 5s);
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  const std::string message = "procfs: '/nonexistent' is not a directory";
+  EXPECT_TRUE(contains(check.err, message)) << check.err;
+  EXPECT_TRUE(contains(start.err, message)) << start.err;
+  EXPECT_EQ(check.out, "");
+}
+
+// What crashed toml11 (stack overflow) is refused with a message instead,
+// with --check-config and on a real start.
+TEST(Cli, DeeplyNestedConfigIsAConfigErrorNotACrash) {
+  TempDir dir;
+  std::string inline_tables = "interval = 500\nb = ";
+  for (int i = 0; i < 5'000; ++i) inline_tables += "{c = ";
+  for (const std::string& text : {"interval = 500\na = " + std::string(10'000, '[') + "\n", inline_tables}) {
+    const std::string config = dir.write("nested.toml", text);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--config", config, "--check-config"},
+          std::vector<std::string>{"--config", config, "--listen", "127.0.0.1:0"}}) {
+      const RunResult result = run_to_completion(args, 5s);
+      EXPECT_EQ(result.exit_code, 1) << result.err;
+      EXPECT_TRUE(contains(result.err, config + ":2: nesting too deep (more than 32 levels of arrays/inline tables)"))
+          << result.err;
+    }
+  }
+}
+
+TEST(Cli, ConfigThatIsNotARegularFileIsAConfigError) {
+  TempDir dir;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--config", dir.path(), "--check-config"},
+        std::vector<std::string>{"--config", dir.path(), "--listen", "127.0.0.1:0"},
+        std::vector<std::string>{"--config", "/dev/zero", "--check-config"}}) {
+    const RunResult result = run_to_completion(args, 5s);
+    EXPECT_EQ(result.exit_code, 1) << args[1] << ": " << result.out << result.err;
+    EXPECT_TRUE(contains(result.err, args[1] + ": ")) << result.err;
+  }
+  EXPECT_TRUE(contains(run_to_completion({"--config", dir.path()}, 5s).err, dir.path() + ": is a directory"));
+}
+
+// /dev/zero was read without end (gigabytes in seconds); now it is refused at once.
+TEST(Cli, TokenFileThatIsADeviceFailsAtOnce) {
+  TempDir dir;
+  const std::string config = dir.write("hostpulse.toml", "token_file = \"/dev/zero\"\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--config", config, "--check-config"},
+        std::vector<std::string>{"--config", config, "--listen", "127.0.0.1:0"}}) {
+    const RunResult result = run_to_completion(args, 5s);
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_TRUE(contains(result.err, "token_file: /dev/zero: not a regular file (a character device)")) << result.err;
+    EXPECT_LT(result.elapsed, 2s);
+  }
+}
+
 TEST(Cli, ListenPortInUseIsAStartupError) {
   // Hold a port with a listening socket of our own.
   const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1534,6 +1591,32 @@ TEST(Signals, SigintExitsZeroWithinOneSecond) {
   auto agent = start_running_agent();
   ASSERT_TRUE(agent);
   expect_clean_exit(*agent, SIGINT, "SIGINT");
+}
+
+// A rules file that would have crashed toml11 is rejected on SIGHUP: the
+// agent keeps its configuration, says which file and line, and keeps serving.
+TEST(Signals, SighupWithATooDeeplyNestedRulesFileKeepsTheRunningConfiguration) {
+  TempDir dir;
+  const std::string rules_dir = dir.path() + "/rules.d";
+  std::filesystem::create_directories(rules_dir);
+  dir.write("rules.d/10-load.toml", "[[alert]]\nname = \"load\"\nseries = \"load.1m\"\nwarn = \"> 100\"\n");
+  const std::string config = dir.write("hostpulse.toml", "rules_dir = \"rules.d\"\n");
+  auto agent = start_agent({"--config", config, "--procfs", fixture_dir("linux6_2cpu")});
+  ASSERT_TRUE(agent);
+  ASSERT_TRUE(agent->wait_for_output("1 alert rules", 5s)) << agent->output();
+
+  const std::string deep = dir.write("rules.d/20-deep.toml", "# nested\nx = " + std::string(10'000, '[') + "\n");
+  agent->signal(SIGHUP);
+  ASSERT_TRUE(agent->wait_for_output("reload rejected", 5s)) << agent->output();
+  EXPECT_TRUE(contains(agent->output(), "reload rejected, keeping the running configuration: " + deep +
+                                            ":2: nesting too deep (more than 32 levels of arrays/inline tables)"))
+      << agent->output();
+  Api api(agent->port());
+  const json health = api.get_json("/api/v1/health");
+  EXPECT_TRUE(health.is_object()) << health.dump();
+  // The running rule is still there.
+  const json alerts = api.get_json("/api/v1/alerts");
+  EXPECT_EQ(alerts.value("rules", 0), 1) << alerts.dump();
 }
 
 TEST(Signals, SigtermWithOpenConnectionsExitsZeroWithinOneSecond) {

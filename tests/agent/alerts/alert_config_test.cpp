@@ -4,6 +4,8 @@
 // "FILE:LINE: alert.KEY: ..." (a bad value), and a failed load leaves the
 // caller's config untouched.
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -15,6 +17,7 @@
 #include "../../support/temp_dir.hpp"
 #include "agent/command_line.hpp"
 #include "agent/config.hpp"
+#include "agent/toml_prescan.hpp"
 
 namespace hostpulse {
 namespace {
@@ -290,7 +293,6 @@ TEST_F(RulesDirTest, FilesLoadInNameOrderAfterTheMainFile) {
   write_rules("99-z.toml", rule("z"));
   write_rules("notes.txt", "not toml at all [[[");           // not *.toml: ignored
   write_rules("50-disabled.toml.bak", "garbage = [");         // not *.toml: ignored
-  std::filesystem::create_directories(rules_d() + "/40-dir.toml");  // a directory: ignored
   Config config;
   const Status status = load("rules_dir = \"rules.d\"\n" + rule("main"), config);
   ASSERT_TRUE(status.ok()) << status.error;
@@ -327,6 +329,60 @@ TEST_F(RulesDirTest, RelativeRulesDirResolvesAgainstTheConfigFilesFolder) {
   status = load("rules_dir = \"" + dir_.path() + "/shared\"\n", third);
   ASSERT_TRUE(status.ok()) << status.error;
   EXPECT_EQ(rule_names(third.alerts), (std::vector<std::string>{"shared"}));
+}
+
+// A *.toml entry that is not a regular file is an error, not skipped: rules
+// that silently stop loading would be worse than a reload that says why.
+TEST_F(RulesDirTest, EntriesThatAreNotRegularFilesAreErrors) {
+  write_rules("10-a.toml", rule("a"));
+  const std::string directory = rules_d() + "/40-dir.toml";
+  std::filesystem::create_directories(directory);
+  std::vector<AlertRule> rules;
+  Status status = load_rules_dir(rules_d(), rules);
+  EXPECT_EQ(status.error, directory + ": is a directory");
+  EXPECT_TRUE(rules.empty());
+  std::filesystem::remove(directory);
+
+  const std::string fifo = rules_d() + "/50-fifo.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  status = load_rules_dir(rules_d(), rules);  // returns at once: no writer is waited for
+  EXPECT_EQ(status.error, fifo + ": not a regular file (a FIFO)");
+  std::filesystem::remove(fifo);
+
+  // A link to a regular file is fine.
+  std::filesystem::create_symlink(rules_d() + "/10-a.toml", rules_d() + "/60-link.toml");
+  status = load_rules_dir(rules_d(), rules);
+  EXPECT_FALSE(status.ok());  // the same rule name twice: the link was read
+  EXPECT_TRUE(contains(status.error, "60-link.toml:1: alert 'a': name already used")) << status.error;
+}
+
+TEST_F(RulesDirTest, TooManyFilesOrBytesAreErrors) {
+  for (std::size_t i = 0; i <= kMaxRulesFiles; ++i) write_rules("r" + std::to_string(i) + ".toml", "");
+  std::vector<AlertRule> rules;
+  Status status = load_rules_dir(rules_d(), rules);
+  EXPECT_EQ(status.error, "more than " + std::to_string(kMaxRulesFiles) + " rule files in '" + rules_d() + "'");
+  std::filesystem::remove_all(rules_d());
+  std::filesystem::create_directories(rules_d());
+
+  // Each file under the per-file limit, together over the folder's.
+  const std::string comment = "#" + std::string(kMaxConfigFileBytes - 2, 'x') + "\n";
+  const std::size_t files = kMaxRulesDirBytes / kMaxConfigFileBytes + 1;
+  for (std::size_t i = 0; i < files; ++i) write_rules("big" + std::to_string(i) + ".toml", comment);
+  status = load_rules_dir(rules_d(), rules);
+  EXPECT_EQ(status.error, rules_d() + "/big" + std::to_string(files - 1) + ".toml: the rule files in '" + rules_d() +
+                              "' together exceed 4 MiB");
+}
+
+// What the pre-scan refuses in a rules file names that file, through the
+// same path as every other rules error (and so a reload rejects it).
+TEST_F(RulesDirTest, NestingTooDeepInARulesFileNamesItsFileAndLine) {
+  write_rules("10-a.toml", rule("a"));
+  write_rules("20-deep.toml", rule("b") + "x = " + std::string(10'000, '['));
+  Config config;
+  const Status status = load("rules_dir = \"rules.d\"\n", config);
+  EXPECT_EQ(status.error, rules_d() + "/20-deep.toml:5: nesting too deep (more than " +
+                              std::to_string(kMaxTomlNestingDepth) + " levels of arrays/inline tables)");
+  EXPECT_TRUE(config.alerts.empty());
 }
 
 TEST_F(RulesDirTest, LoadRulesDirDirectly) {

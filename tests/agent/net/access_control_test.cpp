@@ -116,7 +116,22 @@ TEST(ReadTokenFileTest, MissingFile) {
   std::string token;
   const Status status = read_token_file("/nonexistent/hostpulse-token", token);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error, "token_file: cannot open '/nonexistent/hostpulse-token'");
+  EXPECT_EQ(status.error, "token_file: /nonexistent/hostpulse-token: cannot open: No such file or directory");
+}
+
+// A token file is read whole but small: /dev/zero, a FIFO or a log file named
+// by mistake fails at once with a message naming it.
+TEST(ReadTokenFileTest, RefusesWhatIsNotASmallRegularFile) {
+  TempDir dir;
+  std::string token = "unchanged";
+  Status status = read_token_file("/dev/zero", token);
+  EXPECT_EQ(status.error, "token_file: /dev/zero: not a regular file (a character device)");
+  status = read_token_file(dir.path(), token);
+  EXPECT_EQ(status.error, "token_file: " + dir.path() + ": is a directory");
+  const std::string big = dir.write("big", "abcdefghijklmnopqrstuvwxyz\n" + std::string(kMaxTokenFileBytes, '#'));
+  status = read_token_file(big, token);
+  EXPECT_EQ(status.error, "token_file: " + big + ": larger than 4 KiB, refusing to read it");
+  EXPECT_EQ(token, "unchanged");
 }
 
 TEST(LoopbackTest, Table) {
