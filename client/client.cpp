@@ -401,7 +401,7 @@ Client::Impl::End Client::Impl::handle(json& message, bool binary, std::string& 
   if (type == "subscribed") {
     subscribed_ = true;
     if (!have_seq_) {
-      last_seq_ = message.value("seq", std::uint64_t{0});
+      last_seq_ = detail::decode_subscribed_seq(message);
       have_seq_ = true;
     }
     failures_ = 0;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace hostpulse::client::detail {
 
@@ -12,6 +13,29 @@ namespace {
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 constexpr double kFloat32Exact = 16777216.0;  // 2^24: the agent sends float32 only below this
+
+// An integer field in the range of Integer. nlohmann's get<Integer>() also
+// converts floats, and a float outside Integer's range (1e300 as a seq) is
+// undefined behaviour; an integer outside it would be cut silently.
+template <typename Integer>
+Integer as_integer(const json& value, std::string_view what) {
+  if (value.is_number_unsigned()) {
+    const auto number = value.get<std::uint64_t>();
+    if (std::in_range<Integer>(number)) return static_cast<Integer>(number);
+  } else if (value.is_number_integer()) {
+    const auto number = value.get<std::int64_t>();
+    if (std::in_range<Integer>(number)) return static_cast<Integer>(number);
+  }
+  throw std::runtime_error(std::string(what) + ": expected an integer from " +
+                           std::to_string(std::numeric_limits<Integer>::min()) + " to " +
+                           std::to_string(std::numeric_limits<Integer>::max()));
+}
+
+template <typename Integer>
+Integer integer_or(const json& object, const char* key, Integer fallback) {
+  const auto it = object.find(key);
+  return it == object.end() ? fallback : as_integer<Integer>(*it, key);
+}
 
 }  // namespace
 
@@ -23,14 +47,14 @@ std::optional<json> decode_message(std::string_view bytes, bool binary) {
 
 Hello decode_hello(const json& message) {
   Hello hello;
-  hello.protocol = message.at("protocol").get<int>();
+  hello.protocol = as_integer<int>(message.at("protocol"), "protocol");
   hello.version = message.value("version", "");
   hello.host = message.value("host", "");
-  hello.interval_ms = message.value("interval_ms", std::int64_t{0});
-  hello.started_t = message.value("started_t", std::int64_t{0});
-  hello.seq = message.value("seq", std::uint64_t{0});
+  hello.interval_ms = integer_or(message, "interval_ms", std::int64_t{0});
+  hello.started_t = integer_or(message, "started_t", std::int64_t{0});
+  hello.seq = integer_or(message, "seq", std::uint64_t{0});
   for (const json& series : message.at("schema")) {
-    hello.schema.push_back(SeriesInfo{.id = series.at("id").get<std::uint32_t>(),
+    hello.schema.push_back(SeriesInfo{.id = as_integer<std::uint32_t>(series.at("id"), "schema id"),
                                       .name = series.at("name").get<std::string>(),
                                       .unit = series.value("unit", ""),
                                       .kind = series.value("kind", "")});
@@ -38,11 +62,16 @@ Hello decode_hello(const json& message) {
   return hello;
 }
 
+std::uint64_t decode_subscribed_seq(const json& message) { return integer_or(message, "seq", std::uint64_t{0}); }
+
 Batch decode_samples(json& frame, bool binary, const NamesById& names_by_id) {
   Batch batch;
-  batch.seq_first = frame.at("seq_first").get<std::uint64_t>();
-  batch.seq_last = frame.at("seq_last").get<std::uint64_t>();
-  batch.t = frame.at("t").get<std::vector<std::int64_t>>();
+  batch.seq_first = as_integer<std::uint64_t>(frame.at("seq_first"), "seq_first");
+  batch.seq_last = as_integer<std::uint64_t>(frame.at("seq_last"), "seq_last");
+  const json& times = frame.at("t");
+  if (!times.is_array()) throw std::runtime_error("samples: t must be an array");
+  batch.t.reserve(times.size());
+  for (const json& t : times) batch.t.push_back(as_integer<std::int64_t>(t, "t"));
   const json& ids = frame.at("series");
   json& columns = frame.at("values");
   if (!ids.is_array() || !columns.is_array() || ids.size() != columns.size()) {
@@ -51,7 +80,7 @@ Batch decode_samples(json& frame, bool binary, const NamesById& names_by_id) {
   batch.names.reserve(ids.size());
   batch.values.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto id = ids[i].get<std::uint32_t>();
+    const auto id = as_integer<std::uint32_t>(ids[i], "series id");
     const auto name = names_by_id.find(id);
     batch.names.push_back(name != names_by_id.end() ? name->second : "#" + std::to_string(id));
     json& column = columns[i];

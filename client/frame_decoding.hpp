@@ -27,6 +27,9 @@ std::optional<nlohmann::json> decode_message(std::string_view bytes, bool binary
 // when a field is missing or has the wrong type.
 Hello decode_hello(const nlohmann::json& message);
 
+// The seq of a "subscribed" reply (0 when absent). Throws like decode_hello.
+std::uint64_t decode_subscribed_seq(const nlohmann::json& message);
+
 // A "samples" frame into a Batch (without `missed` and `frame`, which depend
 // on the connection). Series ids are named from names_by_id ("#<id>" when
 // unknown). With binary, float32 values are rounded back to the agent's 0.01
