@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
+  ccache                       # compiler cache: scripts/fuzz.sh, scripts/tsan.sh and the dev builds
+  clang libclang-rt-14-dev     # libFuzzer and its sanitizer runtimes: scripts/fuzz.sh (docs/fuzzing.md)
   libboost-dev                 # Boost.Beast/Asio: the HTTP + WebSocket server
   libcpp-httplib-dev           # HTTP client (webhooks, CLI, tests)
   nlohmann-json3-dev           # JSON and MessagePack
