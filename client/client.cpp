@@ -1,5 +1,7 @@
 #include "hostpulse/client.hpp"
 
+#include "frame_decoding.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -32,8 +34,6 @@ namespace {
 constexpr int kProtocol = 1;
 constexpr const char* kSubscribeId = "hostpulse-client";
 constexpr std::uint16_t kCloseUnauthorized = 4001;
-constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
-constexpr double kFloat32Exact = 16777216.0;  // 2^24: the agent sends float32 only below this
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
@@ -341,14 +341,14 @@ Client::Impl::End Client::Impl::session(std::string& reason, Result& fatal) {
       return End::retry;
     }
     const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
-    json message = ws_->got_binary() ? json::from_msgpack(bytes, true, false) : json::parse(bytes, nullptr, false);
-    if (message.is_discarded() || !message.is_object()) {
+    std::optional<json> message = detail::decode_message(bytes, ws_->got_binary());
+    if (!message) {
       reason = "undecodable message from the agent";
       return End::retry;
     }
     End end = End::retry;
     try {
-      end = handle(message, ws_->got_binary(), reason, fatal);
+      end = handle(*message, ws_->got_binary(), reason, fatal);
     } catch (const std::exception& e) {  // json type errors, bad shapes
       reason = std::string("malformed message from the agent: ") + e.what();
       return End::retry;
@@ -361,24 +361,13 @@ Client::Impl::End Client::Impl::session(std::string& reason, Result& fatal) {
 Client::Impl::End Client::Impl::handle(json& message, bool binary, std::string& reason, Result& fatal) {
   const std::string type = message.value("type", "");
   if (type == "hello") {
-    Hello hello;
-    hello.protocol = message.at("protocol").get<int>();
+    Hello hello = detail::decode_hello(message);
     if (hello.protocol != kProtocol) {
       fatal = Result{Outcome::refused, "the agent speaks stream protocol " + std::to_string(hello.protocol) +
                                            "; this client knows protocol " + std::to_string(kProtocol)};
       return End::fatal;
     }
-    hello.version = message.value("version", "");
-    hello.host = message.value("host", "");
-    hello.interval_ms = message.value("interval_ms", std::int64_t{0});
-    hello.started_t = message.value("started_t", std::int64_t{0});
-    hello.seq = message.value("seq", std::uint64_t{0});
-    for (const json& series : message.at("schema")) {
-      SeriesInfo info{series.at("id").get<std::uint32_t>(), series.at("name").get<std::string>(),
-                      series.value("unit", ""), series.value("kind", "")};
-      names_by_id_[info.id] = info.name;
-      hello.schema.push_back(std::move(info));
-    }
+    for (const SeriesInfo& info : hello.schema) names_by_id_[info.id] = info.name;
     hello.restarted = have_hello_ && hello.started_t != started_t_;
     json subscribe{{"type", "subscribe"},
                    {"id", kSubscribeId},
@@ -412,7 +401,7 @@ Client::Impl::End Client::Impl::handle(json& message, bool binary, std::string& 
   if (type == "subscribed") {
     subscribed_ = true;
     if (!have_seq_) {
-      last_seq_ = message.value("seq", std::uint64_t{0});
+      last_seq_ = detail::decode_subscribed_seq(message);
       have_seq_ = true;
     }
     failures_ = 0;
@@ -433,42 +422,7 @@ Client::Impl::End Client::Impl::handle(json& message, bool binary, std::string& 
 }
 
 Client::Impl::End Client::Impl::handle_samples(json& frame, bool binary) {
-  Batch batch;
-  batch.seq_first = frame.at("seq_first").get<std::uint64_t>();
-  batch.seq_last = frame.at("seq_last").get<std::uint64_t>();
-  batch.t = frame.at("t").get<std::vector<std::int64_t>>();
-  const json& ids = frame.at("series");
-  json& columns = frame.at("values");
-  if (!ids.is_array() || !columns.is_array() || ids.size() != columns.size()) {
-    throw std::runtime_error("samples: series and values differ in length");
-  }
-  batch.names.reserve(ids.size());
-  batch.values.reserve(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto id = ids[i].get<std::uint32_t>();
-    const auto name = names_by_id_.find(id);
-    batch.names.push_back(name != names_by_id_.end() ? name->second : "#" + std::to_string(id));
-    json& column = columns[i];
-    if (!column.is_array() || column.size() != batch.t.size()) {
-      throw std::runtime_error("samples: a column's length differs from t's");
-    }
-    std::vector<double> values;
-    values.reserve(column.size());
-    for (const json& value : column) values.push_back(value.is_number() ? value.get<double>() : kNoValue);
-    if (binary) {
-      // msgpack carries fractions as float32 (docs/protocol.md); the agent
-      // rounded them to 0.01 first, so rounding again restores the exact value.
-      for (double& value : values) {
-        if (std::isfinite(value) && std::fabs(value) < kFloat32Exact && value != std::floor(value)) {
-          value = std::round(value * 100.0) / 100.0;
-        }
-      }
-      for (std::size_t k = 0; k < values.size(); ++k) {
-        if (column[k].is_number_float()) column[k] = values[k];  // the same in Batch::frame
-      }
-    }
-    batch.values.push_back(std::move(values));
-  }
+  Batch batch = detail::decode_samples(frame, binary, names_by_id_);
   const std::uint64_t every = options_.every;
   if (have_seq_ && batch.seq_first > last_seq_ + every) batch.missed = (batch.seq_first - last_seq_) / every - 1;
   if (batch.seq_last > last_seq_ || !have_seq_) last_seq_ = batch.seq_last;

@@ -23,7 +23,8 @@ constexpr std::string_view kApiPrefix = "/api/";
 HttpResponse json_response(const json& body, unsigned status = 200) {
   HttpResponse response;
   response.status = status;
-  // Replies may echo client text: never throw on bytes that are not UTF-8.
+  // Error messages quote the request (a percent-decoded path may hold any
+  // byte); invalid UTF-8 in them must not make dump() throw.
   response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;

@@ -1,6 +1,7 @@
 #include "agent/history.hpp"
 
 #include <cmath>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -93,7 +94,7 @@ TEST(HistoryTest, SinceTimeTakesPointsAtOrAfter) {
 
 TEST(HistoryTest, KeepsNaNAsNoValue) {
   History history(2, 2);
-  const double values[] = {NAN, 3.0};
+  const double values[] = {std::numeric_limits<double>::quiet_NaN(), 3.0};
   history.append(1, values);
   const std::uint32_t series[] = {0, 1};
   const HistoryColumns latest = history.latest(series);

@@ -1,5 +1,7 @@
 #include "agent/api/rest_api.hpp"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -71,7 +73,7 @@ TEST_F(RestApiFixture, SnapshotHasTheLatestValueOfEverySeries) {
 }
 
 TEST_F(RestApiFixture, NoValueIsNull) {
-  std::vector<double> values(schema.size(), NAN);
+  std::vector<double> values(schema.size(), std::numeric_limits<double>::quiet_NaN());
   history.append(1, values);
   const json j = body(get("/api/v1/snapshot?series=cpu.busy_pct"));
   EXPECT_TRUE(j["values"]["cpu.busy_pct"].is_null());
@@ -170,6 +172,18 @@ TEST_F(RestApiFixture, UnknownPathsAre404AndWrongMethods405) {
     EXPECT_TRUE(has_allow);
   }
   EXPECT_EQ(get("/", "POST").status, 405u);
+}
+
+// A percent-decoded path can hold bytes that are not UTF-8; error messages
+// quoting it made json::dump() throw (found by tests/fuzz/rest_api_fuzz), and
+// the server answered 500 instead of the 404/405.
+TEST_F(RestApiFixture, ErrorsQuotingInvalidUtf8AreStillJson) {
+  HttpResponse r = get("/api/v1/%FF%C3");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(body(r)["error"]["status"], 404);
+  r = get("/api/v1/history", "\x8e");
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(body(r)["error"]["status"], 405);
 }
 
 TEST_F(RestApiFixture, ServesEmbeddedAssets) {
