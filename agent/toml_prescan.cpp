@@ -1,77 +1,13 @@
 #include "agent/toml_prescan.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
+#include "collectors/utf8.hpp"
+
 namespace hostpulse {
 namespace {
-
-constexpr std::string_view kHexDigits = "0123456789abcdef";
-
-std::string hex_byte(unsigned char byte) {
-  return std::string("0x") + kHexDigits[byte >> 4] + kHexDigits[byte & 0x0f];
-}
-
-bool is_continuation(unsigned char byte) { return (byte & 0xc0) == 0x80; }
-
-// The first invalid sequence of text (RFC 3629): its line and what is wrong,
-// or an empty reason when text is valid UTF-8.
-struct Utf8Problem {
-  std::size_t line = 0;
-  std::string reason;
-};
-
-Utf8Problem find_invalid_utf8(std::string_view text) {
-  std::size_t line = 1;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      if (lead == '\n') ++line;
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    // The valid range of the second byte depends on the first: narrower
-    // ranges exclude overlong forms (E0, F0), surrogates (ED) and code points
-    // past U+10FFFF (F4).
-    unsigned char second_min = 0x80;
-    unsigned char second_max = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) second_min = 0xa0;
-      if (lead == 0xed) second_max = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) second_min = 0x90;
-      if (lead == 0xf4) second_max = 0x8f;
-    } else if (lead == 0xc0 || lead == 0xc1) {
-      return {line, "overlong encoding (byte " + hex_byte(lead) + ")"};
-    } else if (is_continuation(lead)) {
-      return {line, "byte " + hex_byte(lead) + " cannot start a character"};
-    } else {
-      return {line, "byte " + hex_byte(lead) + " is never valid in UTF-8"};
-    }
-    if (i + length > text.size()) return {line, "sequence cut off at the end of the text"};
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    if (!is_continuation(second)) {
-      return {line, "byte " + hex_byte(lead) + " is not followed by a continuation byte"};
-    }
-    if (second < second_min || second > second_max) {
-      const char* what = lead == 0xed ? "surrogate code point" : lead == 0xf4 ? "code point past U+10FFFF" : "overlong encoding";
-      return {line, std::string(what) + " (bytes " + hex_byte(lead) + " " + hex_byte(second) + ")"};
-    }
-    for (std::size_t k = 2; k < length; ++k) {
-      if (!is_continuation(static_cast<unsigned char>(text[i + k]))) {
-        return {line, "byte " + hex_byte(lead) + " is not followed by enough continuation bytes"};
-      }
-    }
-    i += length;
-  }
-  return {};
-}
 
 // Walks the text as TOML's lexer would, as far as nesting and keys are
 // concerned. Brackets inside strings and comments are content; a '[' that
@@ -235,8 +171,9 @@ class NestingScanner {
 
 Status prescan_toml(std::string_view text, std::string_view file_name) {
   const std::string name(file_name);
-  if (const Utf8Problem problem = find_invalid_utf8(text); !problem.reason.empty()) {
-    return Status::failure(name + ":" + std::to_string(problem.line) + ": invalid UTF-8: " + problem.reason);
+  if (const std::optional<Utf8Error> problem = find_invalid_utf8(text)) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(problem->offset), '\n');
+    return Status::failure(name + ":" + std::to_string(line) + ": invalid UTF-8: " + problem->reason);
   }
   NestingScanner scanner(text);
   switch (scanner.scan()) {

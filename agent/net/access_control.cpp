@@ -83,7 +83,10 @@ std::optional<std::string> host_name_of(std::string_view host_header) {
     name = name.substr(0, colon);
   }
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty()) return std::nullopt;
+  // No empty labels: "a..b", ".a" and "a.." name nothing.
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos) {
+    return std::nullopt;
+  }
   for (char c : name) {
     const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
                          c == '.' || c == '_';

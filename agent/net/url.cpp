@@ -32,8 +32,8 @@ Status decode(std::string_view text, bool plus_is_space, std::string& out) {
     out.push_back(c);
   }
   // Names and values end up in JSON replies and logs, which need UTF-8.
-  if (const auto bad = first_invalid_utf8(out)) {
-    return Status::failure("invalid UTF-8 at byte " + std::to_string(*bad) + " after decoding");
+  if (const auto bad = find_invalid_utf8(out)) {
+    return Status::failure("invalid UTF-8 after decoding, at byte " + std::to_string(bad->offset) + ": " + bad->reason);
   }
   return Status::success();
 }

@@ -523,5 +523,21 @@ TEST_F(AccessTokenTest, BadTokenFilesAreRefusedEvenWhenUnauthenticatedIsAllowed)
   EXPECT_EQ(status.error, "token_file: " + path + ".missing: cannot open: No such file or directory");
 }
 
+// What Boost would parse differently from what was written is refused:
+// IPv6 scope ids (a negative one wraps around) and text after a NUL.
+TEST(ListenAddressTest, OnlyAddressLiteralsAndLocalhost) {
+  ListenAddress address;
+  for (std::string_view bad : {std::string_view("[::%-5]:1"), std::string_view("[fe80::1%eth0]:80"),
+                               std::string_view("[::1\0x]:1", 9), std::string_view("example.com:80"),
+                               std::string_view("127.0.0.1 :80")}) {
+    const Status status = parse_listen_address(bad, address);
+    EXPECT_FALSE(status.ok()) << bad;
+  }
+  ASSERT_TRUE(parse_listen_address("[::1]:9870", address).ok());
+  EXPECT_EQ(address.host, "::1");
+  ASSERT_TRUE(parse_listen_address("localhost:80", address).ok());
+  EXPECT_EQ(address.host, "127.0.0.1");
+}
+
 }  // namespace
 }  // namespace hostpulse

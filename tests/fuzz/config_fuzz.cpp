@@ -1,5 +1,6 @@
 // A config file (hostpulse.toml, and with it [[alert]] and [[webhook]] tables)
-// through the same entry point load_config_file() uses after reading the file.
+// through parse_config_text: the pre-scan, toml11 and the key tables, with no
+// filesystem access (rules_dir is resolved but not read).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,8 +10,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   hostpulse::Config config;
-  // A relative rules_dir resolves against this (missing) folder, so inputs do
-  // not read rule files from wherever the fuzzer happens to run.
-  (void)hostpulse::load_config_text(text, "/nonexistent/hostpulse-fuzz/hostpulse.toml", config);
+  (void)hostpulse::parse_config_text(text, "/nonexistent/hostpulse-fuzz/hostpulse.toml", config);
   return 0;
 }

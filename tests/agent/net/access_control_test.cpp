@@ -296,7 +296,7 @@ TEST(AccessControlTest, HostNamesAreParsedStrictly) {
   EXPECT_EQ(host_name_of("[::1]:9870"), std::optional<std::string>("::1"));
   EXPECT_EQ(host_name_of("[::1]"), std::optional<std::string>("::1"));
   EXPECT_EQ(host_name_of("127.0.0.1"), std::optional<std::string>("127.0.0.1"));
-  for (const char* bad : {"", ":9870", "a:b", "[::1", "[::1]x", "[nope]:1", "a b", "a/b", "a@b", "\xff", "ex:1:2"}) {
+  for (const char* bad : {"", ":9870", "a:b", "[::1", "[::1]x", "[nope]:1", "a b", "a/b", "a@b", "\xff", "ex:1:2", "a..b", ".a", "a..", "."}) {
     EXPECT_EQ(host_name_of(bad), std::nullopt) << bad;
   }
 }
