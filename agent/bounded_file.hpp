@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 
+#include "collectors/file_reader.hpp"
 #include "collectors/status.hpp"
 
 namespace hostpulse {
@@ -13,11 +14,8 @@ namespace hostpulse {
 // the open), refused unless fstat() says it is a regular file (directories,
 // FIFOs, sockets and devices such as /dev/zero), and refused past max_bytes
 // (also when the file grows while it is read). Errors start with the path:
-//   "/etc/hostpulse/conf.d: is a directory"
-//   "/dev/zero: not a regular file (a character device)"
+//   "/etc/hostpulse/conf.d: is a directory, not a regular file"
+//   "/dev/zero: is a character device, not a regular file"
 Status read_bounded_file(const std::string& path, std::size_t max_bytes, std::string& out);
-
-// "1 MiB", "4 KiB", "100 bytes": how limits appear in messages.
-std::string describe_byte_count(std::size_t bytes);
 
 }  // namespace hostpulse

@@ -66,6 +66,18 @@ class FileDescriptor {
 
 }  // namespace
 
+std::string describe_byte_count(std::size_t bytes) {
+  constexpr std::size_t kKibibyte = 1024;
+  constexpr std::size_t kMebibyte = 1024 * kKibibyte;
+  if (bytes >= kMebibyte && bytes % kMebibyte == 0) return std::to_string(bytes / kMebibyte) + " MiB";
+  if (bytes >= kKibibyte && bytes % kKibibyte == 0) return std::to_string(bytes / kKibibyte) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+Status FileReader::too_large() const {
+  return Status::failure(path_ + ": larger than " + describe_byte_count(max_bytes_) + ", refusing to read it");
+}
+
 FileReader::FileReader(std::string path, std::size_t max_bytes)
     : path_(std::move(path)), max_bytes_(max_bytes) {}
 
@@ -102,7 +114,7 @@ Status FileReader::read_into_buffer() {
   // procfs reports 0 and sysfs 4096 whatever the contents; a size above the
   // limit can only be an ordinary file, refused before reading any of it.
   if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > max_bytes_) {
-    return Status::failure(path_ + ": file larger than " + std::to_string(max_bytes_) + " bytes");
+    return too_large();
   }
 
   // procfs files report size 0 in stat(), so the only way to know the size
@@ -118,7 +130,7 @@ Status FileReader::read_into_buffer() {
         } while (probed < 0 && errno == EINTR);
         if (probed == 0) break;
         if (probed < 0) return Status::failure(describe_errno(path_, "read failed", errno));
-        return Status::failure(path_ + ": file larger than " + std::to_string(max_bytes_) + " bytes");
+        return too_large();
       }
       const std::size_t doubled = buffer_.empty() ? kInitialBufferBytes : buffer_.size() * 2;
       const std::size_t grown = doubled < max_bytes_ ? doubled : max_bytes_;

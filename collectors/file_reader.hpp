@@ -16,6 +16,9 @@ namespace hostpulse {
 // not a regular file (a FIFO, socket, device or directory planted where a
 // procfs file should be) is refused before the first read(). /proc and /sys
 // files are regular files, so they are unaffected.
+// "1 MiB", "4 KiB", "100 bytes": how size limits appear in messages.
+std::string describe_byte_count(std::size_t bytes);
+
 class FileReader {
  public:
   // Files larger than max_bytes are an error rather than unbounded growth.
@@ -42,6 +45,7 @@ class FileReader {
 
  private:
   Status read_into_buffer();
+  [[nodiscard]] Status too_large() const;
   void shrink_if_oversized();
 
   std::string path_;

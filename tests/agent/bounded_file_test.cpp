@@ -58,13 +58,13 @@ TEST(ReadBoundedFileTest, RefusesWhatIsNotARegularFile) {
     std::string error;
   };
   const Case cases[] = {
-      {dir.path(), dir.path() + ": is a directory"},
+      {dir.path(), dir.path() + ": is a directory, not a regular file"},
       // No writer: a blocking open would wait forever.
-      {fifo, fifo + ": not a regular file (a FIFO)"},
+      {fifo, fifo + ": is a FIFO, not a regular file"},
       // Reading it would never end.
-      {"/dev/zero", "/dev/zero: not a regular file (a character device)"},
+      {"/dev/zero", "/dev/zero: is a character device, not a regular file"},
       // Sockets cannot be open()ed at all.
-      {socket_path, socket_path + ": cannot open: No such device or address"},
+      {socket_path, socket_path + ": is a socket, not a regular file"},
       {dir.file("missing"), dir.file("missing") + ": cannot open: No such file or directory"},
   };
   for (const Case& c : cases) {

@@ -136,13 +136,13 @@ TEST(ConfigTest, ConfigFileMustBeASmallRegularFile) {
   testing_support::TempDir dir;
   Config config;
   Status status = load_config_file(dir.path(), config);
-  EXPECT_EQ(status.error, dir.path() + ": is a directory");
+  EXPECT_EQ(status.error, dir.path() + ": is a directory, not a regular file");
   status = load_config_file("/dev/zero", config);
-  EXPECT_EQ(status.error, "/dev/zero: not a regular file (a character device)");
+  EXPECT_EQ(status.error, "/dev/zero: is a character device, not a regular file");
   const std::string fifo = dir.file("fifo.toml");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   status = load_config_file(fifo, config);
-  EXPECT_EQ(status.error, fifo + ": not a regular file (a FIFO)");
+  EXPECT_EQ(status.error, fifo + ": is a FIFO, not a regular file");
   const std::string big = dir.write("big.toml", "# " + std::string(kMaxConfigFileBytes, 'x') + "\n");
   status = load_config_file(big, config);
   EXPECT_EQ(status.error, big + ": larger than 1 MiB, refusing to read it");
@@ -225,7 +225,7 @@ TEST(ConfigTest, StartupRequirementsIncludeProcfs) {
   EXPECT_TRUE(check_startup_requirements(config, token).ok());
   config.token_file = "/dev/zero";
   EXPECT_EQ(check_startup_requirements(config, token).error,
-            "token_file: /dev/zero: not a regular file (a character device)");
+            "token_file: /dev/zero: is a character device, not a regular file");
 }
 
 TEST(ListenAddressTest, Table) {

@@ -214,7 +214,7 @@ TEST_F(FileReaderTest, SparseFileAboveLimitIsRefusedWithoutReading) {
   FileReader reader(path);
   const Status status = reader.read();
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(status.error, HasSubstr("file larger than " + std::to_string(FileReader::kDefaultMaxBytes)));
+  EXPECT_THAT(status.error, HasSubstr("larger than 16 MiB, refusing to read it"));
   EXPECT_EQ(reader.capacity(), 0u);
 }
 
@@ -279,7 +279,7 @@ TEST_F(FileReaderTest, FileLargerThanLimitFails) {
   FileReader reader(write_file("oversize", "0123456789A"), 10);
   const Status status = reader.read();
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(status.error, HasSubstr("file larger than 10 bytes"));
+  EXPECT_THAT(status.error, HasSubstr("larger than 10 bytes, refusing to read it"));
   EXPECT_THAT(status.error, HasSubstr("oversize"));
   EXPECT_TRUE(reader.contents().empty());
   EXPECT_LE(reader.capacity(), 10u);
@@ -296,7 +296,7 @@ TEST_F(FileReaderTest, ZeroLimitAcceptsOnlyEmptyFiles) {
   FileReader empty_reader(write_file("empty", ""), 0);
   EXPECT_TRUE(empty_reader.read().ok());
   FileReader one_byte_reader(write_file("one_byte", "x"), 0);
-  EXPECT_THAT(one_byte_reader.read().error, HasSubstr("file larger than 0 bytes"));
+  EXPECT_THAT(one_byte_reader.read().error, HasSubstr("larger than 0 bytes, refusing to read it"));
 }
 
 TEST_F(FileReaderTest, FailureAfterSuccessClearsContents) {

@@ -1499,7 +1499,7 @@ TEST(Cli, ConfigThatIsNotARegularFileIsAConfigError) {
     EXPECT_EQ(result.exit_code, 1) << args[1] << ": " << result.out << result.err;
     EXPECT_TRUE(contains(result.err, args[1] + ": ")) << result.err;
   }
-  EXPECT_TRUE(contains(run_to_completion({"--config", dir.path()}, 5s).err, dir.path() + ": is a directory"));
+  EXPECT_TRUE(contains(run_to_completion({"--config", dir.path()}, 5s).err, dir.path() + ": is a directory, not a regular file"));
 }
 
 // /dev/zero was read without end (gigabytes in seconds); now it is refused at once.
@@ -1511,7 +1511,7 @@ TEST(Cli, TokenFileThatIsADeviceFailsAtOnce) {
         std::vector<std::string>{"--config", config, "--listen", "127.0.0.1:0"}}) {
     const RunResult result = run_to_completion(args, 5s);
     EXPECT_EQ(result.exit_code, 1) << result.err;
-    EXPECT_TRUE(contains(result.err, "token_file: /dev/zero: not a regular file (a character device)")) << result.err;
+    EXPECT_TRUE(contains(result.err, "token_file: /dev/zero: is a character device, not a regular file")) << result.err;
     EXPECT_LT(result.elapsed, 2s);
   }
 }

@@ -339,14 +339,14 @@ TEST_F(RulesDirTest, EntriesThatAreNotRegularFilesAreErrors) {
   std::filesystem::create_directories(directory);
   std::vector<AlertRule> rules;
   Status status = load_rules_dir(rules_d(), rules);
-  EXPECT_EQ(status.error, directory + ": is a directory");
+  EXPECT_EQ(status.error, directory + ": is a directory, not a regular file");
   EXPECT_TRUE(rules.empty());
   std::filesystem::remove(directory);
 
   const std::string fifo = rules_d() + "/50-fifo.toml";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   status = load_rules_dir(rules_d(), rules);  // returns at once: no writer is waited for
-  EXPECT_EQ(status.error, fifo + ": not a regular file (a FIFO)");
+  EXPECT_EQ(status.error, fifo + ": is a FIFO, not a regular file");
   std::filesystem::remove(fifo);
 
   // A link to a regular file is fine.

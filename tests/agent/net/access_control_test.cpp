@@ -125,9 +125,9 @@ TEST(ReadTokenFileTest, RefusesWhatIsNotASmallRegularFile) {
   TempDir dir;
   std::string token = "unchanged";
   Status status = read_token_file("/dev/zero", token);
-  EXPECT_EQ(status.error, "token_file: /dev/zero: not a regular file (a character device)");
+  EXPECT_EQ(status.error, "token_file: /dev/zero: is a character device, not a regular file");
   status = read_token_file(dir.path(), token);
-  EXPECT_EQ(status.error, "token_file: " + dir.path() + ": is a directory");
+  EXPECT_EQ(status.error, "token_file: " + dir.path() + ": is a directory, not a regular file");
   const std::string big = dir.write("big", "abcdefghijklmnopqrstuvwxyz\n" + std::string(kMaxTokenFileBytes, '#'));
   status = read_token_file(big, token);
   EXPECT_EQ(status.error, "token_file: " + big + ": larger than 4 KiB, refusing to read it");
