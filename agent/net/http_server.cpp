@@ -384,18 +384,21 @@ void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
 std::shared_ptr<HttpSession> HttpServer::State::pick_connection_to_shed(const HttpSession& newcomer,
                                                                        const std::string* from_address) {
   std::lock_guard lock(sessions_mutex);
-  std::shared_ptr<HttpSession> chosen;
-  for (HttpSession* candidate : sessions) {
+  const HttpSession* chosen = nullptr;
+  for (const HttpSession* candidate : sessions) {
     const HttpSession::Phase phase = candidate->phase();
     if (candidate == &newcomer || phase == HttpSession::Phase::busy) continue;
     if (from_address != nullptr && candidate->remote_address() != *from_address) continue;
-    if (chosen && (chosen->phase() < phase ||
-                   (chosen->phase() == phase && chosen->phase_since() <= candidate->phase_since()))) {
-      continue;
+    if (candidate->weak_from_this().expired()) continue;  // being destroyed
+    // Idle before reading; within a phase, the one in it longest.
+    if (chosen == nullptr || phase < chosen->phase() ||
+        (phase == chosen->phase() && candidate->phase_since() < chosen->phase_since())) {
+      chosen = candidate;
     }
-    if (auto alive = candidate->weak_from_this().lock()) chosen = std::move(alive);
   }
-  return chosen;
+  // Only the chosen one is locked: a shared_ptr released under sessions_mutex
+  // could run a session's destructor, which takes the same mutex.
+  return chosen == nullptr ? nullptr : std::const_pointer_cast<HttpSession>(chosen->weak_from_this().lock());
 }
 
 HttpServer::HttpServer(asio::io_context& io, ListenAddress address, HttpOptions options, RequestHandler handler)
