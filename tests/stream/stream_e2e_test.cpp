@@ -1200,7 +1200,9 @@ TEST(Stream, TwentyThousandConnectSubscribeDisconnectCyclesLeaveNothingBehind) {
             << fds_after << "; RSS " << (rss_before >> 10) << " -> " << (rss_after >> 10) << " KiB\n";
   EXPECT_LE(fds_after, fds_before + 2);
   // ASan keeps freed memory in quarantine (256 MiB), so RSS means nothing there.
-  if (!kSanitized) EXPECT_LT(rss_after, rss_before + (8u << 20));
+  if (!kSanitized) {
+    EXPECT_LT(rss_after, rss_before + (8u << 20));
+  }
   EXPECT_GE(agent.stream_counter("sessions_total"), static_cast<std::uint64_t>(cycles + cycles / 10));
 }
 
