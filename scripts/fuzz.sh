@@ -59,14 +59,9 @@ fi
 
 if ((build_first)); then
   command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (scripts/setup.sh installs it)" >&2; exit 1; }
-  launcher=()
-  if command -v ccache >/dev/null; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    # Paths relative to the checkout, so other checkouts share the cache.
-    export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true
-  fi
+  source "$root/scripts/ccache_env.sh"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-    -DHOSTPULSE_FUZZ=ON -DHOSTPULSE_WERROR=ON "${launcher[@]}" >/dev/null
+    -DHOSTPULSE_FUZZ=ON -DHOSTPULSE_WERROR=ON "${ccache_launcher[@]}" >/dev/null
   build_targets=()
   for name in "${targets[@]}"; do build_targets+=("${name}_fuzz"); done
   cmake --build "$build" -j"$parallel" --target "${build_targets[@]}"

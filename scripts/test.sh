@@ -19,17 +19,13 @@ done
 ./scripts/setup.sh
 jobs=$(nproc)
 
-# ccache for every configuration. Paths relative to the checkout and no
-# working directory in the hash, so a fresh clone elsewhere (CI) reuses what
-# an earlier build of the same sources compiled.
-export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+# Every configuration compiles through ccache.
+source scripts/ccache_env.sh
 
 run_suite() {
   local directory=$1; shift
   echo "== building $directory"
-  cmake -S . -B "$directory" -DHOSTPULSE_WERROR=ON "${launcher[@]}" "$@" >/dev/null
+  cmake -S . -B "$directory" -DHOSTPULSE_WERROR=ON "${ccache_launcher[@]}" "$@" >/dev/null
   cmake --build "$directory" -j"$jobs"
   echo "== testing $directory"
   # Tests start agents on loopback; two at a time keeps timing-sensitive ones honest.

@@ -34,11 +34,7 @@ test_targets=(hostpulse hostpulse-webhook hostpulse_core_tests hostpulse_e2e_tes
 agent_tests='^(e2e|stream|alerts)\.'
 
 if ((build_first)); then
-  launcher=()
-  if command -v ccache >/dev/null; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true
-  fi
+  source "$root/scripts/ccache_env.sh"
   # The dashboard's embed step reads uplot from node_modules.
   [[ -d $root/node_modules ]] || { echo "tsan.sh: node_modules is missing (scripts/setup.sh)" >&2; exit 1; }
   # clang: GCC 12 warns (-Wtsan, an error with -Werror) on every
@@ -46,7 +42,7 @@ if ((build_first)); then
   command -v clang++ >/dev/null || { echo "tsan.sh: clang++ is missing (scripts/setup.sh installs it)" >&2; exit 1; }
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DHOSTPULSE_TSAN=ON -DHOSTPULSE_WERROR=ON \
-    -DHOSTPULSE_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
+    -DHOSTPULSE_BUILD_BENCHMARKS=OFF "${ccache_launcher[@]}" >/dev/null
   cmake --build "$build" -j"$jobs" --target "${test_targets[@]}"
 fi
 
