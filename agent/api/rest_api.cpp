@@ -11,7 +11,7 @@
 #include "agent/net/url.hpp"
 #include "agent/series_match.hpp"
 #include "agent/wall_clock.hpp"
-#include "collectors/linux/procfs_text.hpp"
+#include "collectors/quote.hpp"
 
 namespace hostpulse {
 namespace {
@@ -118,13 +118,13 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   const bool is_read = request.method == "GET" || request.method == "HEAD";
   if (sources_.access != nullptr) {
     if (!sources_.access->host_allowed(request.credentials)) {
-      return json_error(403, "Host " + procfs_text::quote(request.credentials.host) +
+      return json_error(403, "Host " + quote(request.credentials.host) +
                                  " is not served here: add it to allowed_hosts in the config");
     }
     // Cross-site request forgery: a page elsewhere may make the browser send
     // a POST (text/plain, no preflight); its Origin gives it away.
     if (!is_read && !sources_.access->origin_allowed(request.credentials)) {
-      return json_error(403, "Origin " + procfs_text::quote(request.credentials.origin) +
+      return json_error(403, "Origin " + quote(request.credentials.origin) +
                                  " may not change state here: add it to allowed_origins in the config");
     }
   }

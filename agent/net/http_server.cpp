@@ -18,7 +18,7 @@
 #include "agent/log.hpp"
 #include "agent/net/websocket_session.hpp"
 #include "agent/version.hpp"
-#include "collectors/linux/procfs_text.hpp"
+#include "collectors/quote.hpp"
 
 namespace hostpulse {
 
@@ -250,7 +250,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       static LogRateLimit limit(10, std::chrono::minutes(1));
       std::uint64_t suppressed = 0;
       if (limit.allow(std::chrono::steady_clock::now(), suppressed)) {
-        spdlog::error("request handler failed for {}: {}{}", procfs_text::quote(view.target), e.what(),
+        spdlog::error("request handler failed for {}: {}{}", quote(view.target), e.what(),
                       suppressed ? fmt::format(" ({} more not logged)", suppressed) : std::string());
       }
       response = HttpResponse{500, "application/json", error_body(500, "internal error"), {}, {}};

@@ -1,6 +1,6 @@
 #include "agent/net/url.hpp"
 
-#include "collectors/linux/procfs_text.hpp"
+#include "collectors/quote.hpp"
 #include "collectors/utf8.hpp"
 
 namespace hostpulse {
@@ -22,7 +22,7 @@ Status decode(std::string_view text, bool plus_is_space, std::string& out) {
       if (i + 2 >= text.size()) return Status::failure("truncated %-escape");
       const int high = hex_value(text[i + 1]);
       const int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0) return Status::failure("bad %-escape " + procfs_text::quote(text.substr(i, 3)));
+      if (high < 0 || low < 0) return Status::failure("bad %-escape " + quote(text.substr(i, 3)));
       c = static_cast<char>(high * 16 + low);
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -71,7 +71,7 @@ Status parse_request_target(std::string_view target, RequestTarget& out) {
     status = decode(pair.substr(0, equals), true, key);
     if (status.ok() && equals != std::string_view::npos) status = decode(pair.substr(equals + 1), true, value);
     if (!status.ok()) return Status::failure("query: " + status.error);
-    if (out.parameter(key) != nullptr) return Status::failure("query parameter " + procfs_text::quote(key) + " given twice");
+    if (out.parameter(key) != nullptr) return Status::failure("query parameter " + quote(key) + " given twice");
     out.query.emplace_back(std::move(key), std::move(value));
   }
   return Status::success();
