@@ -46,14 +46,8 @@ Status parse_listen_address(std::string_view text, ListenAddress& out) {
     if (host.find(':') != std::string_view::npos) return fail("IPv6 addresses go in brackets");
   }
   if (host.empty()) return fail("missing address");
-  // Boost accepts IPv6 scope ids ("%eth0", "%-5" wraps around) and stops at a
-  // NUL, so what it parsed would not be what was written: only the
-  // characters of an address literal get through.
-  if (host != "localhost") {
-    for (char c : host) {
-      const bool literal = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
-      if (!literal) return fail("must be an IP literal or localhost (no host names or scope ids)");
-    }
+  if (host != "localhost" && !has_only_address_literal_characters(host)) {
+    return fail("must be an IP literal or localhost (no host names or scope ids)");
   }
   unsigned port = 0;
   const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

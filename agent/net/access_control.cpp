@@ -72,12 +72,7 @@ std::optional<std::string> host_name_of(std::string_view host_header) {
     const std::string_view rest = name.substr(close + 1);
     if (!rest.empty() && (rest.front() != ':' || !all_digits(rest.substr(1)))) return std::nullopt;
     name = name.substr(1, close - 1);
-    // Boost stops at a NUL and accepts zone ids ("%eth0"): only the
-    // characters of an IPv6 literal get that far.
-    const bool literal = std::all_of(name.begin(), name.end(), [](char c) {
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
-    });
-    if (!literal) return std::nullopt;
+    if (!has_only_address_literal_characters(name)) return std::nullopt;
     boost::system::error_code ec;
     boost::asio::ip::make_address_v6(std::string(name), ec);
     if (ec) return std::nullopt;
@@ -99,6 +94,12 @@ std::optional<std::string> host_name_of(std::string_view host_header) {
     if (!allowed) return std::nullopt;
   }
   return lowercase(name);
+}
+
+bool has_only_address_literal_characters(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+  });
 }
 
 bool constant_time_equals(std::string_view a, std::string_view b) {

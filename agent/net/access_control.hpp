@@ -42,6 +42,12 @@ Status read_token_file(const std::string& path, std::string& token);
 // Whether an address string is loopback (127.0.0.0/8 or ::1).
 bool is_loopback_address(std::string_view address);
 
+// Whether text holds only what an IPv4 or IPv6 address literal can: hex
+// digits, ':' and '.'. Checked before Boost parses an address, because Boost
+// stops at a NUL and accepts IPv6 zone ids ("%eth0", "%-5" wraps around), so
+// what it parsed would not be what was written.
+bool has_only_address_literal_characters(std::string_view text);
+
 // The host name of a Host header ("Example.COM:9870" -> "example.com",
 // "[::1]:80" -> "::1"), lowercased, without port or trailing dot; nullopt
 // when it is not a well-formed host (bad port, bad characters, bad brackets).
