@@ -587,16 +587,25 @@ Status parse_config_text(std::string_view text, std::string_view file_name, Conf
   return parse_config(text, std::string(file_name), config, rules_dir_line);
 }
 
-Status parse_rules_text(std::string_view text, std::string_view file_name, std::vector<AlertRule>& rules) {
-  const std::string source(file_name);
+namespace {
+
+// Appends the rules of one file; on error `rules` may hold some of them, so
+// callers apply it to a copy they drop on error.
+Status append_rules_text(std::string_view text, const std::string& source, std::vector<AlertRule>& rules) {
   toml::value root;
   Status status = parse_toml(text, source, root);
   if (!status.ok()) return status;
-  std::vector<AlertRule> updated = rules;
   const TableReader reader(root, source, "");
-  status = reader.each({{"alert", [&](const toml::value& v, const std::string&) {
-                           return apply_alerts(v, source, updated);
-                         }}});
+  return reader.each({{"alert", [&](const toml::value& v, const std::string&) {
+                         return apply_alerts(v, source, rules);
+                       }}});
+}
+
+}  // namespace
+
+Status parse_rules_text(std::string_view text, std::string_view file_name, std::vector<AlertRule>& rules) {
+  std::vector<AlertRule> updated = rules;
+  Status status = append_rules_text(text, std::string(file_name), updated);
   if (!status.ok()) return status;
   rules = std::move(updated);
   return Status::success();
@@ -635,7 +644,9 @@ Status load_rules_dir(const std::string& directory, std::vector<AlertRule>& rule
       return Status::failure(file.string() + ": the rule files in " + quote(directory, kMaxShownNameBytes) +
                              " together exceed " + describe_byte_count(kMaxRulesDirBytes));
     }
-    status = parse_rules_text(text, file.string(), updated);
+    // Into the folder's one copy: copying every rule so far for each file
+    // would be quadratic in a folder of many files.
+    status = append_rules_text(text, file.string(), updated);
     if (!status.ok()) return status;
   }
   rules = std::move(updated);
