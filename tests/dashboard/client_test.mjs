@@ -195,6 +195,7 @@ async function live(binary, scratch, agents) {
 
   // A restarted agent: new started_t, seqs start again -> reset, not resume.
   const oldStarted = json.client.startedT;
+  const oldLast = json.seqs().at(-1);
   process.kill(agent.pid, "SIGTERM");
   await withTimeout(agent.exit, "agent exit", 5000);
   await sleep(300);
@@ -207,7 +208,13 @@ async function live(binary, scratch, agents) {
   const fresh = json.log.samples.slice(countAtReset).flatMap((s) => s.seqs);
   check("restart: reset with reason 'restart' and a new started_t",
     json.log.resets[0].reason === "restart" && json.client.startedT !== oldStarted, json.log.resets);
-  check("restart: seqs start again from the new agent's first points", fresh[0] <= 10 && consecutive(fresh), fresh.slice(0, 5));
+  // The new agent counts from 1 and the client takes its seqs as they come
+  // (not dropping them as older than the old agent's); how far the new agent
+  // got before the client reconnected depends on the backoff and on how fast
+  // the agent starts (seconds under ASan), so the first fresh seq is compared
+  // with the old agent's last one rather than with a fixed number.
+  check("restart: seqs start again from the new agent's first points",
+    fresh[0] < oldLast && consecutive(fresh), { fresh: fresh.slice(0, 5), oldLast });
   check("no client errors", json.log.errors.length === 0 && packed.log.errors.length === 0, [...json.log.errors, ...packed.log.errors]);
   json.client.stop();
 }
