@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/schema.hpp"
+#include "agent/pipeline/schema.hpp"
 #include "collectors/collector_table.hpp"
 
 namespace hostpulse::bench {

@@ -20,13 +20,13 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "agent/derive.hpp"
-#include "agent/history.hpp"
-#include "agent/sampler.hpp"
+#include "agent/pipeline/derive.hpp"
+#include "agent/pipeline/history.hpp"
+#include "agent/pipeline/sampler.hpp"
 #include "agent/stream/frame_encoder.hpp"
 #include "agent/stream/hub.hpp"
 #include "agent/stream/stream_service.hpp"
-#include "agent/wall_clock.hpp"
+#include "base/wall_clock.hpp"
 #include "bench/allocation_counter.hpp"
 #include "bench/bench_fixtures.hpp"
 #include "collectors/collector_table.hpp"

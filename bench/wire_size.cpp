@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/derive.hpp"
+#include "agent/pipeline/derive.hpp"
 #include "agent/stream/frame_encoder.hpp"
 #include "bench/bench_fixtures.hpp"
 

@@ -24,7 +24,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/version.hpp"
+#include "base/version.hpp"
 #include "hostpulse/client.hpp"
 
 namespace {

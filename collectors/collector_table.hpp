@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/file_reader.hpp"
+#include "base/file_reader.hpp"
 #include "collectors/host_paths.hpp"
 #include "collectors/raw_sample.hpp"
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

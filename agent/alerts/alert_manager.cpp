@@ -4,9 +4,9 @@
 #include <chrono>
 #include <limits>
 
-#include "agent/log.hpp"
-#include "agent/series_match.hpp"
-#include "agent/wall_clock.hpp"
+#include "base/log.hpp"
+#include "agent/pipeline/series_match.hpp"
+#include "base/wall_clock.hpp"
 
 namespace hostpulse {
 namespace {

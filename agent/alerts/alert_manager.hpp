@@ -12,7 +12,7 @@
 
 #include "agent/alerts/alert_instance.hpp"
 #include "agent/alerts/alert_rule.hpp"
-#include "agent/schema.hpp"
+#include "agent/pipeline/schema.hpp"
 
 namespace hostpulse {
 

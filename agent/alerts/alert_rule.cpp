@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "collectors/quote.hpp"
+#include "base/quote.hpp"
 
 namespace hostpulse {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/series_match.hpp"
-#include "agent/wall_clock.hpp"
+#include "agent/pipeline/series_match.hpp"
+#include "base/wall_clock.hpp"
 
 namespace hostpulse {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/log.hpp"
-#include "collectors/quote.hpp"
+#include "base/log.hpp"
+#include "base/quote.hpp"
 
 namespace hostpulse {
 namespace {

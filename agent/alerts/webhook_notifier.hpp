@@ -17,7 +17,7 @@
 
 #include "agent/alerts/alert_instance.hpp"
 #include "agent/alerts/webhook_plugin.hpp"
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

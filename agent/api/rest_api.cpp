@@ -7,11 +7,11 @@
 
 #include "agent/alerts/alert_json.hpp"
 #include "agent/api/static_assets.hpp"
-#include "agent/duration.hpp"
-#include "agent/net/url.hpp"
-#include "agent/series_match.hpp"
-#include "agent/wall_clock.hpp"
-#include "collectors/quote.hpp"
+#include "base/duration.hpp"
+#include "agent/api/url.hpp"
+#include "agent/pipeline/series_match.hpp"
+#include "base/wall_clock.hpp"
+#include "base/quote.hpp"
 
 namespace hostpulse {
 namespace {

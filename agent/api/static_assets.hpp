@@ -4,8 +4,8 @@
 #include <span>
 #include <string_view>
 
-#include "agent/net/embedded_assets.hpp"
-#include "agent/net/http_types.hpp"
+#include "agent/api/embedded_assets.hpp"
+#include "agent/api/http_types.hpp"
 
 namespace hostpulse {
 

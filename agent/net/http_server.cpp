@@ -15,10 +15,10 @@
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "agent/log.hpp"
+#include "base/log.hpp"
 #include "agent/net/websocket_session.hpp"
-#include "agent/version.hpp"
-#include "collectors/quote.hpp"
+#include "base/version.hpp"
+#include "base/quote.hpp"
 
 namespace hostpulse {
 
@@ -44,8 +44,8 @@ struct HttpServer::State {
   tcp::acceptor acceptor;
   std::atomic<bool> stopped{false};
   std::weak_ptr<State> shared_self;
-  StreamService* stream = nullptr;
-  const AccessControl* access = nullptr;
+  std::shared_ptr<StreamService> stream;
+  std::shared_ptr<const AccessControl> access;
 
   // Sessions register themselves so stop() can close them all.
   std::mutex sessions_mutex;
@@ -221,7 +221,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         (parser_->get().target().size() == kStreamPath.size() || parser_->get().target()[kStreamPath.size()] == '?')) {
       ++state_->requests;
       // The WebSocket session takes the socket; this HTTP session ends here.
-      return start_websocket_session(std::move(stream_), parser_->release(), *state_->stream, *state_->access,
+      return start_websocket_session(std::move(stream_), parser_->release(), state_->stream, state_->access,
                                      remote_address_);
     }
     handle(parser_->release());
@@ -408,9 +408,9 @@ HttpServer::HttpServer(asio::io_context& io, ListenAddress address, HttpOptions 
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::enable_stream(StreamService& service, const AccessControl& access) {
-  state_->stream = &service;
-  state_->access = &access;
+void HttpServer::enable_stream(std::shared_ptr<StreamService> service, std::shared_ptr<const AccessControl> access) {
+  state_->stream = std::move(service);
+  state_->access = std::move(access);
 }
 
 Status HttpServer::start() {

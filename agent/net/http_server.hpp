@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "agent/config.hpp"
-#include "agent/net/http_types.hpp"
-#include "collectors/status.hpp"
+#include "agent/api/http_options.hpp"
+#include "agent/api/http_types.hpp"
+#include "base/status.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -28,7 +28,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Upgrades on /api/v1/stream go to the stream (call before start()).
-  void enable_stream(StreamService& service, const AccessControl& access);
+  // The session shares ownership of both: see WebSocketSession.
+  void enable_stream(std::shared_ptr<StreamService> service, std::shared_ptr<const AccessControl> access);
 
   // Binds and starts accepting. Fails with a message (address in use, no
   // permission) rather than throwing.

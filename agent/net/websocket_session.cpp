@@ -9,14 +9,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "agent/log.hpp"
-#include "agent/net/access_control.hpp"
-#include "agent/series_match.hpp"
+#include "base/log.hpp"
+#include "agent/api/access_control.hpp"
+#include "agent/pipeline/series_match.hpp"
 #include "agent/stream/messages.hpp"
 #include "agent/stream/protocol.hpp"
 #include "agent/stream/stream_service.hpp"
-#include "agent/version.hpp"
-#include "agent/wall_clock.hpp"
+#include "base/version.hpp"
+#include "base/wall_clock.hpp"
 
 namespace hostpulse {
 
@@ -62,14 +62,16 @@ OutboundFrame control(std::string text) {
 // requests, writes frames from its bounded queue one at a time.
 class WebSocketSession final : public StreamSession, public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, StreamService& service, const AccessControl& access,
-                   std::string remote_address)
+  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<StreamService> service,
+                   std::shared_ptr<const AccessControl> access, std::string remote_address)
       : ws_(std::move(stream)),
-        service_(service),
-        access_(access),
+        service_owner_(std::move(service)),
+        access_owner_(std::move(access)),
+        service_(*service_owner_),
+        access_(*access_owner_),
         remote_address_(std::move(remote_address)),
-        queue_(OutboundQueueLimits{service.options().max_queue_bytes, service.options().max_lag_bytes}),
-        rate_(service.options().max_messages_per_second),
+        queue_(OutboundQueueLimits{service_.options().max_queue_bytes, service_.options().max_lag_bytes}),
+        rate_(service_.options().max_messages_per_second),
         close_timer_(ws_.get_executor()) {}
 
   ~WebSocketSession() override {
@@ -380,6 +382,10 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   }
 
   websocket::stream<beast::tcp_stream> ws_;
+  // Shared ownership: a session that outlives the server (its last handler
+  // destroyed with the io_context) still finds what its destructor uses.
+  std::shared_ptr<StreamService> service_owner_;
+  std::shared_ptr<const AccessControl> access_owner_;
   StreamService& service_;
   const AccessControl& access_;
   std::string remote_address_;
@@ -401,8 +407,10 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
 };
 
 void start_websocket_session(beast::tcp_stream&& stream, http::request<http::string_body>&& request,
-                             StreamService& service, const AccessControl& access, std::string remote_address) {
-  std::make_shared<WebSocketSession>(std::move(stream), service, access, std::move(remote_address))
+                             std::shared_ptr<StreamService> service, std::shared_ptr<const AccessControl> access,
+                             std::string remote_address) {
+  std::make_shared<WebSocketSession>(std::move(stream), std::move(service), std::move(access),
+                                     std::move(remote_address))
       ->start(std::move(request));
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/schema.hpp"
+#include "agent/pipeline/schema.hpp"
 
 namespace hostpulse {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/series_match.hpp"
+#include "agent/pipeline/series_match.hpp"
 #include "agent/stream/messages.hpp"
 
 namespace hostpulse {

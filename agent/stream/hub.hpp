@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/history.hpp"
-#include "agent/schema.hpp"
+#include "agent/pipeline/history.hpp"
+#include "agent/pipeline/schema.hpp"
 #include "agent/stream/frame_encoder.hpp"
 #include "agent/stream/outbound_queue.hpp"
 #include "agent/stream/protocol.hpp"

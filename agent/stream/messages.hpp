@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "agent/history.hpp"
-#include "agent/schema.hpp"
+#include "agent/pipeline/history.hpp"
+#include "agent/pipeline/schema.hpp"
 #include "agent/stream/protocol.hpp"
 
 namespace hostpulse {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/duration.hpp"
+#include "base/duration.hpp"
 
 namespace hostpulse {
 namespace {

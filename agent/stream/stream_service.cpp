@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "agent/log.hpp"
+#include "base/log.hpp"
 
 namespace hostpulse {
 

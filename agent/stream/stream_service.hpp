@@ -16,8 +16,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "agent/history.hpp"
-#include "agent/schema.hpp"
+#include "agent/pipeline/history.hpp"
+#include "agent/pipeline/schema.hpp"
 #include "agent/stream/hub.hpp"
 #include "agent/stream/messages.hpp"
 #include "agent/stream/stream_options.hpp"

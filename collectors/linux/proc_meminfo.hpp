@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

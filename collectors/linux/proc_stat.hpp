@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

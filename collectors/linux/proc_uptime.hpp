@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "collectors/status.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse {
 

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <system_error>
 
-#include "collectors/quote.hpp"
-#include "collectors/status.hpp"
+#include "base/quote.hpp"
+#include "base/status.hpp"
 
 namespace hostpulse::procfs_text {
 

@@ -1,4 +1,4 @@
-#include "collectors/file_reader.hpp"
+#include "base/file_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>

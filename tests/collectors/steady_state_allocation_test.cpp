@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
-#include "collectors/file_reader.hpp"
+#include "base/file_reader.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"

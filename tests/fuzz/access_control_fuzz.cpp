@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "agent/net/access_control.hpp"
+#include "agent/api/access_control.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static hostpulse::AccessControl access("fuzz-token-0123456789", {"https://ops.example.com", "http://[::1]:9870"},

@@ -5,7 +5,7 @@
 #include <exception>
 #include <string_view>
 
-#include "client/frame_decoding.hpp"
+#include "frame_decoding.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

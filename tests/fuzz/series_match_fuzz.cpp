@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/series_match.hpp"
+#include "agent/pipeline/series_match.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

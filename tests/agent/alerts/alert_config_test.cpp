@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 
 #include "../../support/temp_dir.hpp"
-#include "agent/command_line.hpp"
-#include "agent/config.hpp"
-#include "agent/toml_prescan.hpp"
+#include "agent/config/command_line.hpp"
+#include "agent/config/config.hpp"
+#include "agent/config/toml_prescan.hpp"
 
 namespace hostpulse {
 namespace {

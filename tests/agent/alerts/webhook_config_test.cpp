@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/alerts/webhook_notifier.hpp"
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 
 namespace hostpulse {
 namespace {

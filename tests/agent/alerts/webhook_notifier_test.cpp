@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/alerts/alert_json.hpp"
-#include "agent/log.hpp"
+#include "base/log.hpp"
 #include "support/http_receiver.hpp"
 
 namespace hostpulse {

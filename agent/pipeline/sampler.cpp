@@ -1,0 +1,197 @@
+#include "agent/pipeline/sampler.hpp"
+
+#include <exception>
+
+#include "agent/pipeline/derive.hpp"
+#include "base/log.hpp"
+#include "base/wall_clock.hpp"
+
+namespace hostpulse {
+namespace {
+
+std::uint64_t micros(SteadyClock::duration d) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+}  // namespace
+
+std::chrono::milliseconds stall_after(std::chrono::milliseconds interval) {
+  const std::chrono::milliseconds intervals = kStallIntervals * interval;
+  return intervals > kMinStallAfter ? intervals : kMinStallAfter;
+}
+
+std::chrono::milliseconds time_since_progress(const SamplerStats& stats, SteadyClock::time_point now) {
+  if (!stats.running || now <= stats.last_progress) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - stats.last_progress);
+}
+
+bool is_stalled(const SamplerStats& stats, SteadyClock::time_point now, std::chrono::milliseconds interval) {
+  return stats.running && time_since_progress(stats, now) > stall_after(interval);
+}
+
+NextTick next_tick(SteadyClock::time_point previous_deadline, SteadyClock::time_point now,
+                   SteadyClock::duration period) {
+  NextTick next{previous_deadline + period, 0};
+  if (now >= next.deadline + period) {
+    // Woke at least one whole period late: skip to the first deadline after now.
+    const auto late = now - next.deadline;
+    const auto skipped = late / period;
+    next.deadline += skipped * period;
+    next.missed = static_cast<std::uint64_t>(skipped);
+    if (next.deadline <= now) {
+      next.deadline += period;
+      ++next.missed;
+    }
+  }
+  return next;
+}
+
+Sampler::Sampler(CollectorSet& collectors, const Schema& schema, History& history,
+                 std::chrono::milliseconds interval, PointCallback on_point)
+    : collectors_(collectors),
+      schema_(schema),
+      history_(history),
+      interval_(interval),
+      on_point_(std::move(on_point)),
+      values_(schema.size()) {
+  stats_.collectors.resize(collectors_.size());
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    stats_.collectors[i].name = std::string(collectors_.definition(i).name);
+  }
+}
+
+Sampler::~Sampler() { join(); }
+
+const RawSample& Sampler::prime() {
+  collect(previous_);
+  previous_time_ = SteadyClock::now();
+  primed_ = true;
+  return previous_;
+}
+
+void Sampler::collect(RawSample& sample) {
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_.busy_collector = i;
+    }
+    const auto started = SteadyClock::now();
+    Status status = collectors_.collect_one(i, sample);
+    const auto duration_us = micros(SteadyClock::now() - started);
+    std::lock_guard lock(stats_mutex_);
+    stats_.busy_collector.reset();
+    CollectorStats& s = stats_.collectors[i];
+    s.last_duration_us = duration_us;
+    if (duration_us > s.max_duration_us) s.max_duration_us = duration_us;
+    if (status.ok()) {
+      ++s.successes;
+      s.last_ok = true;
+    } else {
+      ++s.failures;
+      // Log the first failure and every change of reason, not every tick.
+      if (s.last_ok || s.last_error != status.error) {
+        spdlog::warn("collector {} failed: {}", s.name, status.error);
+      }
+      s.last_ok = false;
+      s.last_error = std::move(status.error);
+      s.last_error_t_ms = wall_clock_ms();
+    }
+  }
+}
+
+void Sampler::tick() {
+  const auto started = SteadyClock::now();
+  collect(current_);
+  const auto now = SteadyClock::now();
+  const double elapsed_s = std::chrono::duration<double>(now - previous_time_).count();
+  derive(schema_, previous_, current_, elapsed_s, values_);
+  const std::int64_t t_ms = wall_clock_ms();
+  const std::uint64_t seq = history_.append(t_ms, values_);
+  std::swap(previous_, current_);
+  previous_time_ = now;
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.ticks;
+    stats_.last_tick_t_ms = t_ms;
+    stats_.last_progress = now;
+    stats_.last_tick_duration_us = micros(SteadyClock::now() - started);
+  }
+  if (on_point_) on_point_(seq, t_ms, values_);
+}
+
+void Sampler::start() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = false;
+    thread_finished_ = false;
+  }
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.running = true;
+    stats_.last_progress = SteadyClock::now();
+  }
+  thread_ = std::thread([this] {
+    try {
+      run();
+    } catch (const std::exception& e) {  // exceptions never escape a thread
+      spdlog::error("sampler thread failed: {}", e.what());
+    }
+    {
+      std::lock_guard lock(wake_mutex_);
+      thread_finished_ = true;
+    }
+    wake_.notify_all();
+  });
+}
+
+bool Sampler::stop(SteadyClock::duration timeout) {
+  {
+    std::unique_lock lock(wake_mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+    if (!thread_.joinable()) return true;
+    if (!wake_.wait_for(lock, timeout, [this] { return thread_finished_; })) return false;
+  }
+  join();
+  return true;
+}
+
+void Sampler::join() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(stats_mutex_);
+  stats_.running = false;
+}
+
+void Sampler::run() {
+  if (!primed_) prime();
+  auto deadline = SteadyClock::now() + interval_;
+  for (;;) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      if (wake_.wait_until(lock, deadline, [this] { return stopping_; })) return;
+    }
+    try {
+      tick();
+    } catch (const std::exception& e) {  // exceptions never escape a thread (STYLE rule 6)
+      spdlog::error("sampler tick failed: {}", e.what());
+    }
+    const NextTick next = next_tick(deadline, SteadyClock::now(), interval_);
+    if (next.missed > 0) {
+      std::lock_guard lock(stats_mutex_);
+      stats_.missed_ticks += next.missed;
+    }
+    deadline = next.deadline;
+  }
+}
+
+SamplerStats Sampler::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+}  // namespace hostpulse

@@ -1,0 +1,66 @@
+#include "agent/pipeline/series_match.hpp"
+
+#include <algorithm>
+
+namespace hostpulse {
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  // Iterative matcher with one backtrack point: linear-ish, no recursion, so a
+  // hostile pattern like "*a*a*a*b" cannot blow the stack.
+  std::size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (p < pattern.size() && pattern[p] == name[n]) {
+      ++p;
+      ++n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+Status resolve_series(const Schema& schema, std::span<const std::string> patterns,
+                      std::vector<std::uint32_t>& ids) {
+  ids.clear();
+  std::vector<bool> taken(schema.size(), false);
+  for (const std::string& pattern : patterns) {
+    bool matched = false;
+    const bool is_glob = pattern.find('*') != std::string::npos;
+    for (const SeriesInfo& info : schema.series()) {
+      if (is_glob ? glob_match(pattern, info.name) : pattern == info.name) {
+        matched = true;
+        if (!taken[info.id]) {
+          taken[info.id] = true;
+          ids.push_back(info.id);
+        }
+      }
+    }
+    if (!matched) {
+      return Status::failure(std::string(is_glob ? "no series matches '" : "unknown series '") + pattern + "'");
+    }
+  }
+  return Status::success();
+}
+
+Status split_series_list(std::string_view text, std::vector<std::string>& patterns) {
+  patterns.clear();
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    if (item.empty()) return Status::failure("empty series name in list");
+    if (item.size() > 256) return Status::failure("series name longer than 256 characters");
+    patterns.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return Status::success();
+}
+
+}  // namespace hostpulse

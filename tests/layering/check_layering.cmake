@@ -1,0 +1,33 @@
+# Run by ctest (see CMakeLists.txt): builds each layering probe and checks
+# that upward ones fail for the right reason and the control one builds.
+foreach(probe IN LISTS PROBES)
+  string(REPLACE ":" ";" parts "${probe}")
+  list(GET parts 0 name)
+  list(GET parts 1 header)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target layering_probe_${name}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(name MATCHES "^control_")
+    if(NOT result EQUAL 0)
+      message(FATAL_ERROR "control probe ${name} (a downward include of ${header}) did not build:\n${output}")
+    endif()
+    message(STATUS "${name}: builds, as it should")
+  else()
+    if(result EQUAL 0)
+      message(FATAL_ERROR "probe ${name} compiled: ${header} is reachable from a layer below it")
+    endif()
+    string(FIND "${output}" "${header}: No such file or directory" found)
+    if(found EQUAL -1)
+      message(FATAL_ERROR "probe ${name} failed, but not because ${header} was not found:\n${output}")
+    endif()
+    message(STATUS "${name}: ${header} not found, as it should be")
+  endif()
+endforeach()
+
+# A relative include ("../") would reach around the include roots.
+file(GLOB_RECURSE sources ${SOURCE_DIR}/base/*.[ch]pp ${SOURCE_DIR}/collectors/*.[ch]pp ${SOURCE_DIR}/agent/*.[ch]pp)
+foreach(source IN LISTS sources)
+  file(STRINGS ${source} relative REGEX "#include \"\\.\\./")
+  if(relative)
+    message(FATAL_ERROR "${source}: relative include reaches around the layers: ${relative}")
+  endif()
+endforeach()
