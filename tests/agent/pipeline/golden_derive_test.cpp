@@ -1,0 +1,121 @@
+// Golden end-to-end check of the sources: read fixture procfs A, then B,
+// derive with 1 s between them, and compare every series (name and value)
+// with tests/fixtures/golden/<case>.txt. The golden files were written by the
+// agent before sources owned their series, so they pin that the port changed
+// no name and no number. HOSTPULSE_UPDATE_GOLDEN=1 rewrites them instead
+// (review the diff: a changed number is a changed user-visible value).
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "agent/pipeline/derive.hpp"
+#include "agent/pipeline/schema.hpp"
+#include "collectors/collector_table.hpp"
+
+namespace hostpulse {
+namespace {
+
+struct GoldenCase {
+  const char* name;
+  const char* before;  // fixture folders under tests/fixtures/proc
+  const char* after;
+};
+
+// Real captures, generated big machines, an old kernel, an offline CPU, and
+// the odd transitions: counters going backwards, no time passing, every
+// source failing.
+constexpr GoldenCase kCases[] = {
+    {"vm2cpu", "vm2cpu_t0", "vm2cpu_t1"},
+    {"linux6_64cpu", "linux6_64cpu", "linux6_64cpu_t1"},
+    {"linux6_256cpu", "linux6_256cpu", "linux6_256cpu_t1"},
+    {"linux2_6_old", "linux2_6_old", "linux2_6_old_t1"},
+    {"cpu_offline", "cpu_offline", "cpu_offline_t1"},
+    {"counters_went_back", "vm2cpu_t1", "vm2cpu_t0"},
+    {"no_ticks_passed", "linux6_2cpu", "linux6_2cpu"},
+    {"sources_fail", "vm2cpu_t0", "garbage"},
+};
+
+std::string fixture(const char* name) { return std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/" + name; }
+std::string golden_path(const char* name) { return std::string(HOSTPULSE_FIXTURES_DIR) + "/golden/" + name + ".txt"; }
+
+// Shortest text that reads back as the same double; "null" for no value.
+std::string format_value(double value) {
+  if (value != value) return "null";
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+RawSample read_all(const char* folder) {
+  CollectorSet collectors(HostPaths{fixture(folder), "/nonexistent-sysfs"});
+  RawSample sample;
+  collectors.collect_all(sample);
+  return sample;
+}
+
+// name -> value, sorted by name so the file does not depend on id order.
+std::map<std::string, std::string> derive_case(const GoldenCase& golden) {
+  const RawSample before = read_all(golden.before);
+  const RawSample after = read_all(golden.after);
+  std::vector<std::uint32_t> cpu_ids;
+  if (before.stat_ok) {
+    for (const CpuLine& line : before.stat.cpus) cpu_ids.push_back(line.cpu);
+  }
+  const Schema schema = Schema::canonical(cpu_ids);
+  std::vector<double> values(schema.size());
+  derive(schema, before, after, 1.0, values);
+  std::map<std::string, std::string> lines;
+  for (const SeriesInfo& info : schema.series()) lines[info.name] = format_value(values[info.id]);
+  return lines;
+}
+
+std::string render(const std::map<std::string, std::string>& lines) {
+  std::string text;
+  for (const auto& [name, value] : lines) text += name + " " + value + "\n";
+  return text;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>()};
+}
+
+class GoldenDerive : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(GoldenDerive, EverySeriesMatchesTheGoldenFile) {
+  const GoldenCase& golden = GetParam();
+  const std::string actual = render(derive_case(golden));
+  const std::string path = golden_path(golden.name);
+  if (std::getenv("HOSTPULSE_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << actual;
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  const std::string expected = read_text(path);
+  ASSERT_FALSE(expected.empty()) << "missing golden file " << path << " (HOSTPULSE_UPDATE_GOLDEN=1 writes it)";
+  // Line by line, so a failure names the series.
+  std::istringstream expected_lines(expected);
+  std::istringstream actual_lines(actual);
+  std::string want;
+  std::string got;
+  std::size_t line = 0;
+  while (std::getline(expected_lines, want)) {
+    ++line;
+    ASSERT_TRUE(std::getline(actual_lines, got)) << path << ":" << line << ": missing " << want;
+    EXPECT_EQ(got, want) << path << ":" << line;
+  }
+  EXPECT_FALSE(std::getline(actual_lines, got)) << path << ": unexpected extra series " << got;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenDerive, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<GoldenCase>& param) { return std::string(param.param.name); });
+
+}  // namespace
+}  // namespace hostpulse
