@@ -5,6 +5,7 @@
 import { css } from "{{asset:chart.js}}";
 import { clock, percent } from "{{asset:format.js}}";
 
+// The list beside the map names the few cores worth a look, not a ranking of all.
 const BUSIEST_COUNT = 5;
 // Long enough to smooth one noisy tick, short enough to name what is busy now.
 const BUSIEST_SPAN_MS = 10_000;
