@@ -160,7 +160,8 @@ export class HostpulseClient {
 
   // Events: "state" {state, rttMs, attempt, nextAttemptAt}, "hello", "subscribed",
   // "samples" {seqFirst, seqLast, seqs, t, names, columns, values}, "alerts" (active list),
-  // "alert" (one event), "reset" {reason}, "gap" {from, to}, "message" (every message), "error".
+  // "alert" (one event), "schema" {seq, added, retired} (series added and retired at run
+  // time, protocol 2), "reset" {reason}, "gap" {from, to}, "message" (every message), "error".
   on(event, listener) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(listener);
@@ -308,6 +309,7 @@ export class HostpulseClient {
       case "samples": return this.onSamples(message);
       case "alerts": return this.emit("alerts", message.active ?? []);
       case "alert": return this.emit("alert", message);
+      case "schema": return this.emit("schema", message);
       case "pong":
         if (typeof message.id === "string" && message.id.startsWith("ping-")) {
           this.rttMs = Math.max(0, performanceNow() - Number(message.id.slice(5)));

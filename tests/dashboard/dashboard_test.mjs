@@ -5,8 +5,10 @@
 // usage: node dashboard_test.mjs HOSTPULSE_BINARY OUTPUT_DIR
 //
 // Checks: first load without console errors, gzip and under 150 KB
-// uncompressed, fingerprinted assets cacheable for a year; header facts;
-// charts and the per-core heat map render and advance, busiest core found;
+// uncompressed, fingerprinted assets cacheable for a year, every module
+// under dashboard/ embedded and served as JavaScript; header facts; charts
+// and the per-core heat map (one row per CPU of the schema) render and
+// advance, busiest core found;
 // an alert raised on the procfs shows in the panel with a critical banner,
 // and its resolution in the event log; export of the visible data as CSV and
 // JSON matches the agent's history; the agent stopped with SIGSTOP shows
@@ -30,6 +32,7 @@ const INTERVAL_MS = 200;
 const CPUS = 64;
 const HOT_CORE = 11;
 const FIRST_LOAD_LIMIT = 150 * 1024;
+const DASHBOARD_DIR = new URL("../../dashboard/", import.meta.url);
 
 const CONFIG = `
 [[alert]]
@@ -131,6 +134,22 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
     pageResponse && pageResponse.headers()["cache-control"] === "no-cache" && /^"[0-9a-f]{16}(-gzip)?"$/.test(pageResponse.headers().etag ?? ""),
     pageResponse?.headers());
   check("no request leaves the agent (no CDN)", offSite.length === 0, offSite);
+  const modules = assetResponses.filter((r) => r.url().endsWith(".js"));
+  check("the page's modules (app, shared, every panel) load as JavaScript",
+    ["app", "schema", "panel-host", "panel-list", "cpu", "cores", "memory", "load", "procs", "system"]
+      .every((name) => modules.some((r) => new RegExp(`/assets/${name}\\.[0-9a-f]{16}\\.js$`).test(r.url()))) &&
+    modules.every((r) => r.headers()["content-type"] === "text/javascript; charset=utf-8"),
+    modules.map((r) => [r.url(), r.headers()["content-type"]]));
+  // A file added under dashboard/ but not to dashboard/CMakeLists.txt is not in the binary.
+  const sourceFiles = fs.readdirSync(DASHBOARD_DIR, { recursive: true }).filter((name) => /\.(js|css|html)$/.test(name));
+  const served = await Promise.all(sourceFiles.map(async (name) => {
+    const response = await fetch(`${base}/${path.basename(name)}`);
+    await response.arrayBuffer();
+    return [name, response.status, response.headers.get("content-type")];
+  }));
+  const TYPES = { js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", html: "text/html; charset=utf-8" };
+  check("every dashboard source file is embedded, at its stable path with its content type",
+    sourceFiles.length >= 15 && served.every(([name, status, type]) => status === 200 && type === TYPES[name.split(".").pop()]), served);
 
   const info = await fetchJson(port, "/api/v1/info");
   const header = await dash(() => ({
@@ -172,6 +191,9 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
     for (let i = 0; i < data.length; i += 4 * 97) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
     return { width: canvas.width, height: canvas.height, colours: colours.size };
   });
+  const rows = await dash(() => window.hostpulseDashboard.rows);
+  check("per-core panel: one row per CPU of the schema, in CPU order",
+    JSON.stringify(rows) === JSON.stringify(Array.from({ length: CPUS }, (_, i) => `cpu.${i}.busy_pct`)), rows.slice(0, 12));
   check("heat map: one row per CPU (64 rows, readable height), many colours",
     heatPixels.height >= CPUS * 2 && heatPixels.height <= 600 && heatPixels.colours > 10, heatPixels);
   const cpuLegendValue = async () => {
