@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -51,15 +52,19 @@ void raise_open_file_limit(const Config& config) {
   }
 }
 
-// The schema needs the CPUs online at start, so everything is read once first.
-std::vector<std::uint32_t> online_cpus(CollectorSet& collectors) {
-  RawSample probe;
-  collectors.collect_all(probe);
-  std::vector<std::uint32_t> cpu_ids;
-  if (probe.stat_ok) {
-    for (const CpuLine& line : probe.stat.cpus) cpu_ids.push_back(line.cpu);
-  }
-  return cpu_ids;
+SeriesRegistryOptions series_registry_options(const Config& config) {
+  SeriesRegistryOptions options;
+  options.max_series = config.series.max_series;
+  // In reads of the source: the grace period is time, sources read once a tick.
+  const auto interval = std::max<std::int64_t>(1, config.interval.count());
+  options.retire_after_reads = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(1, (config.series.retire_after.count() + interval - 1) / interval));
+  return options;
+}
+
+bool prime(CollectorSet& collectors, SeriesRegistry& registry, History& history) {
+  prime_sources(collectors, registry, history);
+  return true;
 }
 
 std::string alert_json_text(const AlertEvent& event) {
@@ -105,10 +110,10 @@ Agent::Agent(AgentSetup setup)
       identity_(identify()),
       paths_{config_.procfs, config_.sysfs},
       collectors_(paths_),
-      cpu_ids_(online_cpus(collectors_)),
-      schema_(Schema::canonical(cpu_ids_)),
-      history_(schema_.size(), config_.history_points),
-      alerts_(schema_, config_.alerts),
+      registry_(collectors_.definitions(), series_registry_options(config_)),
+      history_(0, config_.history_points),
+      primed_(prime(collectors_, registry_, history_)),
+      alerts_(*registry_.schema(), config_.alerts),
       webhooks_(config_.webhooks,
                 [host = identity_.host](const AlertEvent& event) {
                   auto body = alert_event_json(event);
@@ -120,20 +125,20 @@ Agent::Agent(AgentSetup setup)
       signals_(io_, SIGINT, SIGTERM),
       hangup_(io_, SIGHUP),
       shutdown_timer_(io_),
-      stream_(std::make_shared<StreamService>(io_, schema_, history_,
+      stream_(std::make_shared<StreamService>(io_, registry_.schema(), history_,
                                               HelloInfo{identity_.version, identity_.host, config_.interval, 0},
                                               identity_.started_t_ms, config_.stream)),
       // The sampler hands each point to the stream without waiting for it,
       // and evaluates the alert rules on it.
-      sampler_(collectors_, schema_, history_, config_.interval,
-               [this](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
-                 stream_->publish(seq, t_ms, values);
-                 alerts_.observe(t_ms, values);
+      sampler_(collectors_, registry_, history_, config_.interval,
+               [this](const SampledPoint& point) {
+                 stream_->publish(point);
+                 alerts_.observe(point.t_ms, point.values);
                  // A stuck sampler stops the pings and systemd restarts us.
                  systemd_.watchdog();
                }),
       api_(RestApiSources{
-          schema_,
+          [this] { return registry_.schema(); },
           history_,
           identity_,
           config_.interval,
@@ -146,8 +151,11 @@ Agent::Agent(AgentSetup setup)
           &silences_,
           &webhooks_,
           config_.stream.max_history_values,
+          config_.series.max_series,
+          [this] { return registry_.stats(); },
       }),
       server_(io_, config_.listen, config_.http, [this](const HttpRequest& request) { return api_.handle(request); }) {
+  sampler_.primed_already();
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   // Every event goes to the stream; notifications (webhooks) skip silenced ones.
   alerts_.set_sink([this](const AlertEvent& event) {
@@ -168,8 +176,8 @@ int Agent::run() {
   }
   ListenAddress bound = config_.listen;
   bound.port = server_.port();
-  spdlog::info("hostpulse {} listening on http://{}/ ({} series, {} CPUs, interval {}, history {} points = {} KiB{})",
-               kVersion, bound.to_string(), schema_.size(), cpu_ids_.size(), format_duration(config_.interval),
+  spdlog::info("hostpulse {} listening on http://{}/ ({} series, interval {}, history {} points = {} KiB{})",
+               kVersion, bound.to_string(), registry_.schema()->live_count(), format_duration(config_.interval),
                history_.capacity(), history_.memory_bytes() / 1024, token_.empty() ? ", no token" : ", token required");
   spdlog::info("{} alert rules, {} instances", config_.alerts.size(), alerts_.instance_count());
   if (token_.empty() && !is_loopback_address(config_.listen.host)) {
@@ -239,7 +247,7 @@ void Agent::reload() {
     spdlog::info("webhook HTTP client loaded from {}", plugin.path);
     transport = std::move(plugin.transport);
   }
-  alerts_.replace_rules(schema_, next.alerts);
+  alerts_.replace_rules(*registry_.schema(), next.alerts);
   webhooks_.replace_webhooks(next.webhooks, std::move(transport));
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   spdlog::set_level(next.log_level);

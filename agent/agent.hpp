@@ -18,6 +18,7 @@
 #include "agent/pipeline/history.hpp"
 #include "agent/pipeline/sampler.hpp"
 #include "agent/pipeline/schema.hpp"
+#include "agent/pipeline/series_registry.hpp"
 #include "agent/stream/stream_service.hpp"
 #include "base/systemd_notify.hpp"
 #include "collectors/collector_table.hpp"
@@ -69,9 +70,10 @@ class Agent {
   const AgentIdentity identity_;
   const HostPaths paths_;
   CollectorSet collectors_;
-  const std::vector<std::uint32_t> cpu_ids_;  // online at start-up
-  const Schema schema_;
+  SeriesRegistry registry_;
   History history_;
+  // The first read, so the schema knows every entity before anyone asks.
+  const bool primed_;
   AlertManager alerts_;
   Silences silences_;
   WebhookNotifier webhooks_;

@@ -1,23 +1,56 @@
 #include "bench/bench_fixtures.hpp"
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace hostpulse::bench {
 
-RawSample load_sample(const std::string& procfs_root) {
-  CollectorSet collectors(HostPaths{procfs_root, "/sys"});
-  RawSample sample;
-  for (std::size_t i = 0; i < collectors.size(); ++i) {
-    const Status status = collectors.collect_one(i, sample);
-    if (!status.ok()) throw std::runtime_error(std::string(collectors.definition(i).name) + ": " + status.error);
-  }
-  return sample;
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error("cannot open " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
-Schema schema_for(const RawSample& sample) {
-  std::vector<std::uint32_t> cpu_ids;
-  for (const CpuLine& line : sample.stat.cpus) cpu_ids.push_back(line.cpu);
-  return Schema::canonical(cpu_ids);
+template <class Raw>
+void parse_file(const std::string& path, Status (*parse)(std::string_view, Raw&), Raw& out) {
+  const Status status = parse(read_text(path), out);
+  if (!status.ok()) throw std::runtime_error(path + ": " + status.error);
+}
+
+}  // namespace
+
+HostReads load_reads(const std::string& procfs_root) {
+  HostReads reads;
+  parse_file(procfs_root + "/stat", &parse_proc_stat, reads.stat);
+  parse_file(procfs_root + "/meminfo", &parse_proc_meminfo, reads.memory);
+  parse_file(procfs_root + "/loadavg", &parse_proc_loadavg, reads.load);
+  parse_file(procfs_root + "/uptime", &parse_proc_uptime, reads.uptime);
+  return reads;
+}
+
+ReadsDeriver::ReadsDeriver() : registry_(platform_sources()) {}
+
+void ReadsDeriver::derive(const HostReads& previous, const HostReads& current, double elapsed_s,
+                          std::vector<double>& values) {
+  const std::span<const SourceDefinition> sources = platform_sources();
+  registry_.begin_tick(++seq_, values);
+  const DeriveContext context{.elapsed_s = elapsed_s, .facts = {.cpus_online = current.stat.cpus.size()}};
+  bool ok[4] = {true, true, true, true};
+  for (std::size_t index = 0; index < sources.size() && index < 4; ++index) {
+    SeriesWriter& out = registry_.writer(index);
+    const std::string_view name = sources[index].name;
+    if (name == "proc_stat") derive_proc_stat(&previous.stat, current.stat, context, out);
+    if (name == "proc_meminfo") derive_proc_meminfo(&previous.memory, current.memory, context, out);
+    if (name == "proc_loadavg") derive_proc_loadavg(&previous.load, current.load, context, out);
+    if (name == "proc_uptime") derive_proc_uptime(&previous.uptime, current.uptime, context, out);
+  }
+  registry_.end_tick(std::span<const bool>(ok, std::min<std::size_t>(sources.size(), 4)));
 }
 
 namespace {
@@ -43,8 +76,8 @@ void advance_cpu(CpuTimes& times, std::uint32_t& random) {
 
 }  // namespace
 
-RawSample advance(const RawSample& previous, std::uint32_t step) {
-  RawSample next = previous;
+HostReads advance(const HostReads& previous, std::uint32_t step) {
+  HostReads next = previous;
   std::uint32_t random = 0x9e3779b9u ^ (step * 2654435761u);
   for (CpuLine& line : next.stat.cpus) advance_cpu(line.times, random);
   // The aggregate is the sum of the cores, as in the kernel.
@@ -65,9 +98,9 @@ RawSample advance(const RawSample& previous, std::uint32_t step) {
   return next;
 }
 
-RawSample previous_of(const RawSample& current, std::uint32_t step) {
-  const RawSample ahead = advance(current, step);
-  RawSample previous = current;
+HostReads previous_of(const HostReads& current, std::uint32_t step) {
+  const HostReads ahead = advance(current, step);
+  HostReads previous = current;
   const auto rewind = [](std::uint64_t now, std::uint64_t later) { return now - (later - now); };
   for (std::size_t c = 0; c < previous.stat.cpus.size(); ++c) {
     for (std::size_t s = 0; s < kCpuStateCount; ++s) {

@@ -20,7 +20,6 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "agent/pipeline/derive.hpp"
 #include "agent/pipeline/history.hpp"
 #include "agent/pipeline/sampler.hpp"
 #include "agent/stream/frame_encoder.hpp"
@@ -76,21 +75,27 @@ class AllocationProbe {
 struct TickFixture {
   explicit TickFixture(const Machine& machine)
       : collectors(HostPaths{machine.procfs, "/sys"}),
-        current(load_sample(machine.procfs)),
+        current(load_reads(machine.procfs)),
         previous(previous_of(current, 1)),
-        schema(schema_for(current)),
-        history(schema.size(), kHistoryPoints),
-        values(schema.size()) {
-    series.reserve(schema.size());
-    for (const SeriesInfo& info : schema.series()) series.push_back(info.id);
+        history(0, kHistoryPoints) {
+    deriver.derive(previous, current, 1.0, values);
+    schema = deriver.schema();
+    series.reserve(schema->size());
+    for (const SeriesInfo& info : schema->series()) {
+      series.push_back(info.id);
+      history.add_series(info.id);
+    }
     for (int warm = 0; warm < 3; ++warm) run_once();
   }
 
   // read + parse every source, derive, append, encode JSON and msgpack: the
   // agent's 1 Hz work with one JSON and one msgpack subscription shape.
+  // (The derive works on realistic made-up reads; the files read are the
+  // fixture's, which never change.)
   void run_once() {
-    collectors.collect_all(current);
-    derive(schema, previous, current, 1.0, values);
+    collectors.collect_all();
+    collectors.advance_all();
+    deriver.derive(previous, current, 1.0, values);
     t_ms[0] = wall_clock_ms();
     const std::uint64_t seq = history.append(t_ms[0], values);
     encode(seq);
@@ -103,9 +108,10 @@ struct TickFixture {
   }
 
   CollectorSet collectors;
-  RawSample current;
-  RawSample previous;
-  Schema schema;
+  HostReads current;
+  HostReads previous;
+  ReadsDeriver deriver;
+  SchemaSnapshot schema;
   History history;
   std::vector<double> values;
   std::vector<std::uint32_t> series;
@@ -114,11 +120,45 @@ struct TickFixture {
   std::string msgpack;
 };
 
+// The agent's own path: Sampler::tick over the real collector set and
+// series registry, appending to history, both encodings in the callback.
+struct SamplerFixture {
+  explicit SamplerFixture(const Machine& machine)
+      : collectors(HostPaths{machine.procfs, "/sys"}),
+        registry(collectors.definitions()),
+        history(0, kHistoryPoints),
+        sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {
+          if (point.change != nullptr) {
+            series.clear();
+            for (const SeriesInfo& info : point.schema->series()) {
+              if (info.live) series.push_back(info.id);
+            }
+          }
+          t_ms[0] = point.t_ms;
+          const SamplesBatch batch{1, point.seq, point.seq, t_ms, series, point.values};
+          encode_samples(batch, StreamFormat::json, json);
+          encode_samples(batch, StreamFormat::msgpack, msgpack);
+        }) {
+    sampler.prime();
+    for (int warm = 0; warm < 3; ++warm) sampler.tick();
+  }
+
+  CollectorSet collectors;
+  SeriesRegistry registry;
+  History history;
+  std::vector<std::uint32_t> series;
+  std::int64_t t_ms[1] = {0};
+  std::string json;
+  std::string msgpack;
+  Sampler sampler;
+};
+
 void bench_collect(benchmark::State& state, const Machine& machine) {
   TickFixture f(machine);
   AllocationProbe probe(state);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(f.collectors.collect_all(f.current));
+    benchmark::DoNotOptimize(f.collectors.collect_all());
+    f.collectors.advance_all();
   }
   probe.report();
 }
@@ -128,7 +168,7 @@ void bench_parse(benchmark::State& state, const Machine& machine) {
   const std::string meminfo = read_text(machine.procfs + "/meminfo");
   const std::string loadavg = read_text(machine.procfs + "/loadavg");
   const std::string uptime = read_text(machine.procfs + "/uptime");
-  RawSample sample = load_sample(machine.procfs);
+  HostReads sample = load_reads(machine.procfs);
   AllocationProbe probe(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(parse_proc_stat(stat, sample.stat));
@@ -145,11 +185,11 @@ void bench_derive(benchmark::State& state, const Machine& machine) {
   TickFixture f(machine);
   AllocationProbe probe(state);
   for (auto _ : state) {
-    derive(f.schema, f.previous, f.current, 1.0, f.values);
+    f.deriver.derive(f.previous, f.current, 1.0, f.values);
     benchmark::DoNotOptimize(f.values.data());
   }
   probe.report();
-  state.counters["series"] = static_cast<double>(f.schema.size());
+  state.counters["series"] = static_cast<double>(f.schema->size());
 }
 
 void bench_append(benchmark::State& state, const Machine& machine) {
@@ -198,18 +238,9 @@ void bench_tick(benchmark::State& state, const Machine& machine) {
 // fixture the files never change, so CPU series come out as "no value";
 // the live /proc has real deltas.
 void bench_sampler_tick(benchmark::State& state, const Machine& machine) {
-  TickFixture f(machine);
-  CollectorSet collectors(HostPaths{machine.procfs, "/sys"});
-  Sampler sampler(collectors, f.schema, f.history, std::chrono::milliseconds(1000),
-                  [&f](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
-                    std::copy(values.begin(), values.end(), f.values.begin());
-                    f.t_ms[0] = t_ms;
-                    f.encode(seq);
-                  });
-  sampler.prime();
-  for (int warm = 0; warm < 3; ++warm) sampler.tick();
+  SamplerFixture f(machine);
   AllocationProbe probe(state);
-  for (auto _ : state) sampler.tick();
+  for (auto _ : state) f.sampler.tick();
   probe.report();
 }
 
@@ -256,12 +287,14 @@ void bench_publish(benchmark::State& state, const Machine& machine) {
   run_ready(io);
   std::uint64_t seq = f.history.last_seq();
   for (int warm = 0; warm < 3; ++warm) {
-    service.publish(++seq, wall_clock_ms(), f.values);
+    service.publish(SampledPoint{.seq = ++seq, .t_ms = wall_clock_ms(), .values = f.values, .change = nullptr,
+                                 .schema = nullptr});
     run_ready(io);
   }
   AllocationProbe probe(state);
   for (auto _ : state) {
-    service.publish(++seq, wall_clock_ms(), f.values);
+    service.publish(SampledPoint{.seq = ++seq, .t_ms = wall_clock_ms(), .values = f.values, .change = nullptr,
+                                 .schema = nullptr});
     run_ready(io);
   }
   probe.report();
@@ -295,13 +328,19 @@ int check_allocations() {
   int failures = 0;
   for (const Machine& machine : machines()) {
     TickFixture f(machine);
-    const std::uint64_t before = allocations();
+    SamplerFixture sampler(machine);
     constexpr int kTicks = 200;
+    const std::uint64_t before = allocations();
     for (int i = 0; i < kTicks; ++i) f.run_once();
     const std::uint64_t counted = allocations() - before;
     std::printf("%-7s steady tick (read+parse+derive+append+encode json+msgpack): %llu allocations in %d ticks\n",
                 machine.label.c_str(), static_cast<unsigned long long>(counted), kTicks);
-    if (counted != 0) ++failures;
+    const std::uint64_t before_sampler = allocations();
+    for (int i = 0; i < kTicks; ++i) sampler.sampler.tick();
+    const std::uint64_t counted_sampler = allocations() - before_sampler;
+    std::printf("%-7s Sampler::tick (collect+registry+append) + encode json+msgpack: %llu allocations in %d ticks\n",
+                machine.label.c_str(), static_cast<unsigned long long>(counted_sampler), kTicks);
+    if (counted != 0 || counted_sampler != 0) ++failures;
   }
   return failures == 0 ? 0 : 1;
 }

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "agent/pipeline/derive.hpp"
 #include "agent/stream/frame_encoder.hpp"
 #include "bench/bench_fixtures.hpp"
 
@@ -23,18 +22,21 @@ struct Row {
 };
 
 Row measure(const std::string& label, const std::string& procfs, std::size_t batch_points) {
-  RawSample previous = load_sample(procfs);
-  const Schema schema = schema_for(previous);
+  HostReads previous = load_reads(procfs);
+  ReadsDeriver deriver;
+  std::vector<double> point;
+  // A first point registers the fixture's CPUs.
+  deriver.derive(previous_of(previous, 1), previous, 1.0, point);
+  const Schema& schema = *deriver.schema();
   std::vector<std::uint32_t> series;
   for (const SeriesInfo& info : schema.series()) series.push_back(info.id);
 
   // batch_points consecutive one-second ticks, series-major as frames hold them.
   std::vector<std::int64_t> t_ms(batch_points);
   std::vector<double> values(schema.size() * batch_points);
-  std::vector<double> point(schema.size());
   for (std::size_t k = 0; k < batch_points; ++k) {
-    RawSample current = advance(previous, static_cast<std::uint32_t>(k + 1));
-    derive(schema, previous, current, 1.0, point);
+    HostReads current = advance(previous, static_cast<std::uint32_t>(k + 1));
+    deriver.derive(previous, current, 1.0, point);
     for (std::size_t i = 0; i < schema.size(); ++i) values[i * batch_points + k] = point[i];
     t_ms[k] = 1'795'321'853'683 + static_cast<std::int64_t>(k) * 1000;
     previous = std::move(current);

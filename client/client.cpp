@@ -398,6 +398,11 @@ Client::Impl::End Client::Impl::handle(json& message, bool binary, std::string& 
     }
     return End::retry;
   }
+  if (type == "schema") {
+    // Series that appeared: frames may carry their ids from now on.
+    for (const SeriesInfo& info : detail::decode_families(message.at("added"))) names_by_id_[info.id] = info.name;
+    return End::retry;
+  }
   if (type == "subscribed") {
     subscribed_ = true;
     if (!have_seq_) {

@@ -53,13 +53,36 @@ Hello decode_hello(const json& message) {
   hello.interval_ms = integer_or(message, "interval_ms", std::int64_t{0});
   hello.started_t = integer_or(message, "started_t", std::int64_t{0});
   hello.seq = integer_or(message, "seq", std::uint64_t{0});
-  for (const json& series : message.at("schema")) {
-    hello.schema.push_back(SeriesInfo{.id = as_integer<std::uint32_t>(series.at("id"), "schema id"),
-                                      .name = series.at("name").get<std::string>(),
-                                      .unit = series.value("unit", ""),
-                                      .kind = series.value("kind", "")});
-  }
+  hello.schema_version = integer_or(message, "schema_version", std::uint64_t{0});
+  hello.schema = decode_families(message.at("families"));
   return hello;
+}
+
+std::vector<SeriesInfo> decode_families(const json& families) {
+  if (!families.is_array()) throw std::runtime_error("families must be an array");
+  std::vector<SeriesInfo> out;
+  for (const json& family : families) {
+    if (!family.is_object()) throw std::runtime_error("a family must be an object");
+    const std::string name = family.at("family").get<std::string>();
+    const std::string unit = family.value("unit", "");
+    const std::string kind = family.value("kind", "");
+    const json& series = family.at("series");
+    if (!series.is_array()) throw std::runtime_error("family " + name + ": series must be an array");
+    for (const json& entry : series) {
+      SeriesInfo info{.id = as_integer<std::uint32_t>(entry.at("id"), "series id"),
+                      .name = entry.at("name").get<std::string>(),
+                      .family = name,
+                      .labels = {},
+                      .unit = unit,
+                      .kind = kind};
+      if (const auto labels = entry.find("labels"); labels != entry.end()) {
+        if (!labels->is_object()) throw std::runtime_error("series " + info.name + ": labels must be an object");
+        for (const auto& [label, value] : labels->items()) info.labels.emplace_back(label, value.get<std::string>());
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
 }
 
 std::uint64_t decode_subscribed_seq(const json& message) { return integer_or(message, "seq", std::uint64_t{0}); }

@@ -27,6 +27,9 @@ std::optional<nlohmann::json> decode_message(std::string_view bytes, bool binary
 // when a field is missing or has the wrong type.
 Hello decode_hello(const nlohmann::json& message);
 
+// The series of a hello's "families" or a schema message's "added".
+std::vector<SeriesInfo> decode_families(const nlohmann::json& families);
+
 // The seq of a "subscribed" reply (0 when absent). Throws like decode_hello.
 std::uint64_t decode_subscribed_seq(const nlohmann::json& message);
 

@@ -6,37 +6,45 @@
 
 namespace hostpulse {
 
-CollectorSet::CollectorSet(const HostPaths& paths, std::span<const CollectorDefinition> definitions)
+std::string_view series_kind_name(SeriesKind kind) {
+  switch (kind) {
+    case SeriesKind::gauge: return "gauge";
+    case SeriesKind::rate: return "rate";
+    case SeriesKind::counter: return "counter";
+  }
+  return "gauge";
+}
+
+CollectorSet::CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions)
     : definitions_(definitions) {
   readers_.reserve(definitions_.size());
-  for (const CollectorDefinition& definition : definitions_) {
+  sources_.reserve(definitions_.size());
+  for (const SourceDefinition& definition : definitions_) {
     readers_.emplace_back(paths.proc_file(definition.procfs_path));
+    sources_.push_back(definition.create());
   }
 }
 
-Status CollectorSet::collect_one(std::size_t index, RawSample& sample) {
+Status CollectorSet::collect_one(std::size_t index) {
   if (index >= definitions_.size()) {
     return Status::failure("collector index " + std::to_string(index) + " out of range (" +
                            std::to_string(definitions_.size()) + " collectors)");
   }
-  const CollectorDefinition& definition = definitions_[index];
+  const SourceDefinition& definition = definitions_[index];
   FileReader& reader = readers_[index];
+  Source& source = *sources_[index];
 
   Status status;
   // Parsers and the reader report failures as Status; the catch blocks are
   // the backstop that keeps one collector from taking down the sampler thread.
   try {
-    if (definition.ok_flag != nullptr) sample.*definition.ok_flag = false;
-    if (definition.parse_into == nullptr) {
-      status = Status::failure(std::string(definition.name) + ": no parser in the collector table");
-    } else {
-      status = reader.read();
-      if (status.ok()) {
-        status = definition.parse_into(reader.contents(), sample);
-        // Parser messages name the file but not where it was read from, which
-        // matters when HostPaths points somewhere other than the real /proc.
-        if (!status.ok()) status.error.insert(0, reader.path() + ": ");
-      }
+    source.fail();
+    status = reader.read();
+    if (status.ok()) {
+      status = source.parse(reader.contents());
+      // Parser messages name the file but not where it was read from, which
+      // matters when HostPaths points somewhere other than the real /proc.
+      if (!status.ok()) status.error.insert(0, reader.path() + ": ");
     }
   } catch (const std::bad_alloc&) {
     status = Status::failure(std::string(definition.name) + ": out of memory");
@@ -45,17 +53,26 @@ Status CollectorSet::collect_one(std::size_t index, RawSample& sample) {
   } catch (...) {
     status = Status::failure(std::string(definition.name) + ": unexpected non-standard exception");
   }
-
-  if (definition.ok_flag != nullptr) sample.*definition.ok_flag = status.ok();
+  if (!status.ok()) source.fail();
   return status;
 }
 
-std::size_t CollectorSet::collect_all(RawSample& sample) {
+std::size_t CollectorSet::collect_all() {
   std::size_t failed = 0;
   for (std::size_t index = 0; index < definitions_.size(); ++index) {
-    if (!collect_one(index, sample).ok()) ++failed;
+    if (!collect_one(index).ok()) ++failed;
   }
   return failed;
+}
+
+HostFacts CollectorSet::facts() const {
+  HostFacts facts;
+  for (const auto& source : sources_) source->contribute(facts);
+  return facts;
+}
+
+void CollectorSet::advance_all() {
+  for (auto& source : sources_) source->advance();
 }
 
 }  // namespace hostpulse

@@ -1,49 +1,59 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "base/file_reader.hpp"
-#include "collectors/host_paths.hpp"
-#include "collectors/raw_sample.hpp"
 #include "base/status.hpp"
+#include "collectors/host_paths.hpp"
+#include "collectors/source.hpp"
 
 namespace hostpulse {
 
-// One kernel source: where it lives under procfs and how it fills a RawSample.
-struct CollectorDefinition {
-  std::string_view name;           // e.g. "proc_stat"; shown in /api/v1/health
-  std::string_view procfs_path;    // relative to HostPaths::proc, e.g. "stat"
-  Status (*parse_into)(std::string_view text, RawSample& sample);
-  bool RawSample::*ok_flag;        // set to whether this source succeeded this tick
-};
+// The platform's explicit table of sources (no self-registration: the linker
+// could drop it). Defined in collectors/<platform>/collector_table.cpp, picked
+// by CMake; adding a source is one line there.
+std::span<const SourceDefinition> platform_sources();
 
-// The platform's explicit collector table (STYLE rule 1: no self-registration).
-// Defined in collectors/<platform>/collector_table.cpp, picked by CMake.
-std::span<const CollectorDefinition> platform_collectors();
-
-// Owns one reusable reader per collector. It does no timing or counting:
-// the sampler does that in one place around collect_one().
+// Owns one reusable reader and one source (its last two parsed reads) per
+// table entry. It does no timing or counting: the sampler does that in one
+// place around collect_one().
 class CollectorSet {
  public:
-  explicit CollectorSet(const HostPaths& paths,
-                        std::span<const CollectorDefinition> definitions = platform_collectors());
+  explicit CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions = platform_sources());
 
   [[nodiscard]] std::size_t size() const { return definitions_.size(); }
-  [[nodiscard]] const CollectorDefinition& definition(std::size_t index) const { return definitions_[index]; }
+  [[nodiscard]] const SourceDefinition& definition(std::size_t index) const { return definitions_[index]; }
+  [[nodiscard]] std::span<const SourceDefinition> definitions() const { return definitions_; }
+  [[nodiscard]] const Source& source(std::size_t index) const { return *sources_[index]; }
 
-  // Reads and parses collector `index` into sample and sets its ok flag.
-  // Never throws; a missing or garbled file is a failed Status.
-  Status collect_one(std::size_t index, RawSample& sample);
+  // Reads and parses source `index` into its current read. Never throws; a
+  // missing or garbled file is a failed Status (and a failed read).
+  Status collect_one(std::size_t index);
+  // Runs every source; returns how many failed.
+  std::size_t collect_all();
 
-  // Runs every collector; returns how many failed.
-  std::size_t collect_all(RawSample& sample);
+  // What the current reads tell other sources (CPUs online).
+  [[nodiscard]] HostFacts facts() const;
+  // Writes every source's values from its previous and current read.
+  // writer_for(index) gives the writer for source index.
+  template <class WriterFor>
+  void derive_all(double elapsed_s, WriterFor&& writer_for) const {
+    const DeriveContext context{.elapsed_s = elapsed_s, .facts = facts()};
+    for (std::size_t index = 0; index < sources_.size(); ++index) {
+      sources_[index]->derive(context, writer_for(index));
+    }
+  }
+  // Every current read becomes the previous one.
+  void advance_all();
 
  private:
-  std::span<const CollectorDefinition> definitions_;
+  std::span<const SourceDefinition> definitions_;
   std::vector<FileReader> readers_;
+  std::vector<std::unique_ptr<Source>> sources_;
 };
 
 }  // namespace hostpulse

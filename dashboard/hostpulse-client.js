@@ -16,6 +16,21 @@
 
 export const PROTOCOL_VERSION = 1;
 
+// The agent groups series by family (hello's "families", a schema message's
+// "added"): the family's unit, kind and decimals once, then each series' id,
+// name and labels. This gives one entry per series with all of them:
+// {id, name, family, labels, unit, kind, decimals, description}.
+export function flattenFamilies(families) {
+  const entries = [];
+  for (const family of Array.isArray(families) ? families : []) {
+    for (const series of Array.isArray(family.series) ? family.series : []) {
+      entries.push({ id: series.id, name: series.name, family: family.family, labels: series.labels ?? {},
+        unit: family.unit, kind: family.kind, decimals: family.decimals ?? null, description: family.description });
+    }
+  }
+  return entries;
+}
+
 // ---------------------------------------------------------------------------
 // MessagePack: the subset the agent writes (maps, arrays, strings, integers,
 // float32/float64, nil, booleans). Throws on anything else or on truncation.
@@ -309,7 +324,9 @@ export class HostpulseClient {
       case "samples": return this.onSamples(message);
       case "alerts": return this.emit("alerts", message.active ?? []);
       case "alert": return this.emit("alert", message);
-      case "schema": return this.emit("schema", message);
+      case "schema":
+        message.addedSeries = flattenFamilies(message.added);
+        return this.emit("schema", message);
       case "pong":
         if (typeof message.id === "string" && message.id.startsWith("ping-")) {
           this.rttMs = Math.max(0, performanceNow() - Number(message.id.slice(5)));
@@ -353,6 +370,7 @@ export class HostpulseClient {
     if (resume) subscribe.resume_from = this.lastSeq;
     this.socket.send(JSON.stringify(subscribe));
     this.setState("connected");
+    hello.series = flattenFamilies(hello.families);
     this.emit("hello", hello);  // connected by now: listeners may send requests (history)
     this.ping();
   }

@@ -1,23 +1,11 @@
-// The series the agent describes (hello's "schema", then "schema" messages
+// The series the agent describes (hello's families, then "schema" messages
 // that add and retire series at run time), seen by family and labels, so a
 // panel asks for "cpu.busy_pct, one per cpu" instead of a list of names.
 // See docs/protocol.md and docs/architecture.md#dashboard.
 
-// PROTOCOL-1 FALLBACK: delete once every agent sends "family" and "labels"
-// (protocol 2). A protocol-1 agent describes a series by its dotted name only;
-// the entity is the number after "cpu." (cpu.3.busy_pct -> family
-// cpu.busy_pct, labels {cpu: "3"}); every other name is host-wide.
-export function protocol1FamilyAndLabels(name) {
-  const perCpu = /^cpu\.(\d+)\.(.+)$/.exec(name);
-  if (perCpu) return { family: `cpu.${perCpu[2]}`, labels: { cpu: perCpu[1] } };
-  return { family: name, labels: {} };
-}
-
-// One schema entry with family and labels filled in (from the agent when it
-// sends them, else from the protocol-1 fallback).
+// One schema entry as the view keeps it: labels always an object.
 export function describe(entry) {
-  if (typeof entry.family === "string") return { ...entry, labels: entry.labels ?? {}, retired: false };
-  return { ...entry, ...protocol1FamilyAndLabels(entry.name), retired: false };
+  return { ...entry, family: entry.family ?? entry.name, labels: entry.labels ?? {}, retired: false };
 }
 
 function sameLabels(a, b) {
@@ -76,14 +64,15 @@ export class SchemaView {
     this.changed({ added: [...this.byId.values()], retired: [] });
   }
 
-  // A "schema" message: {added: [descriptions], retired: [ids]}. Retired
+  // A "schema" message as the client hands it on: {addedSeries: [entries],
+  // retired: [ids]} (the client flattens the message's families). Retired
   // entries stay (marked) so a name in old points still has its unit, but no
   // binding resolves to them; ids are never reused, so an id seen again is a
   // duplicate delivery and is ignored.
   apply(message) {
     const added = [];
     const retired = [];
-    for (const entry of message.added ?? []) {
+    for (const entry of message.addedSeries ?? []) {
       if (this.byId.has(entry.id)) continue;
       const described = describe(entry);
       this.byId.set(entry.id, described);
@@ -121,7 +110,7 @@ export class SchemaView {
 // Keeps a SchemaView in step with a HostpulseClient: a hello brings the whole
 // schema, a "schema" message the changes since.
 export function followSchema(client, view) {
-  const offHello = client.on("hello", (hello) => hello.schema && view.reset(hello.schema));
+  const offHello = client.on("hello", (hello) => hello.series && view.reset(hello.series));
   const offSchema = client.on("schema", (message) => view.apply(message));
   return () => {
     offHello();

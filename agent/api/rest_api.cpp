@@ -9,6 +9,7 @@
 #include "agent/api/static_assets.hpp"
 #include "base/duration.hpp"
 #include "agent/api/url.hpp"
+#include "agent/stream/messages.hpp"
 #include "agent/pipeline/series_match.hpp"
 #include "base/wall_clock.hpp"
 #include "base/quote.hpp"
@@ -34,11 +35,6 @@ HttpResponse json_response(const json& body, unsigned status = 200) {
 // say it here because clients depend on it.
 json value_json(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
-json series_json(const SeriesInfo& info) {
-  return json{{"id", info.id}, {"name", info.name}, {"unit", info.unit}, {"kind", info.kind},
-              {"description", info.description}};
-}
-
 json columns_json(const Schema& schema, const HistoryColumns& columns) {
   json names = json::array();
   for (std::uint32_t id : columns.series) names.push_back(schema[id].name);
@@ -55,8 +51,10 @@ json columns_json(const Schema& schema, const HistoryColumns& columns) {
 Status series_from_query(const Schema& schema, const RequestTarget& target, std::vector<std::uint32_t>& ids) {
   const std::string* list = target.parameter("series");
   if (list == nullptr) {
-    ids.resize(schema.size());
-    for (std::uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    ids.clear();
+    for (const SeriesInfo& info : schema.series()) {
+      if (info.live) ids.push_back(info.id);
+    }
     return Status::success();
   }
   std::vector<std::string> patterns;
@@ -201,14 +199,20 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
 }
 
 HttpResponse RestApi::info() const {
+  const SchemaSnapshot current = sources_.schema();
   json schema = json::array();
-  for (const SeriesInfo& info : sources_.schema.series()) schema.push_back(series_json(info));
+  std::size_t cpus = 0;
+  for (const SeriesInfo& info : current->series()) {
+    if (!info.live) continue;
+    schema.push_back(series_json(info));
+    if (info.family == "cpu.busy_pct" && !info.labels.empty()) ++cpus;
+  }
   const AgentIdentity& id = sources_.identity;
   return json_response(json{
       {"version", id.version},
       {"host", id.host},
       {"kernel", id.kernel},
-      {"cpu_count", sources_.schema.cpu_ids().size()},
+      {"cpu_count", cpus},
       {"interval_ms", sources_.interval.count()},
       {"history_points", sources_.history.capacity()},
       {"started_t", id.started_t_ms},
@@ -218,13 +222,14 @@ HttpResponse RestApi::info() const {
 }
 
 HttpResponse RestApi::snapshot(const RequestTarget& target) const {
+  const SchemaSnapshot schema = sources_.schema();
   std::vector<std::uint32_t> ids;
-  Status status = series_from_query(sources_.schema, target, ids);
+  Status status = series_from_query(*schema, target, ids);
   if (!status.ok()) return json_error(400, status.error);
   const HistoryColumns latest = sources_.history.latest(ids);
   json values = json::object();
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    values[sources_.schema[ids[i]].name] = latest.points() == 0 ? json(nullptr) : value_json(latest.values[i][0]);
+    values[(*schema)[ids[i]].name] = latest.points() == 0 ? json(nullptr) : value_json(latest.values[i][0]);
   }
   return json_response(json{{"seq", latest.seq_last},
                             {"t", latest.points() == 0 ? json(nullptr) : json(latest.t_ms[0])},
@@ -232,8 +237,9 @@ HttpResponse RestApi::snapshot(const RequestTarget& target) const {
 }
 
 HttpResponse RestApi::history(const RequestTarget& target) const {
+  const SchemaSnapshot schema = sources_.schema();
   std::vector<std::uint32_t> ids;
-  Status status = series_from_query(sources_.schema, target, ids);
+  Status status = series_from_query(*schema, target, ids);
   if (!status.ok()) return json_error(400, status.error);
   const std::string* since_seq = target.parameter("since_seq");
   const std::string* last = target.parameter("last");
@@ -260,7 +266,7 @@ HttpResponse RestApi::history(const RequestTarget& target) const {
   }
   status = check_history_reply_size(columns.points(), ids.size(), sources_.max_history_values);
   if (!status.ok()) return json_error(400, status.error);
-  return json_response(columns_json(sources_.schema, columns));
+  return json_response(columns_json(*schema, columns));
 }
 
 HttpResponse RestApi::login(const HttpRequest& request) const {
@@ -364,6 +370,9 @@ HttpResponse RestApi::health() const {
                               {"last_duration_us", c.last_duration_us},
                               {"max_duration_us", c.max_duration_us}});
   }
+  const SeriesRegistryStats series = sources_.series_stats ? sources_.series_stats() : SeriesRegistryStats{};
+  // At the cap, entities go without series: something users must hear of.
+  healthy = healthy && !series.at_cap;
   json body{
       {"status", healthy ? "ok" : "degraded"},
       {"version", sources_.identity.version},
@@ -381,12 +390,18 @@ HttpResponse RestApi::health() const {
                                ? json(stats.collectors[*stats.busy_collector].name)
                                : json(nullptr)}}},
       {"collectors", std::move(collectors)},
+      {"series",
+       {{"live", series.live_series},
+        {"ids", series.series_ids},
+        {"max_live", sources_.max_series},
+        {"at_cap", series.at_cap},
+        {"refused_entities", series.entities_refused}}},
       {"history",
        {{"capacity", sources_.history.capacity()},
         {"size", sources_.history.size()},
         {"first_seq", sources_.history.first_seq()},
         {"last_seq", sources_.history.last_seq()},
-        {"series", sources_.history.series_count()},
+        {"series", sources_.history.column_count()},
         {"memory_bytes", sources_.history.memory_bytes()}}},
   };
   if (sources_.server_stats) {

@@ -30,7 +30,7 @@ struct AgentIdentity {
 // Everything the REST API reads. Providers are functions so tests can hand in
 // fixed stats without running a sampler or a server.
 struct RestApiSources {
-  const Schema& schema;
+  std::function<SchemaSnapshot()> schema;  // the newest schema
   const History& history;
   AgentIdentity identity;
   std::chrono::milliseconds interval;
@@ -44,6 +44,8 @@ struct RestApiSources {
   const WebhookNotifier* webhooks = nullptr;
   // History replies hold at most this many values, as on the stream.
   std::size_t max_history_values = StreamOptions{}.max_history_values;
+  std::size_t max_series = SeriesRegistryOptions{}.max_series;
+  std::function<SeriesRegistryStats()> series_stats{};  // may be empty
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.

@@ -17,6 +17,17 @@
 
 namespace hostpulse {
 
+// The dynamic schema ([series] in the config file).
+struct SeriesOptions {
+  // Live series at most; new entities past it get no series (health turns
+  // degraded). A 256-CPU host has 2,856 series; each costs about 28 KiB of
+  // history at the default hour, so 10,000 is at most ~280 MiB.
+  std::size_t max_series = 10'000;
+  // A CPU, interface, disk or mount absent this long has its series retired:
+  // long enough that a flapping interface does not churn ids.
+  std::chrono::milliseconds retire_after{60'000};
+};
+
 struct Config {
   ListenAddress listen;
   // 1 s is what people read on a dashboard; 100 ms is the fastest the
@@ -29,6 +40,7 @@ struct Config {
   std::size_t history_points = 3600;
   HttpOptions http;
   StreamOptions stream;
+  SeriesOptions series;
   // Access: a bearer token for the API and stream (empty: none). Binding a
   // non-loopback address without one is refused unless allow_unauthenticated.
   std::string token_file;

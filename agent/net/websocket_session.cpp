@@ -207,8 +207,9 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   }
 
   void answer_history(const HistoryRequest& request) {
+    const SchemaSnapshot schema = service_.schema();
     std::vector<std::uint32_t> series;
-    const Status status = resolve_series(service_.schema(), request.series, series);
+    const Status status = resolve_series(*schema, request.series, series);
     if (!status.ok()) return protocol_error(request.id, error_code::unknown_series, status.error);
     const History& history = service_.history();
     const std::size_t max_values = service_.options().max_history_values;
@@ -226,7 +227,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     }
     size = check_history_reply_size(columns.points(), series.size(), max_values);
     if (!size.ok()) return protocol_error(request.id, error_code::bad_field, size.error);
-    auto reply = std::make_shared<const std::string>(encode_history_reply(request.id, service_.schema(), columns));
+    auto reply = std::make_shared<const std::string>(encode_history_reply(request.id, *schema, columns));
     // Everything queued counts toward max_queue_bytes: a client that asks and
     // does not read gets an error, never an ever-growing queue.
     if (!queue_.fits(reply->size())) {
@@ -248,6 +249,8 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
     if (closing_) return;
     // Alerts before the handshake are covered by the snapshot sent after hello.
     if (frame.kind == FrameKind::alert && (!alerts_enabled_ || !accepted_)) return;
+    // The hello sent after the handshake already holds this change.
+    if (frame.kind == FrameKind::schema && !accepted_) return;
     if (frame.kind == FrameKind::error) {
       // Errors from this session and from the hub (unknown series, ...) alike.
       ++service_.stats().protocol_errors;

@@ -1,28 +1,69 @@
 #include "agent/pipeline/history.hpp"
 
 #include <algorithm>
-#include <cassert>
+#include <limits>
 #include <stdexcept>
 
 namespace hostpulse {
 
-History::History(std::size_t series_count, std::size_t capacity)
-    : series_count_(series_count), capacity_(capacity) {
+History::History(std::size_t series_count, std::size_t capacity) : capacity_(capacity) {
   if (capacity_ == 0) throw std::invalid_argument("history capacity must be at least 1");
-  values_.assign(series_count_ * capacity_, 0.0);
   t_ms_.assign(capacity_, 0);
+  for (std::size_t id = 0; id < series_count; ++id) add_series(static_cast<std::uint32_t>(id));
+}
+
+void History::add_series(std::uint32_t id) {
+  std::lock_guard lock(mutex_);
+  if (id >= column_of_.size()) column_of_.resize(static_cast<std::size_t>(id) + 1, -1);
+  if (column_of_[id] >= 0) return;
+  column_of_[id] = static_cast<std::int32_t>(columns_.size());
+  columns_.push_back(Column{.id = id, .retired_at_seq = 0,
+                            .ring = std::vector<double>(capacity_, std::numeric_limits<double>::quiet_NaN())});
+}
+
+void History::retire_series(std::uint32_t id) {
+  std::lock_guard lock(mutex_);
+  if (id >= column_of_.size() || column_of_[id] < 0) return;
+  Column& column = columns_[static_cast<std::size_t>(column_of_[id])];
+  if (column.retired_at_seq != 0) return;
+  column.retired_at_seq = next_seq_;
+  ++retired_columns_;
+}
+
+void History::free_aged_out_locked() {
+  for (std::size_t index = 0; index < columns_.size();) {
+    const Column& column = columns_[index];
+    // Every point it had a value in is older than the ring.
+    if (column.retired_at_seq == 0 || next_seq_ < column.retired_at_seq + capacity_) {
+      ++index;
+      continue;
+    }
+    column_of_[column.id] = -1;
+    if (index + 1 != columns_.size()) {
+      columns_[index] = std::move(columns_.back());
+      column_of_[columns_[index].id] = static_cast<std::int32_t>(index);
+    }
+    columns_.pop_back();
+    --retired_columns_;
+  }
 }
 
 std::uint64_t History::append(std::int64_t t_ms, std::span<const double> values) {
-  assert(values.size() == series_count_);
   std::lock_guard lock(mutex_);
   const std::uint64_t seq = next_seq_++;
   const std::size_t slot = slot_of(seq);
-  std::copy_n(values.begin(), std::min(values.size(), series_count_),
-              values_.begin() + static_cast<std::ptrdiff_t>(slot * series_count_));
+  for (Column& column : columns_) {
+    column.ring[slot] = column.id < values.size() ? values[column.id] : std::numeric_limits<double>::quiet_NaN();
+  }
   t_ms_[slot] = t_ms;
   size_ = std::min(size_ + 1, capacity_);
+  if (retired_columns_ > 0) free_aged_out_locked();
   return seq;
+}
+
+const History::Column* History::column_locked(std::uint32_t id) const {
+  if (id >= column_of_.size() || column_of_[id] < 0) return nullptr;
+  return &columns_[static_cast<std::size_t>(column_of_[id])];
 }
 
 HistoryColumns History::copy_locked(std::uint64_t seq_first, std::size_t count,
@@ -34,14 +75,16 @@ HistoryColumns History::copy_locked(std::uint64_t seq_first, std::size_t count,
   columns.seq_first = seq_first;
   columns.seq_last = seq_first + count - 1;
   columns.t_ms.reserve(count);
-  for (auto& column : columns.values) column.reserve(count);
-  for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) {
-    const std::size_t slot = slot_of(seq);
-    columns.t_ms.push_back(t_ms_[slot]);
-    const double* row = values_.data() + slot * series_count_;
-    for (std::size_t i = 0; i < series.size(); ++i) {
-      columns.values[i].push_back(series[i] < series_count_ ? row[series[i]] : 0.0);
+  for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) columns.t_ms.push_back(t_ms_[slot_of(seq)]);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    std::vector<double>& out = columns.values[i];
+    const Column* column = column_locked(series[i]);
+    if (column == nullptr) {
+      out.assign(count, std::numeric_limits<double>::quiet_NaN());
+      continue;
     }
+    out.reserve(count);
+    for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) out.push_back(column->ring[slot_of(seq)]);
   }
   return columns;
 }
@@ -102,8 +145,16 @@ std::size_t History::size() const {
   return size_;
 }
 
+std::size_t History::column_count() const {
+  std::lock_guard lock(mutex_);
+  return columns_.size();
+}
+
 std::size_t History::memory_bytes() const {
-  return values_.capacity() * sizeof(double) + t_ms_.capacity() * sizeof(std::int64_t);
+  std::lock_guard lock(mutex_);
+  std::size_t bytes = t_ms_.capacity() * sizeof(std::int64_t) + column_of_.capacity() * sizeof(std::int32_t);
+  for (const Column& column : columns_) bytes += column.ring.capacity() * sizeof(double);
+  return bytes;
 }
 
 Status check_history_reply_size(std::size_t points, std::size_t series, std::size_t max_values) {

@@ -27,18 +27,29 @@ struct HistoryColumns {
 // narrow the request.
 Status check_history_reply_size(std::size_t points, std::size_t series, std::size_t max_values);
 
-// Fixed-capacity ring of points, each with a global seq (1, 2, 3, ... never
-// reused) and a wall-clock time. All memory is allocated in the constructor:
-// appending never allocates, and when full the oldest point is overwritten.
-// Thread-safe: the sampler appends while HTTP and stream sessions read.
+// A ring of the last `capacity` points, each with a global seq (1, 2, 3, ...
+// never reused) and a wall-clock time, and one column of values per series.
+// A series' column is allocated when it is added (its earlier points read as
+// "no value") and freed once it has been retired for a whole ring, so its
+// points have aged out. Appending never allocates; when full the oldest
+// point is overwritten. Thread-safe: the sampler appends while HTTP and
+// stream sessions read.
 class History {
  public:
+  // Series 0 .. series_count-1 are added from the start.
   History(std::size_t series_count, std::size_t capacity);
 
-  // Stores one point (values.size() must equal series_count) and returns its seq.
+  // A new series (ids ascending, never reused); its column reads NaN before now.
+  void add_series(std::uint32_t id);
+  // A series that will get no more values: its column is freed after one ring.
+  void retire_series(std::uint32_t id);
+
+  // Stores one point (values indexed by series id, at least as many as the
+  // highest id added) and returns its seq.
   std::uint64_t append(std::int64_t t_ms, std::span<const double> values);
 
-  // Points with seq > after_seq, oldest first, at most max_points of the newest.
+  // Points with seq > after_seq, oldest first, at most max_points of the
+  // newest. Series without a column (never added, or freed) read NaN.
   [[nodiscard]] HistoryColumns since_seq(std::uint64_t after_seq, std::span<const std::uint32_t> series,
                                          std::size_t max_points = SIZE_MAX) const;
   // Points with t_ms >= from_ms, oldest first.
@@ -50,22 +61,30 @@ class History {
   [[nodiscard]] std::uint64_t first_seq() const;  // oldest retained, 0 when empty
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
-  [[nodiscard]] std::size_t series_count() const { return series_count_; }
+  [[nodiscard]] std::size_t column_count() const;  // series with memory now
   [[nodiscard]] std::size_t memory_bytes() const;
 
  private:
-  // Copies ring slots [first_index, first_index + count) (oldest first) into columns.
+  struct Column {
+    std::uint32_t id = 0;
+    std::uint64_t retired_at_seq = 0;  // 0: live
+    std::vector<double> ring;          // capacity_ values, indexed like t_ms_
+  };
+  // Copies ring slots for seqs [seq_first, seq_first + count) (oldest first) into columns.
   HistoryColumns copy_locked(std::uint64_t seq_first, std::size_t count,
                              std::span<const std::uint32_t> series) const;
+  void free_aged_out_locked();
   [[nodiscard]] std::size_t slot_of(std::uint64_t seq) const { return static_cast<std::size_t>((seq - 1) % capacity_); }
+  [[nodiscard]] const Column* column_locked(std::uint32_t id) const;
 
-  const std::size_t series_count_;
   const std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::vector<double> values_;        // capacity_ rows of series_count_ values
-  std::vector<std::int64_t> t_ms_;    // capacity_ timestamps
+  std::vector<Column> columns_;
+  std::vector<std::int32_t> column_of_;  // by series id; -1: no column
+  std::vector<std::int64_t> t_ms_;       // capacity_ timestamps
   std::uint64_t next_seq_ = 1;
   std::size_t size_ = 0;
+  std::size_t retired_columns_ = 0;
 };
 
 }  // namespace hostpulse

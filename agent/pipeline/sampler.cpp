@@ -2,7 +2,6 @@
 
 #include <exception>
 
-#include "agent/pipeline/derive.hpp"
 #include "base/log.hpp"
 #include "base/wall_clock.hpp"
 
@@ -46,14 +45,36 @@ NextTick next_tick(SteadyClock::time_point previous_deadline, SteadyClock::time_
   return next;
 }
 
-Sampler::Sampler(CollectorSet& collectors, const Schema& schema, History& history,
+namespace {
+
+// After a first read: registers what it found and makes it the previous read.
+void register_first_read(CollectorSet& collectors, SeriesRegistry& registry, History& history) {
+  std::vector<double> values;
+  registry.begin_tick(history.last_seq() + 1, values);
+  // No previous read: only gauges get values, and those are discarded; what
+  // matters is that every entity seen registers its series.
+  collectors.derive_all(0.0, [&registry](std::size_t index) -> SeriesWriter& { return registry.writer(index); });
+  const SchemaChange change = registry.end_tick(collectors);
+  for (const std::uint32_t id : change.added) history.add_series(id);
+  collectors.advance_all();
+}
+
+}  // namespace
+
+void prime_sources(CollectorSet& collectors, SeriesRegistry& registry, History& history) {
+  collectors.collect_all();
+  register_first_read(collectors, registry, history);
+}
+
+Sampler::Sampler(CollectorSet& collectors, SeriesRegistry& registry, History& history,
                  std::chrono::milliseconds interval, PointCallback on_point)
     : collectors_(collectors),
-      schema_(schema),
+      registry_(registry),
       history_(history),
       interval_(interval),
-      on_point_(std::move(on_point)),
-      values_(schema.size()) {
+      on_point_(std::move(on_point)) {
+  // Room for every series known now, so a steady tick does not allocate.
+  values_.reserve(registry_.schema()->size());
   stats_.collectors.resize(collectors_.size());
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     stats_.collectors[i].name = std::string(collectors_.definition(i).name);
@@ -62,21 +83,25 @@ Sampler::Sampler(CollectorSet& collectors, const Schema& schema, History& histor
 
 Sampler::~Sampler() { join(); }
 
-const RawSample& Sampler::prime() {
-  collect(previous_);
-  previous_time_ = SteadyClock::now();
-  primed_ = true;
-  return previous_;
+void Sampler::prime() {
+  collect();
+  register_first_read(collectors_, registry_, history_);
+  primed_already();
 }
 
-void Sampler::collect(RawSample& sample) {
+void Sampler::primed_already() {
+  previous_time_ = SteadyClock::now();
+  primed_ = true;
+}
+
+void Sampler::collect() {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     {
       std::lock_guard lock(stats_mutex_);
       stats_.busy_collector = i;
     }
     const auto started = SteadyClock::now();
-    Status status = collectors_.collect_one(i, sample);
+    Status status = collectors_.collect_one(i);
     const auto duration_us = micros(SteadyClock::now() - started);
     std::lock_guard lock(stats_mutex_);
     stats_.busy_collector.reset();
@@ -101,13 +126,18 @@ void Sampler::collect(RawSample& sample) {
 
 void Sampler::tick() {
   const auto started = SteadyClock::now();
-  collect(current_);
+  collect();
   const auto now = SteadyClock::now();
   const double elapsed_s = std::chrono::duration<double>(now - previous_time_).count();
-  derive(schema_, previous_, current_, elapsed_s, values_);
+  registry_.begin_tick(history_.last_seq() + 1, values_);
+  collectors_.derive_all(elapsed_s, [this](std::size_t index) -> SeriesWriter& { return registry_.writer(index); });
+  const SchemaChange change = registry_.end_tick(collectors_);
+  // History first learns of new and retired series, then stores the point.
+  for (const std::uint32_t id : change.added) history_.add_series(id);
+  for (const std::uint32_t id : change.retired) history_.retire_series(id);
   const std::int64_t t_ms = wall_clock_ms();
   const std::uint64_t seq = history_.append(t_ms, values_);
-  std::swap(previous_, current_);
+  collectors_.advance_all();
   previous_time_ = now;
   {
     std::lock_guard lock(stats_mutex_);
@@ -116,7 +146,14 @@ void Sampler::tick() {
     stats_.last_progress = now;
     stats_.last_tick_duration_us = micros(SteadyClock::now() - started);
   }
-  if (on_point_) on_point_(seq, t_ms, values_);
+  if (on_point_) {
+    SampledPoint point{.seq = seq, .t_ms = t_ms, .values = values_, .change = nullptr, .schema = nullptr};
+    if (!change.empty()) {
+      point.change = &change;
+      point.schema = registry_.schema();
+    }
+    on_point_(point);
+  }
 }
 
 void Sampler::start() {

@@ -12,6 +12,7 @@
 
 #include "agent/pipeline/history.hpp"
 #include "agent/pipeline/schema.hpp"
+#include "agent/pipeline/series_registry.hpp"
 #include "collectors/collector_table.hpp"
 
 namespace hostpulse {
@@ -68,14 +69,30 @@ std::chrono::milliseconds stall_after(std::chrono::milliseconds interval);
 std::chrono::milliseconds time_since_progress(const SamplerStats& stats, SteadyClock::time_point now);
 bool is_stalled(const SamplerStats& stats, SteadyClock::time_point now, std::chrono::milliseconds interval);
 
+// One point as the sampler hands it on, after storing it in history.
+struct SampledPoint {
+  std::uint64_t seq = 0;
+  std::int64_t t_ms = 0;
+  std::span<const double> values;  // by series id
+  // Set only when series appeared or retired this tick: the change and the
+  // schema after it. Consumers apply it before the values.
+  const SchemaChange* change = nullptr;
+  SchemaSnapshot schema;
+};
+
 // Called on the sampler thread after each point is stored. Must not block.
-using PointCallback = std::function<void(std::uint64_t seq, std::int64_t t_ms, std::span<const double> values)>;
+using PointCallback = std::function<void(const SampledPoint& point)>;
+
+// Reads every source once and registers the entities it finds, so the
+// schema knows them and the first tick has a previous read to compute rates
+// from. What Sampler::start() does first unless this was called.
+void prime_sources(CollectorSet& collectors, SeriesRegistry& registry, History& history);
 
 // Runs the collectors on a timer, derives a point and appends it to history.
 // One thread; the rest of the agent reads history and stats().
 class Sampler {
  public:
-  Sampler(CollectorSet& collectors, const Schema& schema, History& history,
+  Sampler(CollectorSet& collectors, SeriesRegistry& registry, History& history,
           std::chrono::milliseconds interval, PointCallback on_point = {});
   // Joins the thread without a bound (destroying what it uses would be
   // worse): call stop() first and handle its timeout.
@@ -83,9 +100,11 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  // Reads every collector once so the first tick has a previous sample to
-  // compute rates from. Returns the sample, which also tells the CPUs online.
-  const RawSample& prime();
+  // prime_sources() with this sampler's parts and timing; start() does it on
+  // the sampler thread unless it was called (or primed_already() was).
+  void prime();
+  // The caller primed the sources itself (prime_sources()).
+  void primed_already();
 
   // Starts the thread; it primes first unless prime() was called, so a
   // collector that hangs at start-up hangs the sampler thread, not the caller.
@@ -108,17 +127,15 @@ class Sampler {
 
  private:
   void run();
-  void collect(RawSample& sample);
+  void collect();
   void join();
 
   CollectorSet& collectors_;
-  const Schema& schema_;
+  SeriesRegistry& registry_;
   History& history_;
   const std::chrono::milliseconds interval_;
   PointCallback on_point_;
 
-  RawSample previous_;
-  RawSample current_;
   SteadyClock::time_point previous_time_{};
   std::vector<double> values_;
   bool primed_ = false;

@@ -34,6 +34,7 @@ Status resolve_series(const Schema& schema, std::span<const std::string> pattern
     bool matched = false;
     const bool is_glob = pattern.find('*') != std::string::npos;
     for (const SeriesInfo& info : schema.series()) {
+      if (!info.live) continue;  // retired: no values to give
       if (is_glob ? glob_match(pattern, info.name) : pattern == info.name) {
         matched = true;
         if (!taken[info.id]) {

@@ -18,8 +18,8 @@ OutboundFrame error_frame(const RequestId& id, std::string_view code, std::strin
 
 }  // namespace
 
-StreamHub::StreamHub(const Schema& schema, const History& history)
-    : schema_(schema), history_(history), last_published_seq_(history.last_seq()) {}
+StreamHub::StreamHub(SchemaSnapshot schema, const History& history)
+    : schema_(std::move(schema)), history_(history), last_published_seq_(history.last_seq()) {}
 
 StreamHub::Group* StreamHub::find_group(std::span<const std::uint32_t> series, StreamFormat format,
                                         const BatchSettings& batch, std::uint32_t every) {
@@ -37,7 +37,7 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
                                    std::chrono::steady_clock::time_point now) {
   (void)now;
   std::vector<std::uint32_t> series;
-  const Status resolved = resolve_series(schema_, request.series, series);
+  const Status resolved = resolve_series(*schema_, request.series, series);
   if (!resolved.ok()) {
     subscriber->deliver(error_frame(request.id, error_code::unknown_series, resolved.error));
     return 0;
@@ -86,7 +86,7 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
   }
   group->members.push_back(Member{subscriber, subscriber.get(), skip_through});
 
-  subscriber->deliver(control_frame(encode_subscribed(request.id, group->id, schema_, group->series, group->format,
+  subscriber->deliver(control_frame(encode_subscribed(request.id, group->id, *schema_, group->series, group->format,
                                                       group->batch, group->every, covered)));
   if (request.resume_from && *request.resume_from < covered) {
     send_catch_up(subscriber, *group, *request.resume_from, covered);

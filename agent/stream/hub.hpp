@@ -46,7 +46,11 @@ class StreamHub {
   // produces one giant frame.
   static constexpr std::size_t kCatchUpChunkPoints = 300;
 
-  StreamHub(const Schema& schema, const History& history);
+  StreamHub(SchemaSnapshot schema, const History& history);
+
+  // The schema after series appeared or retired (before the point that uses them).
+  void update_schema(SchemaSnapshot schema) { schema_ = std::move(schema); }
+  [[nodiscard]] const Schema& schema() const { return *schema_; }
   // Catch-up for one subscribe holds at most this many values and encoded
   // bytes (newest kept): it must fit the connection's send queue with room
   // left for live frames, since everything queued counts toward that limit.
@@ -109,7 +113,7 @@ class StreamHub {
                      std::uint64_t after_seq, std::uint64_t until_seq);
   void erase_empty_groups();
 
-  const Schema& schema_;
+  SchemaSnapshot schema_;
   const History& history_;
   std::vector<std::unique_ptr<Group>> groups_;
   std::unordered_map<const StreamSubscriber*, std::size_t> subscription_counts_;

@@ -1,6 +1,7 @@
 #include "agent/stream/messages.hpp"
 
 #include <cmath>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +16,69 @@ json start(std::string_view type, const RequestId& id) {
   return message;
 }
 
+json labels_json(const SeriesInfo& info) {
+  json labels = json::object();
+  for (const SeriesLabel& label : info.labels) labels[label.name] = label.value;
+  return labels;
+}
+
+json decimals_json(const SeriesInfo& info) {
+  return info.decimals == kFloatDecimals ? json(nullptr) : json(info.decimals);
+}
+
 }  // namespace
 
-std::string encode_hello(const HelloInfo& info, const Schema& schema, std::int64_t started_t_ms) {
-  json series = json::array();
-  for (const SeriesInfo& s : schema.series()) {
-    series.push_back({{"id", s.id}, {"name", s.name}, {"unit", s.unit}, {"kind", s.kind}});
+json series_json(const SeriesInfo& info) {
+  return json{{"id", info.id},           {"name", info.name},   {"family", info.family},
+              {"labels", labels_json(info)}, {"unit", info.unit}, {"kind", info.kind},
+              {"decimals", decimals_json(info)}, {"description", info.description}, {"live", info.live}};
+}
+
+json families_json(const Schema& schema, std::span<const std::uint32_t> ids) {
+  json families = json::array();
+  std::map<std::string_view, std::size_t> position;  // family -> index in families
+  for (const std::uint32_t id : ids) {
+    if (id >= schema.size()) continue;
+    const SeriesInfo& info = schema[id];
+    auto [found, inserted] = position.try_emplace(info.family, families.size());
+    if (inserted) {
+      families.push_back(json{{"family", info.family},
+                              {"unit", info.unit},
+                              {"kind", info.kind},
+                              {"decimals", decimals_json(info)},
+                              {"description", info.description},
+                              {"series", json::array()}});
+    }
+    json series{{"id", info.id}, {"name", info.name}};
+    if (!info.labels.empty()) series["labels"] = labels_json(info);
+    families[found->second]["series"].push_back(std::move(series));
   }
+  return families;
+}
+
+namespace {
+
+std::vector<std::uint32_t> live_ids(const Schema& schema) {
+  std::vector<std::uint32_t> ids;
+  ids.reserve(schema.live_count());
+  for (const SeriesInfo& info : schema.series()) {
+    if (info.live) ids.push_back(info.id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+std::string encode_schema_change(const Schema& schema, const SchemaChange& change, std::uint64_t seq) {
+  json message = start("schema", {});
+  message["version"] = schema.version();
+  message["seq"] = seq;
+  message["added"] = families_json(schema, change.added);
+  message["retired"] = change.retired;
+  return message.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_hello(const HelloInfo& info, const Schema& schema, std::int64_t started_t_ms) {
   json message = start("hello", {});
   message["protocol"] = kStreamProtocolVersion;
   message["version"] = info.version;
@@ -29,8 +86,9 @@ std::string encode_hello(const HelloInfo& info, const Schema& schema, std::int64
   message["interval_ms"] = info.interval.count();
   message["seq"] = info.seq;
   message["started_t"] = started_t_ms;
-  message["schema"] = std::move(series);
-  return message.dump();
+  message["schema_version"] = schema.version();
+  message["families"] = families_json(schema, live_ids(schema));
+  return message.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string encode_subscribed(const RequestId& id, std::uint32_t subscription, const Schema& schema,

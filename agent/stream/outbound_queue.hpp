@@ -14,6 +14,7 @@ enum class FrameKind : std::uint8_t {
   catch_up,  // resume/history points: never dropped (bounded by history size)
   alert,     // alert events: never dropped
   error,     // error replies: never dropped; sessions count them toward max_errors
+  schema,    // series added/retired: never dropped; before the handshake the hello covers them
 };
 
 // One message on its way to a client. The bytes are shared: the hub encodes a

@@ -18,18 +18,18 @@ void StreamStats::count_close(std::uint16_t code) {
   ++closes.back();
 }
 
-StreamService::StreamService(asio::io_context& io, const Schema& schema, const History& history, HelloInfo hello,
+StreamService::StreamService(asio::io_context& io, SchemaSnapshot schema, const History& history, HelloInfo hello,
                              std::int64_t started_t_ms, StreamOptions options)
     : strand_(asio::make_strand(io)),
       flush_timer_(strand_),
-      schema_(schema),
       history_(history),
       hello_info_(hello),
       hello_host_(hello.host),
       hello_version_(hello.version),
       started_t_ms_(started_t_ms),
       options_(options),
-      hub_(schema, history) {
+      hub_(schema, history),
+      schema_(std::move(schema)) {
   // Half the send queue: a resumed client still has room for live frames.
   hub_.set_catch_up_limit(options_.max_history_values, options_.max_queue_bytes / 2);
   // HelloInfo holds views; keep the strings they point at.
@@ -37,8 +37,25 @@ StreamService::StreamService(asio::io_context& io, const Schema& schema, const H
   hello_info_.version = hello_version_;
 }
 
-void StreamService::publish(std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
-  asio::post(strand_, [this, seq, t_ms, copy = std::vector<double>(values.begin(), values.end())] {
+void StreamService::publish(const SampledPoint& point) {
+  if (point.change != nullptr && point.schema) {
+    // New connections get the new schema in their hello from now on; the
+    // ones already open get the change, on the strand, before the point.
+    {
+      std::lock_guard lock(hello_mutex_);
+      schema_ = point.schema;
+      hello_cache_.reset();
+    }
+    asio::post(strand_, [this, schema = point.schema, seq = point.seq,
+                         message = std::make_shared<const std::string>(
+                             encode_schema_change(*point.schema, *point.change, point.seq))] {
+      hub_.update_schema(schema);
+      const OutboundFrame frame{.bytes = message, .binary = false, .kind = FrameKind::schema, .subscription = 0};
+      for_each_session([&frame](StreamSession& session) { session.deliver(frame); });
+    });
+  }
+  asio::post(strand_, [this, seq = point.seq, t_ms = point.t_ms,
+                       copy = std::vector<double>(point.values.begin(), point.values.end())] {
     hub_.publish(seq, t_ms, copy, std::chrono::steady_clock::now());
     arm_flush_timer();
     snapshot_hub_stats();
@@ -125,10 +142,15 @@ std::shared_ptr<const std::string> StreamService::hello() {
   if (!hello_cache_ || hello_seq_ != seq) {
     HelloInfo info = hello_info_;
     info.seq = seq;
-    hello_cache_ = std::make_shared<const std::string>(encode_hello(info, schema_, started_t_ms_));
+    hello_cache_ = std::make_shared<const std::string>(encode_hello(info, *schema_, started_t_ms_));
     hello_seq_ = seq;
   }
   return hello_cache_;
+}
+
+SchemaSnapshot StreamService::schema() const {
+  std::lock_guard lock(hello_mutex_);
+  return schema_;
 }
 
 void StreamService::shutdown() {

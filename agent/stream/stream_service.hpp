@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "agent/pipeline/history.hpp"
+#include "agent/pipeline/sampler.hpp"
 #include "agent/pipeline/schema.hpp"
 #include "agent/stream/hub.hpp"
 #include "agent/stream/messages.hpp"
@@ -66,11 +67,12 @@ class StreamSession : public StreamSubscriber {
 // thread, the sessions' strands and the hub. No Beast here.
 class StreamService {
  public:
-  StreamService(boost::asio::io_context& io, const Schema& schema, const History& history, HelloInfo hello,
+  StreamService(boost::asio::io_context& io, SchemaSnapshot schema, const History& history, HelloInfo hello,
                 std::int64_t started_t_ms, StreamOptions options);
 
   // Sampler thread: copies the point and posts it to the hub. Never blocks.
-  void publish(std::uint64_t seq, std::int64_t t_ms, std::span<const double> values);
+  // A schema change in it reaches every connection before the point's frames.
+  void publish(const SampledPoint& point);
 
   // Session side (any thread).
   enum class Admission { admitted, too_many, too_many_from_address };
@@ -97,7 +99,8 @@ class StreamService {
   void abort_all();
 
   [[nodiscard]] const StreamOptions& options() const { return options_; }
-  [[nodiscard]] const Schema& schema() const { return schema_; }
+  // The newest schema (any thread).
+  [[nodiscard]] SchemaSnapshot schema() const;
   [[nodiscard]] const History& history() const { return history_; }
   StreamStats& stats() { return stats_; }
   [[nodiscard]] HubStats hub_stats() const;
@@ -115,7 +118,6 @@ class StreamService {
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer flush_timer_;
-  const Schema& schema_;
   const History& history_;
   HelloInfo hello_info_;
   std::string hello_host_;
@@ -130,7 +132,8 @@ class StreamService {
   mutable std::mutex hub_stats_mutex_;
   HubStats hub_stats_;
 
-  std::mutex hello_mutex_;
+  mutable std::mutex hello_mutex_;  // guards schema_ and the hello cache
+  SchemaSnapshot schema_;
   std::uint64_t hello_seq_ = UINT64_MAX;
   std::shared_ptr<const std::string> hello_cache_;
 

@@ -1,37 +1,22 @@
 #include "collectors/collector_table.hpp"
 
-#include <array>
+#include "collectors/linux/proc_loadavg.hpp"
+#include "collectors/linux/proc_meminfo.hpp"
+#include "collectors/linux/proc_stat.hpp"
+#include "collectors/linux/proc_uptime.hpp"
 
 namespace hostpulse {
-namespace {
 
-Status parse_stat_into(std::string_view text, RawSample& sample) {
-  return parse_proc_stat(text, sample.stat);
+// Every Linux source, in the order the sampler reads them (and the order
+// their host-wide series get ids). Adding a source is adding a line here.
+std::span<const SourceDefinition> platform_sources() {
+  static const SourceDefinition table[] = {
+      proc_stat_source(),
+      proc_meminfo_source(),
+      proc_loadavg_source(),
+      proc_uptime_source(),
+  };
+  return table;
 }
-
-Status parse_meminfo_into(std::string_view text, RawSample& sample) {
-  return parse_proc_meminfo(text, sample.memory);
-}
-
-Status parse_loadavg_into(std::string_view text, RawSample& sample) {
-  return parse_proc_loadavg(text, sample.load);
-}
-
-Status parse_uptime_into(std::string_view text, RawSample& sample) {
-  return parse_proc_uptime(text, sample.uptime);
-}
-
-// Every Linux collector, in the order the sampler runs them. Adding a source
-// means adding a line here (STYLE rule 1), not a static registrar.
-constexpr std::array<CollectorDefinition, 4> kLinuxCollectors = {{
-    {"proc_stat", "stat", &parse_stat_into, &RawSample::stat_ok},
-    {"proc_meminfo", "meminfo", &parse_meminfo_into, &RawSample::memory_ok},
-    {"proc_loadavg", "loadavg", &parse_loadavg_into, &RawSample::load_ok},
-    {"proc_uptime", "uptime", &parse_uptime_into, &RawSample::uptime_ok},
-}};
-
-}  // namespace
-
-std::span<const CollectorDefinition> platform_collectors() { return kLinuxCollectors; }
 
 }  // namespace hostpulse

@@ -71,3 +71,48 @@ Status parse_proc_loadavg(std::string_view text, LoadAvg& out) {
 }
 
 }  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+using derive_math::hundredths;
+
+enum Spec : std::size_t { kLoad1, kLoad5, kLoad15, kLoad1PerCpu, kLoad5PerCpu, kLoad15PerCpu, kTasks };
+
+// The kernel prints load averages to two decimals.
+constexpr SeriesSpec kSeries[] = {
+    {"load.1m", "load", SeriesKind::gauge, "Load average over 1 minute", 2},
+    {"load.5m", "load", SeriesKind::gauge, "Load average over 5 minutes", 2},
+    {"load.15m", "load", SeriesKind::gauge, "Load average over 15 minutes", 2},
+    {"load.1m_per_cpu", "load", SeriesKind::gauge, "1-minute load divided by the CPUs online", 2},
+    {"load.5m_per_cpu", "load", SeriesKind::gauge, "5-minute load divided by the CPUs online", 2},
+    {"load.15m_per_cpu", "load", SeriesKind::gauge, "15-minute load divided by the CPUs online", 2},
+    {"procs.total", "count", SeriesKind::gauge, "Tasks in existence", 0},
+};
+static_assert(std::size(kSeries) == kTasks + 1);
+
+constexpr SourceFunctions<LoadAvg> kFunctions{&parse_proc_loadavg, &derive_proc_loadavg};
+
+}  // namespace
+
+void derive_proc_loadavg(const LoadAvg* /*previous*/, const LoadAvg& current, const DeriveContext& context,
+                         SeriesWriter& out) {
+  out.set(kLoad1, current.load_1m);
+  out.set(kLoad5, current.load_5m);
+  out.set(kLoad15, current.load_15m);
+  out.set(kTasks, current.tasks_total);
+  // Per CPU online now (from this tick's /proc/stat).
+  if (context.facts.cpus_online > 0) {
+    const double cpus = static_cast<double>(context.facts.cpus_online);
+    out.set(kLoad1PerCpu, hundredths(current.load_1m / cpus));
+    out.set(kLoad5PerCpu, hundredths(current.load_5m / cpus));
+    out.set(kLoad15PerCpu, hundredths(current.load_15m / cpus));
+  }
+}
+
+SourceDefinition proc_loadavg_source() {
+  return {.name = "proc_loadavg", .procfs_path = "loadavg", .series = kSeries,
+          .create = &create_source<LoadAvg, kFunctions>};
+}
+
+}  // namespace hostpulse

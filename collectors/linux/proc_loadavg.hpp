@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "base/status.hpp"
+#include "collectors/source.hpp"
 
 namespace hostpulse {
 
@@ -21,5 +22,11 @@ struct LoadAvg {
 // Exactly one line, ending in '\n' (else reported as truncated), all six
 // fields present: every kernel since 2.6 prints the last pid.
 Status parse_proc_loadavg(std::string_view text, LoadAvg& out);
+
+// The source: load averages, also per CPU online (so rules work on any
+// size of host), and the number of tasks.
+void derive_proc_loadavg(const LoadAvg* previous, const LoadAvg& current, const DeriveContext& context,
+                         SeriesWriter& out);
+SourceDefinition proc_loadavg_source();
 
 }  // namespace hostpulse

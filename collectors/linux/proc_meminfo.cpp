@@ -1,5 +1,6 @@
 #include "collectors/linux/proc_meminfo.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <limits>
@@ -119,6 +120,72 @@ Status parse_proc_meminfo(std::string_view text, MemInfo& out) {
     out.available_estimated = true;
   }
   return Status::success();
+}
+
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+using derive_math::bytes;
+using derive_math::hundredths;
+
+enum Spec : std::size_t {
+  kTotal, kUsed, kAvailable, kFree, kCached, kBuffers, kShared, kSlabReclaimable, kDirty,
+  kUsedPercent, kAvailablePercent, kSwapTotal, kSwapUsed, kSwapFree, kSwapUsedPercent,
+};
+
+constexpr SeriesSpec kSeries[] = {
+    {"mem.total_bytes", "bytes", SeriesKind::gauge, "Physical memory", 0},
+    {"mem.used_bytes", "bytes", SeriesKind::gauge, "Memory in use (total - available)", 0},
+    {"mem.available_bytes", "bytes", SeriesKind::gauge, "Memory available for new work without swapping", 0},
+    {"mem.free_bytes", "bytes", SeriesKind::gauge, "Memory not used at all", 0},
+    {"mem.cached_bytes", "bytes", SeriesKind::gauge, "Page cache", 0},
+    {"mem.buffers_bytes", "bytes", SeriesKind::gauge, "Block device buffers", 0},
+    {"mem.shared_bytes", "bytes", SeriesKind::gauge, "Shared memory (tmpfs, shm)", 0},
+    {"mem.slab_reclaimable_bytes", "bytes", SeriesKind::gauge, "Kernel slab memory that can be reclaimed", 0},
+    {"mem.dirty_bytes", "bytes", SeriesKind::gauge, "Memory waiting to be written back to disk", 0},
+    {"mem.used_pct", "percent", SeriesKind::gauge, "Memory in use, share of total", 2},
+    {"mem.available_pct", "percent", SeriesKind::gauge, "Memory available, share of total", 2},
+    {"swap.total_bytes", "bytes", SeriesKind::gauge, "Swap space", 0},
+    {"swap.used_bytes", "bytes", SeriesKind::gauge, "Swap space in use", 0},
+    {"swap.free_bytes", "bytes", SeriesKind::gauge, "Swap space free", 0},
+    {"swap.used_pct", "percent", SeriesKind::gauge, "Swap in use, share of swap space (0 without swap)", 2},
+};
+static_assert(std::size(kSeries) == kSwapUsedPercent + 1);
+
+constexpr SourceFunctions<MemInfo> kFunctions{&parse_proc_meminfo, &derive_proc_meminfo};
+
+}  // namespace
+
+void derive_proc_meminfo(const MemInfo* /*previous*/, const MemInfo& m, const DeriveContext& /*context*/,
+                         SeriesWriter& out) {
+  const std::uint64_t used = m.total_bytes > m.available_bytes ? m.total_bytes - m.available_bytes : 0;
+  const std::uint64_t swap_used = m.swap_total_bytes > m.swap_free_bytes ? m.swap_total_bytes - m.swap_free_bytes : 0;
+  out.set(kTotal, bytes(m.total_bytes));
+  out.set(kAvailable, bytes(m.available_bytes));
+  out.set(kUsed, bytes(used));
+  out.set(kFree, bytes(m.free_bytes));
+  out.set(kCached, bytes(m.cached_bytes));
+  out.set(kBuffers, bytes(m.buffers_bytes));
+  out.set(kShared, bytes(m.shared_bytes));
+  out.set(kSlabReclaimable, bytes(m.slab_reclaimable_bytes));
+  out.set(kDirty, bytes(m.dirty_bytes));
+  out.set(kSwapTotal, bytes(m.swap_total_bytes));
+  out.set(kSwapFree, bytes(m.swap_free_bytes));
+  out.set(kSwapUsed, bytes(swap_used));
+  if (m.total_bytes > 0) {
+    out.set(kUsedPercent, hundredths(100.0 * bytes(used) / bytes(m.total_bytes)));
+    out.set(kAvailablePercent, hundredths(std::min(100.0, 100.0 * bytes(m.available_bytes) / bytes(m.total_bytes))));
+  }
+  // No swap configured is "none in use", not "no data": rules on it stay quiet.
+  out.set(kSwapUsedPercent,
+          m.swap_total_bytes > 0 ? hundredths(100.0 * bytes(swap_used) / bytes(m.swap_total_bytes)) : 0.0);
+}
+
+SourceDefinition proc_meminfo_source() {
+  return {.name = "proc_meminfo", .procfs_path = "meminfo", .series = kSeries,
+          .create = &create_source<MemInfo, kFunctions>};
 }
 
 }  // namespace hostpulse

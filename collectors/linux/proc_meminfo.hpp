@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "base/status.hpp"
+#include "collectors/source.hpp"
 
 namespace hostpulse {
 
@@ -29,5 +30,10 @@ struct MemInfo {
 // 64-bit bytes are an error, as are malformed lines for the fields we read.
 // Text not ending in '\n' is reported as truncated (see parse_proc_stat).
 Status parse_proc_meminfo(std::string_view text, MemInfo& out);
+
+// The source: memory and swap in bytes and as shares of the total.
+void derive_proc_meminfo(const MemInfo* previous, const MemInfo& current, const DeriveContext& context,
+                         SeriesWriter& out);
+SourceDefinition proc_meminfo_source();
 
 }  // namespace hostpulse

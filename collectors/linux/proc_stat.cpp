@@ -1,6 +1,8 @@
 #include "collectors/linux/proc_stat.hpp"
 
+#include <algorithm>
 #include <bitset>
+#include <charconv>
 #include <string>
 
 #include "collectors/linux/procfs_text.hpp"
@@ -168,6 +170,132 @@ Status parse_proc_stat(std::string_view text, ProcStat& out) {
     }
   }
   return Status::success();
+}
+
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+using derive_math::hundredths;
+using derive_math::kNoValue;
+using derive_math::rate;
+
+constexpr int kPercent = 2;
+
+// The CPU series in their fixed order: busy first, then the kernel's states
+// in /proc/stat column order. Declared twice below: once for the whole host,
+// once per CPU.
+constexpr std::size_t kCpuSeriesPerCpu = 11;
+#define HOSTPULSE_CPU_SERIES(prefix)                                                                             \
+  {prefix "busy_pct", "percent", SeriesKind::gauge, "CPU time not idle and not waiting for I/O (100 - idle - iowait)", kPercent}, \
+  {prefix "user_pct", "percent", SeriesKind::gauge, "CPU time in user mode (includes guest)", kPercent},                         \
+  {prefix "nice_pct", "percent", SeriesKind::gauge, "CPU time in user mode at low priority (includes guest_nice)", kPercent},    \
+  {prefix "system_pct", "percent", SeriesKind::gauge, "CPU time in the kernel", kPercent},                                       \
+  {prefix "idle_pct", "percent", SeriesKind::gauge, "CPU time idle", kPercent},                                                  \
+  {prefix "iowait_pct", "percent", SeriesKind::gauge, "CPU time idle while I/O was outstanding", kPercent},                      \
+  {prefix "irq_pct", "percent", SeriesKind::gauge, "CPU time servicing hardware interrupts", kPercent},                          \
+  {prefix "softirq_pct", "percent", SeriesKind::gauge, "CPU time servicing software interrupts", kPercent},                      \
+  {prefix "steal_pct", "percent", SeriesKind::gauge, "CPU time stolen by the hypervisor", kPercent},                             \
+  {prefix "guest_pct", "percent", SeriesKind::gauge, "CPU time running guests", kPercent},                                       \
+  {prefix "guest_nice_pct", "percent", SeriesKind::gauge, "CPU time running low-priority guests", kPercent}
+
+enum Spec : std::size_t {
+  kTotalFirst = 0,
+  kProcsRunning = kCpuSeriesPerCpu,
+  kProcsBlocked,
+  kContextSwitches,
+  kForks,
+  kPerCpuFirst,
+};
+
+constexpr SeriesSpec kSeries[] = {
+    HOSTPULSE_CPU_SERIES("cpu."),
+    {"procs.running", "count", SeriesKind::gauge, "Runnable tasks", 0},
+    {"procs.blocked", "count", SeriesKind::gauge, "Tasks blocked on I/O", 0},
+    {"system.context_switches_per_s", "per_second", SeriesKind::rate, "Context switches per second", kPercent},
+    {"system.forks_per_s", "per_second", SeriesKind::rate, "Processes created per second", kPercent},
+    HOSTPULSE_CPU_SERIES("cpu.{cpu}."),
+};
+#undef HOSTPULSE_CPU_SERIES
+static_assert(std::size(kSeries) == kPerCpuFirst + kCpuSeriesPerCpu);
+
+// Columns user..steal partition the CPU's time; guest columns are subsets.
+constexpr std::size_t kPartitionColumns = 8;
+
+std::uint64_t partition_sum(const CpuTimes& times) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < kPartitionColumns; ++i) sum += times.jiffies[i];
+  return sum;
+}
+
+using CpuValues = std::array<double, kCpuSeriesPerCpu>;
+
+CpuValues derive_cpu(const CpuTimes& previous, const CpuTimes& current) {
+  CpuValues out;
+  out.fill(kNoValue);
+  if (partition_sum(current) < partition_sum(previous)) return out;  // counters reset (e.g. CPU replaced)
+  std::array<double, kCpuStateCount> delta{};
+  double total = 0;
+  for (std::size_t i = 0; i < kCpuStateCount; ++i) {
+    const std::uint64_t before = previous.jiffies[i];
+    const std::uint64_t after = current.jiffies[i];
+    delta[i] = after > before ? static_cast<double>(after - before) : 0.0;
+    if (i < kPartitionColumns) total += delta[i];
+  }
+  if (total <= 0) return out;
+  for (std::size_t i = 0; i < kCpuStateCount; ++i) {
+    out[1 + i] = hundredths(std::min(100.0, 100.0 * delta[i] / total));
+  }
+  const double idle = 100.0 * delta[static_cast<std::size_t>(CpuState::idle)] / total;
+  const double iowait = 100.0 * delta[static_cast<std::size_t>(CpuState::iowait)] / total;
+  out[0] = hundredths(std::clamp(100.0 - idle - iowait, 0.0, 100.0));
+  return out;
+}
+
+const CpuLine* find_cpu(const std::vector<CpuLine>& cpus, std::uint32_t id, std::size_t hint) {
+  // The kernel lists CPUs in ascending order, so the hint almost always hits.
+  if (hint < cpus.size() && cpus[hint].cpu == id) return &cpus[hint];
+  for (const CpuLine& line : cpus) {
+    if (line.cpu == id) return &line;
+  }
+  return nullptr;
+}
+
+void contribute_proc_stat(const ProcStat& current, HostFacts& facts) { facts.cpus_online = current.cpus.size(); }
+
+constexpr SourceFunctions<ProcStat> kFunctions{&parse_proc_stat, &derive_proc_stat, &contribute_proc_stat};
+
+}  // namespace
+
+void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const DeriveContext& context,
+                      SeriesWriter& out) {
+  if (previous != nullptr) {
+    const CpuValues total = derive_cpu(previous->total, current.total);
+    for (std::size_t i = 0; i < kCpuSeriesPerCpu; ++i) out.set(kTotalFirst + i, total[i]);
+    out.set(kContextSwitches, rate(previous->context_switches, current.context_switches, context.elapsed_s));
+    out.set(kForks, rate(previous->processes_forked, current.processes_forked, context.elapsed_s));
+  }
+  out.set(kProcsRunning, current.procs_running);
+  out.set(kProcsBlocked, current.procs_blocked);
+  // Every CPU listed is online now; one that was not in the previous read
+  // has its series but no values until the next tick.
+  for (std::size_t index = 0; index < current.cpus.size(); ++index) {
+    const CpuLine& line = current.cpus[index];
+    char key[16];
+    const auto written = std::to_chars(key, key + sizeof key, line.cpu);
+    const EntityHandle cpu = out.entity("cpu", std::string_view(key, static_cast<std::size_t>(written.ptr - key)));
+    if (!cpu.valid() || previous == nullptr) continue;
+    const CpuLine* before = find_cpu(previous->cpus, line.cpu, index);
+    if (before == nullptr) continue;
+    const CpuValues values = derive_cpu(before->times, line.times);
+    for (std::size_t i = 0; i < kCpuSeriesPerCpu; ++i) out.set(cpu, kPerCpuFirst + i, values[i]);
+  }
+}
+
+SourceDefinition proc_stat_source() {
+  return {.name = "proc_stat", .procfs_path = "stat", .series = kSeries,
+          .create = &create_source<ProcStat, kFunctions>};
 }
 
 }  // namespace hostpulse

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.hpp"
+#include "collectors/source.hpp"
 
 namespace hostpulse {
 
@@ -56,5 +57,16 @@ struct ProcStat {
 // may have been cut short, so it is reported as truncated.
 // On failure out is unspecified and the status names the line.
 Status parse_proc_stat(std::string_view text, ProcStat& out);
+
+// The source: CPU time shares (total and one set per online CPU, labelled
+// cpu="N"), runnable and blocked tasks, context switches and forks per second.
+// CPU percentages are shares of the jiffies that passed between the reads, so
+// they sum to 100 over user..steal (guest and guest_nice are already inside
+// user and nice). busy = 100 - idle - iowait. A single column that steps
+// backwards (Linux's per-CPU iowait can) counts as zero rather than turning
+// the whole CPU into a reset; all columns going backwards is a reset (NaN).
+void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const DeriveContext& context,
+                      SeriesWriter& out);
+SourceDefinition proc_stat_source();
 
 }  // namespace hostpulse

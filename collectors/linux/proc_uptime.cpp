@@ -44,3 +44,26 @@ Status parse_proc_uptime(std::string_view text, Uptime& out) {
 }
 
 }  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+constexpr SeriesSpec kSeries[] = {
+    {"system.uptime_s", "seconds", SeriesKind::gauge, "Time since boot", 2},
+};
+
+constexpr SourceFunctions<Uptime> kFunctions{&parse_proc_uptime, &derive_proc_uptime};
+
+}  // namespace
+
+void derive_proc_uptime(const Uptime* /*previous*/, const Uptime& current, const DeriveContext& /*context*/,
+                        SeriesWriter& out) {
+  out.set(0, derive_math::hundredths(current.uptime_s));
+}
+
+SourceDefinition proc_uptime_source() {
+  return {.name = "proc_uptime", .procfs_path = "uptime", .series = kSeries,
+          .create = &create_source<Uptime, kFunctions>};
+}
+
+}  // namespace hostpulse

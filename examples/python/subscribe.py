@@ -50,7 +50,8 @@ async def stream(args):
                 hello = decode(await ws.recv())
                 if hello.get("type") != "hello" or hello.get("protocol") != 1:
                     sys.exit("subscribe.py: not a hostpulse stream (or an unknown protocol version)")
-                names = {s["id"]: s["name"] for s in hello["schema"]}
+                # Series come grouped by family; a "schema" message adds more later.
+                names = {s["id"]: s["name"] for family in hello["families"] for s in family["series"]}
                 if started_t is not None and hello["started_t"] != started_t:
                     last_seq = 0  # a new agent process: take everything it kept
                 started_t = hello["started_t"]
@@ -63,6 +64,8 @@ async def stream(args):
                     frame = decode(message)
                     if frame.get("type") == "error":
                         sys.exit("subscribe.py: %s: %s" % (frame.get("code"), frame.get("message")))
+                    if frame.get("type") == "schema":
+                        names.update({s["id"]: s["name"] for family in frame["added"] for s in family["series"]})
                     if frame.get("type") == "subscribed":
                         failures = 0
                         if last_seq is None:

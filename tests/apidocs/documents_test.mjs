@@ -130,8 +130,8 @@ async function main() {
     const pairs = [
       ["alert event", schemas.AlertEvent, sent.alert],
       ["active alert", schemas.ActiveAlert, sent.alerts?.properties?.active?.items],
-      ["series unit", schemas.SeriesInfo.properties.unit, sent.hello?.properties?.schema?.items?.properties?.unit],
-      ["series kind", schemas.SeriesInfo.properties.kind, sent.hello?.properties?.schema?.items?.properties?.kind],
+      ["series unit", schemas.SeriesInfo.properties.unit, sent.hello?.properties?.families?.items?.properties?.unit],
+      ["series kind", schemas.SeriesInfo.properties.kind, sent.hello?.properties?.families?.items?.properties?.kind],
     ];
     for (const [what, a, b] of pairs) {
       check(`openapi and asyncapi agree on the ${what}`, a && b && JSON.stringify(shape(a)) === JSON.stringify(shape(b)),

@@ -356,7 +356,7 @@ async function restChecks(openapi, port, tokenPort) {
   }
 }
 
-async function streamChecks(asyncapi, openapi, port, tokenPort) {
+async function streamChecks(asyncapi, openapi, port, tokenPort, hotplug) {
   const { seen, validateMessage } = makeStreamValidator(asyncapi);
   const documentedClientTypes = [...new Set(asyncapi.messages.received.map((m) => m.type))].sort();
   const documentedServerTypes = new Set(asyncapi.messages.sent.map((m) => m.type));
@@ -443,6 +443,16 @@ async function streamChecks(asyncapi, openapi, port, tokenPort) {
   const body = checkResponse(openapi, "GET /api/v1/alerts (with active alerts and events)", alertsOp, "get", alerts);
   check("GET /api/v1/alerts: has active alerts and events to validate", body?.active?.length > 0 && body?.events?.length > 0, body);
 
+  // A CPU coming online on the fixture procfs agent: a schema message.
+  const watcher = connect(hotplug.port, validateMessage);
+  await watcher.open;
+  await watcher.next((m) => m.type === "hello", "hello from the fixture agent");
+  hotplug.addCpu();
+  const change = (await watcher.next((m) => m.type === "schema", "schema message after a CPU came online", 5000)).message;
+  check("stream: the schema message adds the new CPU's series",
+    change.added.some((family) => family.series.some((s) => s.name === "cpu.2.busy_pct")), change);
+  watcher.ws.close(1000);
+
   for (const message of asyncapi.messages.sent) {
     check(`stream: documented server message ${message.id} ('${message.type}', ${message.contentType}) was received`, seen.has(message.id));
   }
@@ -487,10 +497,23 @@ description = "up {{value}} s, over {{threshold}}"
   const tokenFile = path.join(tempDir, "token");
   fs.writeFileSync(tokenFile, TOKEN + "\n", { mode: 0o600 });
   const secured = startAgent(`token_file = "${tokenFile}"\n`);
-  const [port, tokenPort] = await Promise.all([main.port, secured.port]);
+  // A procfs of our own (the 2-CPU fixture), so a CPU can come online.
+  const proc = path.join(tempDir, "proc");
+  const fixture = new URL("../fixtures/proc/linux6_2cpu/", import.meta.url);
+  fs.mkdirSync(proc);
+  for (const name of ["stat", "meminfo", "loadavg", "uptime"]) fs.copyFileSync(new URL(name, fixture), path.join(proc, name));
+  const hotplugAgent = startAgent(`procfs = "${proc}"\n`);
+  const addCpu = () => {
+    const stat = fs.readFileSync(path.join(proc, "stat"), "utf8").split("\n");
+    const cpu1 = stat.findIndex((line) => line.startsWith("cpu1 "));
+    stat.splice(cpu1 + 1, 0, stat[cpu1].replace(/^cpu1 /, "cpu2 "));
+    fs.writeFileSync(path.join(proc, "stat.new"), stat.join("\n"));
+    fs.renameSync(path.join(proc, "stat.new"), path.join(proc, "stat"));
+  };
+  const [port, tokenPort, hotplugPort] = await Promise.all([main.port, secured.port, hotplugAgent.port]);
 
   await restChecks(openapi, port, tokenPort);
-  await streamChecks(asyncapi, openapi, port, tokenPort);
+  await streamChecks(asyncapi, openapi, port, tokenPort, { port: hotplugPort, addCpu });
   check("finished within 30 s", Date.now() - started < 30_000, Date.now() - started);
 }
 

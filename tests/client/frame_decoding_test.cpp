@@ -20,11 +20,18 @@ json decoded(std::string_view text) {
 TEST(ClientFrameDecoding, ReadsHelloAndSamples) {
   const Hello hello = decode_hello(decoded(
       R"({"type":"hello","protocol":1,"version":"0.1.0","host":"box","interval_ms":1000,"started_t":17,"seq":5,)"
-      R"("schema":[{"id":0,"name":"cpu.busy_pct","unit":"%","kind":"gauge"}]})"));
+      R"("schema_version":3,"families":[{"family":"cpu.busy_pct","unit":"%","kind":"gauge","decimals":2,)"
+      R"("series":[{"id":0,"name":"cpu.busy_pct"},{"id":9,"name":"cpu.1.busy_pct","labels":{"cpu":"1"}}]}]})"));
   EXPECT_EQ(hello.protocol, 1);
   EXPECT_EQ(hello.seq, 5u);
-  ASSERT_EQ(hello.schema.size(), 1u);
+  EXPECT_EQ(hello.schema_version, 3u);
+  ASSERT_EQ(hello.schema.size(), 2u);
   EXPECT_EQ(hello.schema[0].name, "cpu.busy_pct");
+  EXPECT_EQ(hello.schema[0].unit, "%");
+  EXPECT_TRUE(hello.schema[0].labels.empty());
+  EXPECT_EQ(hello.schema[1].id, 9u);
+  EXPECT_EQ(hello.schema[1].family, "cpu.busy_pct");
+  EXPECT_EQ(hello.schema[1].labels, (std::vector<std::pair<std::string, std::string>>{{"cpu", "1"}}));
 
   json frame = decoded(R"({"type":"samples","seq_first":6,"seq_last":7,"t":[1000,2000],"series":[0,3],)"
                        R"("values":[[12.5,null],[1,2]]})");
@@ -47,10 +54,15 @@ TEST(ClientFrameDecoding, NonObjectsAndGarbageDoNotDecode) {
 // integers were cut. Both are malformed messages now, which the client
 // answers by reconnecting.
 TEST(ClientFrameDecoding, IntegerFieldsOutOfRangeAreMalformed) {
-  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1e300,"schema":[]})")), std::runtime_error);
-  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"seq":-1e300,"schema":[]})")), std::runtime_error);
-  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"schema":[{"id":4294967296,"name":"x"}]})")),
+  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1e300,"families":[]})")), std::runtime_error);
+  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"seq":-1e300,"families":[]})")), std::runtime_error);
+  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"families":[{"family":"x","series":)"
+                                    R"([{"id":4294967296,"name":"x"}]}]})")),
                std::runtime_error);
+  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"families":[{"family":"x","series":)"
+                                    R"([{"id":1,"name":"x","labels":["cpu"]}]}]})")),
+               std::runtime_error);
+  EXPECT_THROW(decode_hello(decoded(R"({"type":"hello","protocol":1,"families":{"a":1}})")), std::runtime_error);
   EXPECT_THROW(decode_subscribed_seq(decoded(R"({"type":"subscribed","seq":1.5e20})")), std::runtime_error);
   EXPECT_EQ(decode_subscribed_seq(decoded(R"({"type":"subscribed","seq":18446744073709551615})")), UINT64_MAX);
 

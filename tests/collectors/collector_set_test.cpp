@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
+#include <map>
 #include <cstdint>
 #include <new>
 #include <set>
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/collectors/fixture_files.hpp"
+#include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
 namespace {
@@ -28,69 +31,63 @@ HostPaths fixture_paths(std::string_view case_name) {
   return paths;
 }
 
-TEST(PlatformCollectorsTest, ListsEveryLinuxSourceExplicitly) {
-  const std::span<const CollectorDefinition> table = platform_collectors();
+TEST(PlatformSourcesTest, ListsEveryLinuxSourceExplicitly) {
+  const std::span<const SourceDefinition> table = platform_sources();
   ASSERT_EQ(table.size(), 4u);
   EXPECT_EQ(table[0].name, "proc_stat");
   EXPECT_EQ(table[0].procfs_path, "stat");
-  EXPECT_EQ(table[0].ok_flag, &RawSample::stat_ok);
   EXPECT_EQ(table[1].name, "proc_meminfo");
   EXPECT_EQ(table[1].procfs_path, "meminfo");
-  EXPECT_EQ(table[1].ok_flag, &RawSample::memory_ok);
   EXPECT_EQ(table[2].name, "proc_loadavg");
   EXPECT_EQ(table[2].procfs_path, "loadavg");
-  EXPECT_EQ(table[2].ok_flag, &RawSample::load_ok);
   EXPECT_EQ(table[3].name, "proc_uptime");
   EXPECT_EQ(table[3].procfs_path, "uptime");
-  EXPECT_EQ(table[3].ok_flag, &RawSample::uptime_ok);
-  for (const CollectorDefinition& definition : table) EXPECT_NE(definition.parse_into, nullptr);
+  for (const SourceDefinition& definition : table) {
+    EXPECT_NE(definition.create, nullptr);
+    EXPECT_FALSE(definition.series.empty()) << definition.name;
+  }
 }
 
 TEST(CollectorSetTest, CollectsEverySourceFromFixture) {
   CollectorSet collectors(fixture_paths("linux6_2cpu"));
   ASSERT_EQ(collectors.size(), 4u);
-  RawSample sample;
-  EXPECT_EQ(collectors.collect_all(sample), 0u);
-  EXPECT_TRUE(sample.stat_ok);
-  EXPECT_TRUE(sample.memory_ok);
-  EXPECT_TRUE(sample.load_ok);
-  EXPECT_TRUE(sample.uptime_ok);
+  std::vector<std::pair<std::string, std::string>> entities;
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  for (std::size_t i = 0; i < collectors.size(); ++i) EXPECT_TRUE(collectors.source(i).current_ok());
+  const auto values = testing_support::derive_to_map(collectors, 0.0, &entities);
   // Spot values from tests/fixtures/proc/linux6_2cpu, one per source.
-  EXPECT_EQ(sample.stat.cpus.size(), 2u);
-  EXPECT_EQ(sample.stat.total[CpuState::idle], 70882u);
-  EXPECT_EQ(sample.memory.total_bytes, std::uint64_t{24684084} * 1024);
-  EXPECT_EQ(sample.load.tasks_total, 79u);
-  EXPECT_EQ(sample.uptime.uptime_s, 368.91);
+  EXPECT_EQ(entities, (std::vector<std::pair<std::string, std::string>>{{"cpu", "0"}, {"cpu", "1"}}));
+  EXPECT_EQ(values.at("procs.running"), 1.0);
+  EXPECT_EQ(values.at("mem.total_bytes"), 24684084.0 * 1024);
+  EXPECT_EQ(values.at("procs.total"), 79.0);
+  EXPECT_EQ(values.at("system.uptime_s"), 368.91);
+  // Without a previous read there are no rates.
+  EXPECT_EQ(values.count("system.context_switches_per_s"), 0u);
 }
 
-TEST(CollectorSetTest, CollectOneSetsOnlyItsFlag) {
+TEST(CollectorSetTest, CollectOneReadsOnlyItsSource) {
   CollectorSet collectors(fixture_paths("linux6_2cpu"));
-  RawSample sample;
-  ASSERT_TRUE(collectors.collect_one(2, sample).ok());
-  EXPECT_TRUE(sample.load_ok);
-  EXPECT_FALSE(sample.stat_ok);
-  EXPECT_FALSE(sample.memory_ok);
-  EXPECT_FALSE(sample.uptime_ok);
+  ASSERT_TRUE(collectors.collect_one(2).ok());
+  EXPECT_TRUE(collectors.source(2).current_ok());
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_FALSE(collectors.source(1).current_ok());
+  EXPECT_FALSE(collectors.source(3).current_ok());
 }
 
 TEST(CollectorSetTest, EveryBadFixtureFailsEverySource) {
   for (const std::string_view case_name : testing_support::kBadCases) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(fixture_paths(case_name));
-    RawSample sample;
-    sample.stat_ok = sample.memory_ok = sample.load_ok = sample.uptime_ok = true;
-    EXPECT_EQ(collectors.collect_all(sample), 4u);
-    EXPECT_FALSE(sample.stat_ok);
-    EXPECT_FALSE(sample.memory_ok);
-    EXPECT_FALSE(sample.load_ok);
-    EXPECT_FALSE(sample.uptime_ok);
+    EXPECT_EQ(collectors.collect_all(), 4u);
+    for (std::size_t i = 0; i < collectors.size(); ++i) EXPECT_FALSE(collectors.source(i).current_ok());
+    // A failed read writes nothing.
+    EXPECT_TRUE(testing_support::derive_to_map(collectors, 1.0).empty());
   }
 }
 
 TEST(CollectorSetTest, ParseErrorsNameTheFileRead) {
   CollectorSet collectors(fixture_paths("empty"));
-  RawSample sample;
-  const Status status = collectors.collect_one(0, sample);
+  const Status status = collectors.collect_one(0);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error, fixture_root("empty") + "/stat: stat: file is empty");
 }
@@ -99,9 +96,8 @@ TEST(CollectorSetTest, GoodFixturesPassEverySource) {
   for (const std::string_view case_name : testing_support::kGoodCases) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(fixture_paths(case_name));
-    RawSample sample;
     for (std::size_t index = 0; index < collectors.size(); ++index) {
-      const Status status = collectors.collect_one(index, sample);
+      const Status status = collectors.collect_one(index);
       EXPECT_TRUE(status.ok()) << collectors.definition(index).name << ": " << status.error;
     }
   }
@@ -111,96 +107,97 @@ TEST(CollectorSetTest, MissingRootFailsWithPathAndReason) {
   HostPaths paths;
   paths.proc = ::testing::TempDir() + "hostpulse_no_such_proc";
   CollectorSet collectors(paths);
-  RawSample sample;
-  EXPECT_EQ(collectors.collect_all(sample), 4u);
-  const Status status = collectors.collect_one(1, sample);
+  EXPECT_EQ(collectors.collect_all(), 4u);
+  const Status status = collectors.collect_one(1);
   EXPECT_THAT(status.error, HasSubstr(paths.proc_file("meminfo")));
   EXPECT_THAT(status.error, HasSubstr("cannot open"));
 }
 
-TEST(CollectorSetTest, GoodThenBadClearsFlag) {
-  CollectorSet good(fixture_paths("linux6_2cpu"));
-  CollectorSet bad(fixture_paths("garbage"));
-  RawSample sample;
-  ASSERT_EQ(good.collect_all(sample), 0u);
-  EXPECT_EQ(bad.collect_all(sample), 4u);
-  EXPECT_FALSE(sample.stat_ok);
-  EXPECT_FALSE(sample.uptime_ok);
-  ASSERT_EQ(good.collect_all(sample), 0u);
-  EXPECT_TRUE(sample.stat_ok);
+TEST(CollectorSetTest, RatesNeedTwoGoodReadsInARow) {
+  CollectorSet collectors(fixture_paths("linux6_2cpu"));
+  ASSERT_EQ(collectors.collect_all(), 0u);
+  collectors.advance_all();
+  ASSERT_EQ(collectors.collect_all(), 0u);
+  // Same file twice: no ticks passed, so no CPU shares, but a rate of 0.
+  auto values = testing_support::derive_to_map(collectors, 1.0);
+  EXPECT_EQ(values.at("system.context_switches_per_s"), 0.0);
+  EXPECT_TRUE(std::isnan(values.at("cpu.busy_pct")));
+  collectors.advance_all();
+  // A failed read in between: the next good one has no previous to rate against.
+  ASSERT_TRUE(collectors.source(0).current_ok() == false);
 }
 
 TEST(CollectorSetTest, IndexOutOfRangeIsAFailure) {
   CollectorSet collectors(fixture_paths("linux6_2cpu"));
-  RawSample sample;
-  const Status status = collectors.collect_one(4, sample);
+  const Status status = collectors.collect_one(4);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.error, HasSubstr("collector index 4 out of range (4 collectors)"));
 }
 
-Status parse_throwing_bad_alloc(std::string_view, RawSample&) { throw std::bad_alloc(); }
-Status parse_throwing_runtime_error(std::string_view, RawSample&) { throw std::runtime_error("boom"); }
-Status parse_throwing_integer(std::string_view, RawSample&) { throw 42; }
-Status parse_accepting_anything(std::string_view, RawSample&) { return Status::success(); }
+struct Nothing {};
+Status parse_throwing_bad_alloc(std::string_view, Nothing&) { throw std::bad_alloc(); }
+Status parse_throwing_runtime_error(std::string_view, Nothing&) { throw std::runtime_error("boom"); }
+Status parse_throwing_integer(std::string_view, Nothing&) { throw 42; }
+Status parse_accepting_anything(std::string_view, Nothing&) { return Status::success(); }
+void derive_nothing(const Nothing*, const Nothing&, const DeriveContext&, SeriesWriter&) {}
+
+constexpr SourceFunctions<Nothing> kAllocating{&parse_throwing_bad_alloc, &derive_nothing};
+constexpr SourceFunctions<Nothing> kThrowing{&parse_throwing_runtime_error, &derive_nothing};
+constexpr SourceFunctions<Nothing> kOdd{&parse_throwing_integer, &derive_nothing};
+constexpr SourceFunctions<Nothing> kAccepting{&parse_accepting_anything, &derive_nothing};
 
 TEST(CollectorSetTest, ExceptionsBecomeFailures) {
-  static constexpr std::array<CollectorDefinition, 5> kDefinitions = {{
-      {"allocating", "stat", &parse_throwing_bad_alloc, &RawSample::stat_ok},
-      {"throwing", "meminfo", &parse_throwing_runtime_error, &RawSample::memory_ok},
-      {"odd", "loadavg", &parse_throwing_integer, &RawSample::load_ok},
-      {"no_parser", "uptime", nullptr, &RawSample::uptime_ok},
-      {"no_flag", "uptime", &parse_accepting_anything, nullptr},
-  }};
+  static const SourceDefinition kDefinitions[] = {
+      {.name = "allocating", .procfs_path = "stat", .series = {}, .create = &create_source<Nothing, kAllocating>},
+      {.name = "throwing", .procfs_path = "meminfo", .series = {}, .create = &create_source<Nothing, kThrowing>},
+      {.name = "odd", .procfs_path = "loadavg", .series = {}, .create = &create_source<Nothing, kOdd>},
+      {.name = "fine", .procfs_path = "uptime", .series = {}, .create = &create_source<Nothing, kAccepting>},
+  };
   CollectorSet collectors(fixture_paths("linux6_2cpu"), kDefinitions);
-  RawSample sample;
-  sample.stat_ok = sample.memory_ok = sample.load_ok = sample.uptime_ok = true;
-
-  EXPECT_EQ(collectors.collect_one(0, sample).error, "allocating: out of memory");
-  EXPECT_FALSE(sample.stat_ok);
-  EXPECT_EQ(collectors.collect_one(1, sample).error, "throwing: unexpected exception: boom");
-  EXPECT_FALSE(sample.memory_ok);
-  EXPECT_THAT(collectors.collect_one(2, sample).error, HasSubstr("odd: unexpected non-standard exception"));
-  EXPECT_FALSE(sample.load_ok);
-  EXPECT_THAT(collectors.collect_one(3, sample).error, HasSubstr("no_parser: no parser"));
-  EXPECT_FALSE(sample.uptime_ok);
-  EXPECT_TRUE(collectors.collect_one(4, sample).ok());
+  EXPECT_EQ(collectors.collect_one(0).error, "allocating: out of memory");
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_EQ(collectors.collect_one(1).error, "throwing: unexpected exception: boom");
+  EXPECT_FALSE(collectors.source(1).current_ok());
+  EXPECT_THAT(collectors.collect_one(2).error, HasSubstr("odd: unexpected non-standard exception"));
+  EXPECT_FALSE(collectors.source(2).current_ok());
+  EXPECT_TRUE(collectors.collect_one(3).ok());
+  EXPECT_TRUE(collectors.source(3).current_ok());
 }
 
 // The real kernel of whatever machine runs the tests.
 TEST(CollectorSetLiveTest, ReadsThisMachinesProc) {
   CollectorSet collectors{HostPaths{}};
-  RawSample sample;
   for (std::size_t index = 0; index < collectors.size(); ++index) {
-    const Status status = collectors.collect_one(index, sample);
+    const Status status = collectors.collect_one(index);
     EXPECT_TRUE(status.ok()) << collectors.definition(index).name << ": " << status.error;
   }
+  std::vector<std::pair<std::string, std::string>> entities;
+  const auto values = testing_support::derive_to_map(collectors, 0.0, &entities);
 
   const long online_cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   ASSERT_GT(online_cpus, 0);
-  EXPECT_EQ(sample.stat.cpus.size(), static_cast<std::size_t>(online_cpus));
-  std::set<std::uint32_t> ids;
-  for (const CpuLine& cpu : sample.stat.cpus) {
-    EXPECT_LE(cpu.cpu, kMaxCpuId);
-    EXPECT_EQ(cpu.times.columns, sample.stat.total.columns);
-    ids.insert(cpu.cpu);
+  EXPECT_EQ(entities.size(), static_cast<std::size_t>(online_cpus));
+  std::set<std::string> ids;
+  for (const auto& [label, key] : entities) {
+    EXPECT_EQ(label, "cpu");
+    EXPECT_LE(std::stoul(key), 8191u);  // Linux NR_CPUS at most
+    ids.insert(key);
   }
-  EXPECT_EQ(ids.size(), sample.stat.cpus.size());
-  EXPECT_GE(sample.stat.total.columns, 4u);
-  EXPECT_GT(sample.stat.boot_time_s, 0u);
-  EXPECT_GT(sample.stat.context_switches, 0u);
-  EXPECT_GE(sample.stat.procs_running, 1u);  // this test is running
-
-  EXPECT_GT(sample.memory.total_bytes, 0u);
-  EXPECT_LE(sample.memory.available_bytes, sample.memory.total_bytes);
-  EXPECT_LE(sample.memory.free_bytes, sample.memory.total_bytes);
-  EXPECT_LE(sample.memory.swap_free_bytes, sample.memory.swap_total_bytes);
-
-  EXPECT_GE(sample.load.tasks_total, 1u);
-  EXPECT_LE(sample.load.tasks_runnable, sample.load.tasks_total);
-  EXPECT_GT(sample.uptime.uptime_s, 0.0);
+  EXPECT_EQ(ids.size(), entities.size());
+  EXPECT_GE(values.at("procs.running"), 1.0);  // this test is running
+  EXPECT_GT(values.at("mem.total_bytes"), 0.0);
+  EXPECT_LE(values.at("mem.available_bytes"), values.at("mem.total_bytes"));
+  EXPECT_LE(values.at("mem.free_bytes"), values.at("mem.total_bytes"));
+  EXPECT_LE(values.at("swap.free_bytes"), values.at("swap.total_bytes"));
+  EXPECT_GE(values.at("procs.total"), 1.0);
+  EXPECT_GT(values.at("system.uptime_s"), 0.0);
+  EXPECT_EQ(values.at("load.1m_per_cpu") >= 0, true);
 
   // A second pass reuses every buffer; it must succeed just the same.
-  EXPECT_EQ(collectors.collect_all(sample), 0u);
+  collectors.advance_all();
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  const auto rates = testing_support::derive_to_map(collectors, 1.0);
+  EXPECT_GE(rates.at("system.context_switches_per_s"), 0.0);
 }
 
 }  // namespace

@@ -86,23 +86,32 @@ TEST(SteadyStateAllocationTest, CollectorSetAllocatesNothingOnceWarm) {
   HostPaths paths;
   paths.proc = fixture_root("linux6_256cpu");
   CollectorSet collectors(paths);
-  RawSample sample;
-  ASSERT_EQ(collectors.collect_all(sample), 0u);  // grows buffers once
+  // Each source keeps two reads (previous and current): warm both.
+  for (int warm = 0; warm < 2; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.advance_all();
+  }
 
   const AllocationCounter counter;
-  for (int tick = 0; tick < 3; ++tick) ASSERT_EQ(collectors.collect_all(sample), 0u);
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.advance_all();
+  }
   EXPECT_EQ(counter.allocations(), 0u);
 }
 
 TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
   CollectorSet collectors{HostPaths{}};
-  RawSample sample;
-  ASSERT_EQ(collectors.collect_all(sample), 0u);
-  // A live file can grow between reads (a longer number), so warm twice.
-  ASSERT_EQ(collectors.collect_all(sample), 0u);
+  // Both reads of every source, and a live file can grow between reads (a
+  // longer number), so warm each twice.
+  for (int warm = 0; warm < 4; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.advance_all();
+  }
 
   const AllocationCounter counter;
-  ASSERT_EQ(collectors.collect_all(sample), 0u);
+  ASSERT_EQ(collectors.collect_all(), 0u);
+  collectors.advance_all();
   EXPECT_EQ(counter.allocations(), 0u);
 }
 

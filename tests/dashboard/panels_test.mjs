@@ -1,6 +1,5 @@
 // The dashboard's panel modules under node, no browser: each panel resolves
-// its series from a schema by family and labels (protocol-1 names through the
-// fallback, protocol-2 descriptions as sent), the page subscribes to what
+// its series from a schema by family and labels, the page subscribes to what
 // they resolved to, and "schema" messages through the client add and remove
 // per-core rows.
 //
@@ -11,26 +10,32 @@ import { register } from "node:module";
 import { check, summary } from "./harness.mjs";
 
 register("./asset_loader.mjs", import.meta.url);
-const { describe, followSchema, protocol1FamilyAndLabels, resolveBinding, SchemaView } = await import("../../dashboard/schema.js");
+const { describe, followSchema, resolveBinding, SchemaView } = await import("../../dashboard/schema.js");
 const { PanelHost } = await import("../../dashboard/panel-host.js");
 const { PANELS } = await import("../../dashboard/panels/panel-list.js");
 const { entityGlob, subscriptionFor } = await import("../../dashboard/stream.js");
-const { HostpulseClient } = await import("../../dashboard/hostpulse-client.js");
+const { flattenFamilies, HostpulseClient } = await import("../../dashboard/hostpulse-client.js");
 
 const json = (value) => JSON.stringify(value);
 const panel = (id) => PANELS.find((p) => p.id === id);
 
-// What a protocol-1 agent sends in hello (id, name, unit, kind; in the agent's
-// order: host-wide CPU, then per CPU, then the rest).
+// What the agent sends in hello: series grouped by family, host-wide ones
+// first in id order, then one cpu.busy_pct per CPU.
 const CPU_STATES = ["user", "nice", "system", "iowait", "irq", "softirq", "steal"];
-function protocol1Schema(cpus) {
-  const names = ["cpu.busy_pct", ...CPU_STATES.map((s) => `cpu.${s}_pct`)];
-  for (let cpu = 0; cpu < cpus; cpu++) names.push(`cpu.${cpu}.busy_pct`);
-  names.push("mem.total_bytes", "mem.used_bytes", "mem.cached_bytes", "mem.available_bytes",
+function helloFamilies(cpus) {
+  const names = ["cpu.busy_pct", ...CPU_STATES.map((s) => `cpu.${s}_pct`),
+    "mem.total_bytes", "mem.used_bytes", "mem.cached_bytes", "mem.available_bytes",
     "swap.total_bytes", "swap.used_bytes", "load.1m", "load.5m", "load.15m",
-    "procs.running", "procs.blocked", "system.uptime_s", "system.context_switches_per_s");
-  return names.map((name, id) => ({ id, name, unit: name.endsWith("_pct") ? "percent" : "count", kind: "gauge" }));
+    "procs.running", "procs.blocked", "system.uptime_s", "system.context_switches_per_s"];
+  const families = names.map((name, id) => ({ family: name, unit: name.endsWith("_pct") ? "percent" : "count",
+    kind: "gauge", decimals: 2, description: name, series: [{ id, name }] }));
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    families[0].series.push({ id: names.length + cpu, name: `cpu.${cpu}.busy_pct`, labels: { cpu: String(cpu) } });
+  }
+  return families;
 }
+// The same as the flat entries the REST API lists (and the client makes of a hello).
+const schemaOf = (cpus) => flattenFamilies(helloFamilies(cpus));
 
 // The series list the dashboard subscribed to when it was one module with a
 // hard-coded list: the panels must still ask for exactly these.
@@ -38,30 +43,32 @@ const OLD_SERIES = ["cpu.busy_pct", ...CPU_STATES.map((s) => `cpu.${s}_pct`), "c
   "mem.total_bytes", "mem.used_bytes", "mem.cached_bytes", "mem.available_bytes", "swap.total_bytes", "swap.used_bytes",
   "load.1m", "load.5m", "load.15m", "procs.running", "procs.blocked", "system.uptime_s"];
 
-// --- the protocol-1 fallback -------------------------------------------------------------
-check("fallback: cpu.<n>.<rest> is family cpu.<rest> with label cpu",
-  json(protocol1FamilyAndLabels("cpu.3.busy_pct")) === json({ family: "cpu.busy_pct", labels: { cpu: "3" } }) &&
-  json(protocol1FamilyAndLabels("cpu.12.user_pct")) === json({ family: "cpu.user_pct", labels: { cpu: "12" } }));
-check("fallback: every other name is its own family, host-wide",
-  ["cpu.busy_pct", "mem.used_bytes", "load.1m", "cpu.x.busy_pct"].every((name) =>
-    json(protocol1FamilyAndLabels(name)) === json({ family: name, labels: {} })));
-check("describe: the agent's family and labels win over the name (fallback only without family)",
-  json(describe({ id: 1, name: "cpu.3.busy_pct", family: "cpu.busy_pct", labels: { cpu: "3", socket: "0" } }).labels) ===
-  json({ cpu: "3", socket: "0" }) && describe({ id: 2, name: "cpu.3.busy_pct" }).family === "cpu.busy_pct");
-
-// --- (1) each panel resolves its series from a protocol-1 schema -----------------------------------
+// --- flattening the hello's families ------------------------------------------------------------------
 {
-  const entries = protocol1Schema(12).map(describe);
-  const names = (id) => Object.fromEntries(Object.entries(new SchemaView(protocol1Schema(12)).resolve(panel(id)))
+  const flat = schemaOf(2);
+  const core1 = flat.find((e) => e.name === "cpu.1.busy_pct");
+  check("families flatten to one entry per series with the family's unit and kind",
+    flat.length === 21 + 2 && core1.family === "cpu.busy_pct" && json(core1.labels) === json({ cpu: "1" }) &&
+    core1.unit === "percent" && core1.decimals === 2, core1);
+  check("a host-wide series has labels {}", json(flat.find((e) => e.name === "load.1m").labels) === json({}));
+  check("describe: the agent's family and labels are kept",
+    json(describe({ id: 1, name: "cpu.3.busy_pct", family: "cpu.busy_pct", labels: { cpu: "3", socket: "0" } }).labels) ===
+    json({ cpu: "3", socket: "0" }));
+}
+
+// --- (1) each panel resolves its series from the schema ----------------------------------------------
+{
+  const entries = schemaOf(12).map(describe);
+  const names = (id) => Object.fromEntries(Object.entries(new SchemaView(schemaOf(12)).resolve(panel(id)))
     .map(([key, value]) => [key, Array.isArray(value) ? value.map((e) => e.name) : value?.name ?? null]));
   check("every panel in the list has an id and bindings, and every binding resolves",
-    PANELS.length === 6 && PANELS.every((p) => p.id && Object.values(new SchemaView(protocol1Schema(4)).resolve(p))
+    PANELS.length === 6 && PANELS.every((p) => p.id && Object.values(new SchemaView(schemaOf(4)).resolve(p))
       .every((value) => (Array.isArray(value) ? value.length === 4 : value !== null))),
     PANELS.map((p) => p.id));
   const cpu = names("cpu");
   check("cpu panel: cpu.busy_pct and one host-wide series per state",
     cpu.busy === "cpu.busy_pct" && CPU_STATES.every((s) => cpu[s] === `cpu.${s}_pct`), cpu);
-  const cores = panel("cores").model(new SchemaView(protocol1Schema(12)).resolve(panel("cores")));
+  const cores = panel("cores").model(new SchemaView(schemaOf(12)).resolve(panel("cores")));
   check("per-core panel: one row per CPU in numeric order (cpu10 after cpu9), labelled from the label",
     json(cores.rows.map((r) => r.name)) === json(Array.from({ length: 12 }, (_, i) => `cpu.${i}.busy_pct`)) &&
     cores.rows[10].label === "cpu10", cores.rows.map((r) => r.label));
@@ -78,21 +85,21 @@ check("describe: the agent's family and labels win over the name (fallback only 
   check("processes panel: running and blocked", procs.running === "procs.running" && procs.blocked === "procs.blocked", procs);
   check("system panel: uptime", names("system").uptime === "system.uptime_s");
 
-  const panelsHost = new PanelHost(PANELS, new SchemaView(protocol1Schema(12)));
+  const panelsHost = new PanelHost(PANELS, new SchemaView(schemaOf(12)));
   const subscription = subscriptionFor(panelsHost.allResolved());
   check("subscription: the same series as the old hard-coded list, 12 cores as one glob",
     json([...subscription.series].sort()) === json([...OLD_SERIES].sort()), subscription.series);
   check("history: host-wide series in one request, the cores in another",
     subscription.history.length === 2 && json(subscription.history[1]) === json(["cpu.*.busy_pct"]) &&
     subscription.history[0].length === OLD_SERIES.length - 1, subscription.history);
-  const noSwap = new SchemaView(protocol1Schema(2).filter((e) => !e.name.startsWith("swap.")));
+  const noSwap = new SchemaView(schemaOf(2).filter((e) => !e.name.startsWith("swap.")));
   const withoutSwap = subscriptionFor(new PanelHost(PANELS, noSwap).allResolved());
   check("a family the agent does not have is drawn as no data and not subscribed (the agent refuses unknown names)",
     new PanelHost(PANELS, noSwap).model("mem").swapUsed === null && !withoutSwap.series.some((s) => s.startsWith("swap.")),
     withoutSwap.series);
 }
 
-// --- protocol-2 descriptions: bound by family and labels, whatever the name ------------------------
+// --- descriptions bound by family and labels, whatever the name ------------------------
 {
   const schema = new SchemaView([
     { id: 0, name: "host_cpu_busy", family: "cpu.busy_pct", labels: {}, unit: "percent", kind: "gauge", decimals: 2 },
@@ -102,12 +109,12 @@ check("describe: the agent's family and labels win over the name (fallback only 
     { id: 4, name: "load.1m", family: "load.1m", labels: {}, unit: "load", kind: "gauge", decimals: 2 },
   ]);
   const host = new PanelHost(PANELS, schema);
-  check("protocol 2: rows come from family and label, ordered by the label, not by name",
+  check("by family: rows come from family and label, ordered by the label, not by name",
     json(host.model("cores").rows.map((r) => [r.name, r.label])) === json([["core-a", "cpu0"], ["core-b", "cpu1"]]),
     host.model("cores").rows);
-  check("protocol 2: the host-wide series is the one with labels {}", host.model("cpu").busy?.name === "host_cpu_busy");
+  check("by family: the host-wide series is the one with labels {}", host.model("cpu").busy?.name === "host_cpu_busy");
   const subscription = subscriptionFor(host.allResolved());
-  check("protocol 2: names that do not carry the label get no glob; they are subscribed by name",
+  check("by family: names that do not carry the label get no glob; they are subscribed by name",
     entityGlob(schema.resolve(panel("cores")).busy) === null && subscription.series.includes("core-a") &&
     subscription.series.includes("core-b") && !subscription.series.some((s) => s.includes("*")), subscription.series);
 }
@@ -151,34 +158,34 @@ check("describe: the agent's family and labels win over the name (fallback only 
   const cpus = (...list) => list.map((n) => `cpu.${n}.busy_pct`);
 
   client.start();
-  const hello = { type: "hello", protocol: 1, version: "0", host: "box", interval_ms: 1000, seq: 10, started_t: 1, schema: protocol1Schema(4) };
+  const hello = { type: "hello", protocol: 1, version: "0", host: "box", interval_ms: 1000, seq: 10, started_t: 1,
+    schema_version: 1, families: helloFamilies(4) };
   FakeSocket.last.receive(hello);
   check("hello: the per-core panel has one row per CPU of its schema", json(rows()) === json(cpus(0, 1, 2, 3)), rows());
-  const base = hello.schema.length;
-  FakeSocket.last.receive({ type: "schema", seq: 12,
-    added: [{ id: base, name: "cpu.4.busy_pct", family: "cpu.busy_pct", labels: { cpu: "4" }, unit: "percent", kind: "gauge", decimals: 2 }],
-    retired: [] });
+  const base = schemaOf(4).length;
+  const cpuFamily = (series) => [{ family: "cpu.busy_pct", unit: "percent", kind: "gauge", decimals: 2, description: "busy", series }];
+  FakeSocket.last.receive({ type: "schema", version: 2, seq: 12,
+    added: cpuFamily([{ id: base, name: "cpu.4.busy_pct", labels: { cpu: "4" } }]), retired: [] });
   check("the client surfaces the schema message as a \"schema\" event", json(schemaEvents) === json([12]), schemaEvents);
   check("schema added a CPU: the per-core panel has a new row, in CPU order", json(rows()) === json(cpus(0, 1, 2, 3, 4)), rows());
   check("schema added a CPU: the load panel's CPU count follows", host.model("load").cpus.length === 5);
   check("schema added a CPU: the glob subscription already covers it",
     subscriptionFor(host.allResolved()).series.includes("cpu.*.busy_pct"));
   check("a mounted panel is bound again with the new series", json(bound.at(-1)) === json(cpus(0, 1, 2, 3, 4)), bound.at(-1));
-  const cpu2 = hello.schema.find((e) => e.name === "cpu.2.busy_pct").id;
-  FakeSocket.last.receive({ type: "schema", seq: 20, added: [], retired: [cpu2] });
+  const cpu2 = schemaOf(4).find((e) => e.name === "cpu.2.busy_pct").id;
+  FakeSocket.last.receive({ type: "schema", version: 3, seq: 20, added: [], retired: [cpu2] });
   check("schema retired a CPU: its row is removed", json(rows()) === json(cpus(0, 1, 3, 4)), rows());
   check("a retired series keeps its unit for old points (alerts, export)", schema.byName("cpu.2.busy_pct")?.unit === "percent");
   const bindsBefore = bound.length;
-  FakeSocket.last.receive({ type: "schema", seq: 21, added: [], retired: [cpu2] });
+  FakeSocket.last.receive({ type: "schema", version: 3, seq: 21, added: [], retired: [cpu2] });
   check("a repeated retirement changes nothing", bound.length === bindsBefore && json(rows()) === json(cpus(0, 1, 3, 4)));
-  FakeSocket.last.receive({ type: "schema", seq: 30,
-    added: [{ id: base + 1, name: "cpu.2.busy_pct", family: "cpu.busy_pct", labels: { cpu: "2" }, unit: "percent", kind: "gauge" }],
-    retired: [] });
+  FakeSocket.last.receive({ type: "schema", version: 4, seq: 30,
+    added: cpuFamily([{ id: base + 1, name: "cpu.2.busy_pct", labels: { cpu: "2" } }]), retired: [] });
   check("a CPU back online under a new id gets its row again", json(rows()) === json(cpus(0, 1, 2, 3, 4)), rows());
   // The agent restarted with 2 CPUs: a new hello replaces the whole schema.
   FakeSocket.last.onclose({ code: 1006, reason: "" });
   client.connectNow();
-  FakeSocket.last.receive({ ...hello, started_t: 2, schema: protocol1Schema(2) });
+  FakeSocket.last.receive({ ...hello, started_t: 2, families: helloFamilies(2) });
   check("a new hello replaces the schema: rows of the new agent only", json(rows()) === json(cpus(0, 1)), rows());
   client.stop();
 }

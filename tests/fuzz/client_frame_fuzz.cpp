@@ -20,6 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string type = message->value("type", "");
     if (type == "hello") {
       for (const auto& series : hostpulse::client::detail::decode_hello(*message).schema) names[series.id] = series.name;
+    } else if (type == "schema") {
+      for (const auto& series : hostpulse::client::detail::decode_families(message->at("added"))) {
+        names[series.id] = series.name;
+      }
     } else if (type == "subscribed") {
       (void)hostpulse::client::detail::decode_subscribed_seq(*message);
     } else if (type == "samples") {

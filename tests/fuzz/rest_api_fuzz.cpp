@@ -7,16 +7,18 @@
 #include <vector>
 
 #include "agent/api/rest_api.hpp"
+#include "tests/support/platform_schema.hpp"
 
 namespace {
 
 struct Agent {
   const std::vector<std::uint32_t> cpus{0, 1};
-  const hostpulse::Schema schema = hostpulse::Schema::canonical(cpus);
-  hostpulse::History history{schema.size(), 16};
+  const hostpulse::SchemaSnapshot schema_snapshot = hostpulse::testing_support::platform_schema(cpus);
+  const hostpulse::Schema& schema = *schema_snapshot;
+  hostpulse::History history{schema_snapshot->size(), 16};
   hostpulse::Silences silences;
   hostpulse::RestApi api{hostpulse::RestApiSources{
-      .schema = schema,
+      .schema = [this] { return schema_snapshot; },
       .history = history,
       .identity = {.version = "0.0.0-fuzz", .host = "fuzz", .kernel = "Linux", .started_t_ms = 1000},
       .interval = std::chrono::milliseconds(1000),

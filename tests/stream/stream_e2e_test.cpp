@@ -431,6 +431,24 @@ std::vector<std::string> names_matching(const json& schema, const std::vector<st
   return names;
 }
 
+// The hello's families as one entry per series, in id order (the order the
+// agent resolves globs in), each with its family's unit and kind.
+json series_of(const json& hello) {
+  std::vector<json> flat;
+  for (const json& family : hello["families"]) {
+    for (const json& series : family["series"]) {
+      json entry = series;
+      entry["family"] = family["family"];
+      entry["unit"] = family["unit"];
+      entry["kind"] = family["kind"];
+      if (!entry.contains("labels")) entry["labels"] = json::object();
+      flat.push_back(std::move(entry));
+    }
+  }
+  std::sort(flat.begin(), flat.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+  return json(flat);
+}
+
 std::uint32_t id_of(const json& schema, std::string_view name) {
   for (const json& s : schema) {
     if (s["name"] == name) return s["id"].get<std::uint32_t>();
@@ -452,7 +470,7 @@ TEST(Stream, HelloMatchesInfoAndPlainGetIs426) {
   std::set<std::string> keys;
   for (const auto& [key, value] : hello->items()) keys.insert(key);
   EXPECT_EQ(keys, (std::set<std::string>{"type", "protocol", "version", "host", "interval_ms", "seq", "started_t",
-                                         "schema"}));
+                                         "schema_version", "families"}));
   EXPECT_EQ((*hello)["protocol"], 1);
   EXPECT_EQ((*hello)["version"], info["version"]);
   EXPECT_EQ((*hello)["host"], info["host"]);
@@ -462,7 +480,7 @@ TEST(Stream, HelloMatchesInfoAndPlainGetIs426) {
   EXPECT_LE(seq_of(*hello), seq_of(info)) << "hello came before info";
   EXPECT_FALSE(client.response_header("Server").empty());
 
-  const json& schema = (*hello)["schema"];
+  const json schema = series_of(*hello);
   ASSERT_TRUE(schema.is_array());
   ASSERT_EQ(schema.size(), info["schema"].size());
   // The fixture's two CPUs have per-CPU series; there is no third.
@@ -472,8 +490,9 @@ TEST(Stream, HelloMatchesInfoAndPlainGetIs426) {
   for (std::size_t i = 0; i < schema.size(); ++i) {
     const json& s = schema[i];
     const json& r = info["schema"][i];
-    EXPECT_EQ(s.size(), 4u) << s.dump();
     EXPECT_EQ(s["id"], i);
+    EXPECT_EQ(s["family"], r["family"]);
+    EXPECT_EQ(s["labels"], r["labels"]);
     EXPECT_EQ(s["id"], r["id"]);
     EXPECT_EQ(s["name"], r["name"]);
     EXPECT_EQ(s["unit"], r["unit"]);
@@ -507,7 +526,7 @@ TEST(Stream, SubscribeGlobsColumnarSamplesWithoutGaps) {
   WsClient client(agent.port());
   auto hello = client.connect_and_hello();
   ASSERT_TRUE(hello);
-  const json& schema = (*hello)["schema"];
+  const json schema = series_of(*hello);
   const std::vector<std::string> patterns = {"cpu.*", "mem.used_bytes"};
   const std::vector<std::string> names = names_matching(schema, patterns);
   std::vector<std::uint32_t> ids;
@@ -729,7 +748,7 @@ TEST(Stream, DecimationKeepsMultiplesOfEvery) {
       subscribe(client, {{"series", {"load.1m"}}, {"every", 3}, {"batch", {{"max_samples", 2}}}}, &messages);
   EXPECT_EQ(single["every"], 3);
   EXPECT_EQ(single["names"], json({"load.1m"}));
-  EXPECT_EQ(single["series"], json({id_of((*hello)["schema"], "load.1m")}));
+  EXPECT_EQ(single["series"], json({id_of(series_of(*hello), "load.1m")}));
   const auto more = read_while(
       client,
       [&](const std::vector<WsMessage>& so_far) {
@@ -883,7 +902,7 @@ TEST(Stream, HistoryPingAndUnsubscribe) {
   WsClient client(agent.port());
   auto hello = client.connect_and_hello();
   ASSERT_TRUE(hello);
-  const json& schema = (*hello)["schema"];
+  const json schema = series_of(*hello);
 
   // history, last
   const std::int64_t asked_at = wall_ms();

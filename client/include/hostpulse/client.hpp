@@ -55,7 +55,9 @@ struct Options {
 
 struct SeriesInfo {
   std::uint32_t id = 0;
-  std::string name;
+  std::string name;    // canonical, e.g. "cpu.3.busy_pct"
+  std::string family;  // e.g. "cpu.busy_pct"
+  std::vector<std::pair<std::string, std::string>> labels;  // e.g. {{"cpu", "3"}}; empty for host-wide series
   std::string unit;
   std::string kind;
 };
@@ -67,7 +69,8 @@ struct Hello {
   std::int64_t interval_ms = 0;
   std::int64_t started_t = 0;
   std::uint64_t seq = 0;
-  std::vector<SeriesInfo> schema;
+  std::uint64_t schema_version = 0;
+  std::vector<SeriesInfo> schema;  // the live series, flattened from the hello's families
   bool restarted = false;  // a reconnect found a different agent process (its seqs started again)
 };
 

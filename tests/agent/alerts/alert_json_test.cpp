@@ -2,6 +2,7 @@
 // stream's {"type":"alert"} message, the REST event log and webhooks.
 
 #include "agent/alerts/alert_json.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <chrono>
 #include <limits>
@@ -120,7 +121,8 @@ TEST(AlertJsonTest, InvalidUtf8IsReplacedNotThrown) {
 // Events from a real manager: incident_ms only on the resolve.
 TEST(AlertJsonTest, IncidentMsOnlyOnResolve) {
   const std::uint32_t cpus[] = {0};
-  const Schema schema = Schema::canonical(cpus);
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
   AlertRule rule;
   rule.name = "load";
   rule.series = "load.1m";

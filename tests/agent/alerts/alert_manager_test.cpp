@@ -4,6 +4,7 @@
 // covered by alert_instance_test.cpp.
 
 #include "agent/alerts/alert_manager.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -47,7 +48,9 @@ std::int64_t wall_ms() {
 
 class AlertManagerTest : public ::testing::Test {
  protected:
-  AlertManagerTest() : schema_(Schema::canonical(kCpus)), values_(schema_.size(), 10.0), t_(wall_ms()) {
+  AlertManagerTest()
+      : snapshot_(testing_support::platform_schema(kCpus)), schema_(*snapshot_), values_(schema_.size(), 10.0),
+        t_(wall_ms()) {
     // The manager logs every transition; keep the test output readable.
     spdlog::set_level(spdlog::level::off);
   }
@@ -67,7 +70,8 @@ class AlertManagerTest : public ::testing::Test {
 
   static constexpr std::uint32_t kCpus[] = {0, 1, 2, 3};
   spdlog::level::level_enum saved_level_ = spdlog::get_level();
-  Schema schema_;
+  SchemaSnapshot snapshot_;
+  const Schema& schema_;
   std::vector<double> values_;
   std::int64_t t_;
 };

@@ -1,4 +1,5 @@
 #include "agent/api/rest_api.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <limits>
 
@@ -13,12 +14,13 @@ using nlohmann::json;
 
 struct RestApiFixture : ::testing::Test {
   const std::vector<std::uint32_t> cpus{0, 1};
-  const Schema schema = Schema::canonical(cpus);
-  History history{schema.size(), 8};
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
+  History history{schema_snapshot->size(), 8};
   static constexpr EmbeddedAsset kAssets[] = {{"/index.html", "text/html; charset=utf-8", "<html>hi</html>"},
                                               {"/app.js", "text/javascript", "let x;"}};
   SamplerStats stats;
-  RestApi api{RestApiSources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+  RestApi api{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
                              std::chrono::milliseconds(500), [this] { return stats; }, {}, kAssets}};
 
   void append_point(std::int64_t t_ms, double base) {
@@ -145,7 +147,7 @@ TEST_F(RestApiFixture, InvalidUtf8InTheUrlIs400) {
 // REST and the stream share one cap on the size of a history reply.
 TEST_F(RestApiFixture, HistoryRepliesAreCappedLikeTheStream) {
   for (int i = 0; i < 8; ++i) append_point(1000 * (i + 1), i);
-  RestApiSources sources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+  RestApiSources sources{[this] { return schema_snapshot; }, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
                          std::chrono::milliseconds(500), [this] { return stats; }, {}, kAssets};
   sources.max_history_values = 20;
   const RestApi capped(sources);
@@ -259,12 +261,13 @@ constexpr std::string_view kApiToken = "rest-api-token-0123456789";
 
 struct RestApiAccessFixture : ::testing::Test {
   const std::vector<std::uint32_t> cpus{0};
-  const Schema schema = Schema::canonical(cpus);
-  History history{schema.size(), 8};
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
+  History history{schema_snapshot->size(), 8};
   static constexpr EmbeddedAsset kAssets[] = {{"/index.html", "text/html; charset=utf-8", "<html>login</html>"},
                                               {"/app.js", "text/javascript", "let y;"}};
   AccessControl access{std::string(kApiToken), {}};
-  RestApi api{RestApiSources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+  RestApi api{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
                              std::chrono::milliseconds(500), [] { return SamplerStats{}; }, {}, kAssets, &access}};
 
   HttpResponse send(std::string_view method, const std::string& target, const std::string& body = {},
@@ -403,7 +406,7 @@ TEST_F(RestApiAccessFixture, LoginAndLogoutArePostOnly) {
 TEST_F(RestApiAccessFixture, CrossSiteRequestsCannotChangeState) {
   Silences silences;
   AccessControl open_access{"", {}};
-  RestApiSources sources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+  RestApiSources sources{[this] { return schema_snapshot; }, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
                          std::chrono::milliseconds(500), [] { return SamplerStats{}; }, {}, kAssets, &open_access};
   sources.silences = &silences;
   const RestApi open_api(sources);
@@ -457,7 +460,7 @@ TEST_F(RestApiAccessFixture, StreamEndpointWithoutUpgradeIs426) {
 
 TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
   AccessControl open("", {});
-  const RestApi open_api{RestApiSources{schema, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
+  const RestApi open_api{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
                                         kAssets, &open}};
   EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
   EXPECT_EQ(open_api.handle(HttpRequest{"GET", "/api/v1/stream", {}, {}}).status, 426u);
@@ -468,7 +471,7 @@ TEST_F(RestApiAccessFixture, WithoutATokenTheApiIsOpenAndLoginIs404) {
   EXPECT_EQ(body(r)["error"]["message"], "no token is configured: nothing to log in to");
 
   // No AccessControl at all behaves the same.
-  const RestApi no_access{RestApiSources{schema, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
+  const RestApi no_access{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{}, std::chrono::milliseconds(500), {}, {},
                                          kAssets}};
   EXPECT_EQ(no_access.handle(HttpRequest{"GET", "/api/v1/info", {}, {}}).status, 200u);
   HttpRequest login_without_token{"POST", "/api/v1/login", R"({"token":"x"})", {}};
@@ -485,10 +488,11 @@ namespace {
 
 struct SilencesApiFixture : ::testing::Test {
   const std::vector<std::uint32_t> cpus{0};
-  const Schema schema = Schema::canonical(cpus);
-  History history{schema.size(), 4};
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
+  History history{schema_snapshot->size(), 4};
   Silences silences;
-  RestApi api{RestApiSources{schema, history, AgentIdentity{"1", "h", "k", 0}, std::chrono::milliseconds(1000),
+  RestApi api{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{"1", "h", "k", 0}, std::chrono::milliseconds(1000),
                              {}, {}, {}, nullptr, nullptr, nullptr, &silences, nullptr}};
 
   HttpResponse call(std::string_view method, const std::string& target, std::string_view body = {},

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/api/rest_api.hpp"
+#include "tests/support/platform_schema.hpp"
 
 namespace hostpulse {
 namespace {
@@ -62,9 +63,10 @@ struct StaticAssetsFixture : ::testing::Test {
   };
 
   const std::vector<std::uint32_t> cpus{0};
-  const Schema schema = Schema::canonical(cpus);
-  History history{schema.size(), 4};
-  RestApi api{RestApiSources{schema, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
+  History history{schema_snapshot->size(), 4};
+  RestApi api{RestApiSources{[this] { return schema_snapshot; }, history, AgentIdentity{"9.9.9", "box", "Linux 6.1", 1000},
                              std::chrono::milliseconds(500), [] { return SamplerStats{}; }, {}, kAssets}};
 
   HttpResponse get(std::string_view target, std::string_view accept_encoding = {}, std::string_view if_none_match = {},

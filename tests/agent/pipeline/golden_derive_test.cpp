@@ -6,6 +6,7 @@
 // (review the diff: a changed number is a changed user-visible value).
 
 #include <charconv>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -16,9 +17,9 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/pipeline/derive.hpp"
-#include "agent/pipeline/schema.hpp"
+#include "agent/pipeline/series_registry.hpp"
 #include "collectors/collector_table.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hostpulse {
 namespace {
@@ -54,26 +55,43 @@ std::string format_value(double value) {
   return std::string(buffer, result.ptr);
 }
 
-RawSample read_all(const char* folder) {
-  CollectorSet collectors(HostPaths{fixture(folder), "/nonexistent-sysfs"});
-  RawSample sample;
-  collectors.collect_all(sample);
-  return sample;
+// Puts a fixture folder's files where the sources read them, as the kernel
+// would between two reads.
+void install_fixture(const char* folder, const std::string& proc) {
+  for (const auto& entry : std::filesystem::directory_iterator(fixture(folder))) {
+    std::filesystem::copy_file(entry.path(), proc + "/" + entry.path().filename().string(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
 }
 
 // name -> value, sorted by name so the file does not depend on id order.
+// Reads `before` as a first read, then `after` one second later, through the
+// platform's sources and the series registry, as the sampler does.
 std::map<std::string, std::string> derive_case(const GoldenCase& golden) {
-  const RawSample before = read_all(golden.before);
-  const RawSample after = read_all(golden.after);
-  std::vector<std::uint32_t> cpu_ids;
-  if (before.stat_ok) {
-    for (const CpuLine& line : before.stat.cpus) cpu_ids.push_back(line.cpu);
-  }
-  const Schema schema = Schema::canonical(cpu_ids);
-  std::vector<double> values(schema.size());
-  derive(schema, before, after, 1.0, values);
+  testing_support::TempDir proc;
+  install_fixture(golden.before, proc.path());
+  CollectorSet collectors(HostPaths{proc.path(), "/nonexistent-sysfs"});
+  SeriesRegistry registry(platform_sources());
+  std::vector<double> values;
+  const auto writer_for = [&registry](std::size_t index) -> SeriesWriter& { return registry.writer(index); };
+
+  collectors.collect_all();
+  registry.begin_tick(1, values);
+  collectors.derive_all(0.0, writer_for);
+  registry.end_tick(collectors);
+  collectors.advance_all();
+
+  install_fixture(golden.after, proc.path());
+  collectors.collect_all();
+  registry.begin_tick(2, values);
+  collectors.derive_all(1.0, writer_for);
+  registry.end_tick(collectors);
+
+  const SchemaSnapshot schema = registry.schema();
   std::map<std::string, std::string> lines;
-  for (const SeriesInfo& info : schema.series()) lines[info.name] = format_value(values[info.id]);
+  for (const SeriesInfo& info : schema->series()) {
+    if (info.live) lines[info.name] = format_value(values[info.id]);
+  }
   return lines;
 }
 

@@ -1,5 +1,7 @@
 #include "agent/pipeline/sampler.hpp"
 
+#include "collectors/linux/proc_uptime.hpp"
+
 #include <cmath>
 #include <condition_variable>
 #include <functional>
@@ -35,29 +37,29 @@ TEST(NextTickTest, SkipsAndCountsWholeMissedPeriods) {
   EXPECT_EQ(exact.missed, 2u);
 }
 
-Status parse_uptime_for_test(std::string_view text, RawSample& sample) { return parse_proc_uptime(text, sample.uptime); }
-
 std::string fixture(const char* name) { return std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/" + name; }
 
 TEST(SamplerTest, TicksAppendPointsAndCountCollectors) {
   CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"});
-  RawSample probe;
-  ASSERT_EQ(collectors.collect_all(probe), 0u);
-  std::vector<std::uint32_t> cpus;
-  for (const CpuLine& line : probe.stat.cpus) cpus.push_back(line.cpu);
-  const Schema schema = Schema::canonical(cpus);
-  History history(schema.size(), 16);
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 16);
   std::vector<std::uint64_t> seen;
-  Sampler sampler(collectors, schema, history, 1000ms,
-                  [&](std::uint64_t seq, std::int64_t t_ms, std::span<const double> values) {
-                    seen.push_back(seq);
-                    EXPECT_GT(t_ms, 0);
-                    EXPECT_EQ(values.size(), schema.size());
-                  });
+  std::vector<bool> changed;
+  Sampler sampler(collectors, registry, history, 1000ms, [&](const SampledPoint& point) {
+    seen.push_back(point.seq);
+    changed.push_back(point.change != nullptr);
+    EXPECT_GT(point.t_ms, 0);
+    EXPECT_EQ(point.values.size(), registry.schema()->size());
+  });
   sampler.prime();
+  // Priming registered the two CPUs; the ticks change nothing.
+  const SchemaSnapshot schema = registry.schema();
+  EXPECT_NE(schema->find("cpu.1.busy_pct"), std::nullopt);
   sampler.tick();
   sampler.tick();
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(changed, (std::vector<bool>{false, false}));
+  EXPECT_EQ(history.column_count(), schema->size());
   EXPECT_EQ(history.last_seq(), 2u);
   const SamplerStats stats = sampler.stats();
   EXPECT_EQ(stats.ticks, 2u);
@@ -68,7 +70,7 @@ TEST(SamplerTest, TicksAppendPointsAndCountCollectors) {
     EXPECT_TRUE(c.last_ok);
   }
   // Same files twice: memory is there, CPU has no elapsed jiffies so no value.
-  const std::uint32_t ids[] = {*schema.find("mem.total_bytes"), *schema.find("cpu.busy_pct")};
+  const std::uint32_t ids[] = {*schema->find("mem.total_bytes"), *schema->find("cpu.busy_pct")};
   const HistoryColumns latest = history.latest(ids);
   EXPECT_GT(latest.values[0][0], 0);
   EXPECT_TRUE(std::isnan(latest.values[1][0]));
@@ -76,9 +78,9 @@ TEST(SamplerTest, TicksAppendPointsAndCountCollectors) {
 
 TEST(SamplerTest, FailingCollectorsAreCountedAndDoNotStopTheTick) {
   CollectorSet collectors(HostPaths{fixture("garbage"), "/sys"});
-  const Schema schema = Schema::canonical({});
-  History history(schema.size(), 4);
-  Sampler sampler(collectors, schema, history, 1000ms);
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 4);
+  Sampler sampler(collectors, registry, history, 1000ms);
   sampler.prime();
   sampler.tick();
   EXPECT_EQ(history.last_seq(), 1u);
@@ -96,9 +98,9 @@ TEST(SamplerTest, FailingCollectorsAreCountedAndDoNotStopTheTick) {
 
 TEST(SamplerTest, MissingProcfsIsAFailureNotACrash) {
   CollectorSet collectors(HostPaths{"/nonexistent/proc", "/nonexistent/sys"});
-  const Schema schema = Schema::canonical({});
-  History history(schema.size(), 4);
-  Sampler sampler(collectors, schema, history, 1000ms);
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 4);
+  Sampler sampler(collectors, registry, history, 1000ms);
   sampler.prime();
   sampler.tick();
   for (const CollectorStats& c : sampler.stats().collectors) {
@@ -109,9 +111,9 @@ TEST(SamplerTest, MissingProcfsIsAFailureNotACrash) {
 
 TEST(SamplerTest, ThreadTicksOnScheduleAndStopsPromptly) {
   CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"});
-  const Schema schema = Schema::canonical({});
-  History history(schema.size(), 64);
-  Sampler sampler(collectors, schema, history, 100ms);
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 64);
+  Sampler sampler(collectors, registry, history, 100ms);
   sampler.prime();
   sampler.start();
   std::this_thread::sleep_for(550ms);
@@ -179,16 +181,22 @@ class Gate {
 
 Gate blocking_gate;
 
-Status parse_through_gate(std::string_view, RawSample&) {
+struct Nothing {};
+Status parse_through_gate(std::string_view, Nothing&) {
   blocking_gate.pass();
   return Status::success();
 }
+void derive_nothing(const Nothing*, const Nothing&, const DeriveContext&, SeriesWriter&) {}
+constexpr SourceFunctions<Nothing> kThroughGate{&parse_through_gate, &derive_nothing};
 
 // A real source first, so a tick has something to do before it blocks.
-constexpr CollectorDefinition kBlockingCollectors[] = {
-    {.name = "proc_uptime", .procfs_path = "uptime", .parse_into = parse_uptime_for_test, .ok_flag = nullptr},
-    {.name = "blocking", .procfs_path = "loadavg", .parse_into = parse_through_gate, .ok_flag = nullptr},
-};
+std::span<const SourceDefinition> blocking_sources() {
+  static const SourceDefinition sources[] = {
+      proc_uptime_source(),
+      {.name = "blocking", .procfs_path = "loadavg", .series = {}, .create = &create_source<Nothing, kThroughGate>},
+  };
+  return sources;
+}
 
 // Opens the gate when the test ends, however it ends: the sampler's
 // destructor joins its thread, which must be let out first.
@@ -207,11 +215,11 @@ bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 TEST(SamplerStallTest, BlockedCollectorShowsAsStalledAndStopReturnsWithinItsBound) {
   blocking_gate.open();
-  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, kBlockingCollectors);
-  const Schema schema = Schema::canonical({});
-  History history(schema.size(), 16);
+  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, blocking_sources());
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 16);
   constexpr auto kInterval = 100ms;
-  Sampler sampler(collectors, schema, history, kInterval);
+  Sampler sampler(collectors, registry, history, kInterval);
   const OpenGateOnExit open_gate_on_exit;
   sampler.start();
   ASSERT_TRUE(poll_until([&] { return sampler.stats().ticks >= 2; }, 5s)) << "the sampler never ticked";
@@ -249,10 +257,10 @@ TEST(SamplerStallTest, BlockedCollectorShowsAsStalledAndStopReturnsWithinItsBoun
 // tick at all.
 TEST(SamplerStallTest, CollectorBlockedBeforeTheFirstTickIsAStallToo) {
   blocking_gate.close();
-  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, kBlockingCollectors);
-  const Schema schema = Schema::canonical({});
-  History history(schema.size(), 16);
-  Sampler sampler(collectors, schema, history, 100ms);
+  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, blocking_sources());
+  SeriesRegistry registry(collectors.definitions());
+  History history(0, 16);
+  Sampler sampler(collectors, registry, history, 100ms);
   const OpenGateOnExit open_gate_on_exit;
   const auto start_called = Clock::now();
   sampler.start();

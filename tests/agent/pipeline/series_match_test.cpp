@@ -1,4 +1,5 @@
 #include "agent/pipeline/series_match.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,8 @@ TEST(GlobMatchTest, Table) {
 
 TEST(ResolveSeriesTest, NamesAndGlobsInOrderWithoutDuplicates) {
   const std::uint32_t cpus[] = {0, 1};
-  const Schema schema = Schema::canonical(cpus);
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
   std::vector<std::uint32_t> ids;
   const std::string patterns[] = {"mem.used_bytes", "load.*", "load.1m"};
   ASSERT_TRUE(resolve_series(schema, patterns, ids).ok());
@@ -34,7 +36,8 @@ TEST(ResolveSeriesTest, NamesAndGlobsInOrderWithoutDuplicates) {
 
 TEST(ResolveSeriesTest, UnknownNamesAndEmptyGlobsAreErrors) {
   const std::uint32_t cpus[] = {0};
-  const Schema schema = Schema::canonical(cpus);
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
   std::vector<std::uint32_t> ids;
   const std::string unknown[] = {"cpu.busy_pct", "cpu.bussy_pct"};
   Status status = resolve_series(schema, unknown, ids);

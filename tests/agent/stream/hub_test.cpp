@@ -1,4 +1,5 @@
 #include "agent/stream/hub.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <cmath>
 #include <memory>
@@ -85,7 +86,7 @@ class StreamHubTest : public ::testing::Test {
     return *history_;
   }
   StreamHub& hub() {
-    if (!hub_) hub_ = std::make_unique<StreamHub>(schema, history());
+    if (!hub_) hub_ = std::make_unique<StreamHub>(schema_snapshot, history());
     return *hub_;
   }
 
@@ -106,7 +107,8 @@ class StreamHubTest : public ::testing::Test {
   std::uint32_t id_of(std::string_view name) const { return *schema.find(name); }
 
   const std::vector<std::uint32_t> cpus{0, 1};
-  const Schema schema = Schema::canonical(cpus);
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
   std::size_t history_capacity = 1000;
   std::unique_ptr<History> history_;
   Clock::time_point now = Clock::time_point{} + 1h;

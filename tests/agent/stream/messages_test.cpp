@@ -1,4 +1,5 @@
 #include "agent/stream/messages.hpp"
+#include "tests/support/platform_schema.hpp"
 
 #include <cmath>
 #include <limits>
@@ -18,7 +19,8 @@ using ordered = nlohmann::ordered_json;
 
 struct MessagesTest : ::testing::Test {
   const std::vector<std::uint32_t> cpus{0};
-  const Schema schema = Schema::canonical(cpus);
+  const SchemaSnapshot schema_snapshot = testing_support::platform_schema(cpus);
+  const Schema& schema = *schema_snapshot;
   std::uint32_t id_of(std::string_view name) const { return *schema.find(name); }
 };
 
@@ -28,7 +30,7 @@ TEST_F(MessagesTest, Hello) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : message.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"type", "protocol", "version", "host", "interval_ms", "seq", "started_t",
-                                            "schema"}));
+                                            "schema_version", "families"}));
   EXPECT_EQ(message["type"], "hello");
   EXPECT_EQ(message["protocol"], kStreamProtocolVersion);
   EXPECT_EQ(message["version"], "1.2.3");
@@ -36,12 +38,43 @@ TEST_F(MessagesTest, Hello) {
   EXPECT_EQ(message["interval_ms"], 500);
   EXPECT_EQ(message["seq"], 77);
   EXPECT_EQ(message["started_t"], 1'700'000'000'123);
-  ASSERT_EQ(message["schema"].size(), schema.size());
-  const std::uint32_t load = id_of("load.1m");
-  EXPECT_EQ(message["schema"][load], ordered::parse(R"({"id":)" + std::to_string(load) +
-                                                    R"(,"name":"load.1m","unit":"load","kind":"gauge"})"));
-  EXPECT_EQ(message["schema"][0]["name"], "cpu.busy_pct");
+  EXPECT_EQ(message["schema_version"], schema.version());
+  // Every series once, grouped by family, families in order of first id.
+  std::size_t series = 0;
+  for (const ordered& family : message["families"]) series += family["series"].size();
+  EXPECT_EQ(series, schema.size());
+  const ordered& first = message["families"][0];
+  EXPECT_EQ(first, ordered::parse(R"x({"family":"cpu.busy_pct","unit":"percent","kind":"gauge","decimals":2,)x"
+                                  R"x("description":"CPU time not idle and not waiting for I/O (100 - idle - iowait)",)x"
+                                  R"x("series":[{"id":0,"name":"cpu.busy_pct"},)x"
+                                  R"x({"id":)x" + std::to_string(id_of("cpu.0.busy_pct")) +
+                                  R"x(,"name":"cpu.0.busy_pct","labels":{"cpu":"0"}}]})x"));
+  bool found_load = false;
+  for (const ordered& family : message["families"]) {
+    if (family["family"] != "load.1m") continue;
+    found_load = true;
+    EXPECT_EQ(family["series"], ordered::parse(R"([{"id":)" + std::to_string(id_of("load.1m")) + R"(,"name":"load.1m"}])"));
+    EXPECT_EQ(family["unit"], "load");
+  }
+  EXPECT_TRUE(found_load);
   EXPECT_FALSE(message.contains("id"));
+}
+
+TEST_F(MessagesTest, SchemaChangeCarriesTheAddedSeriesByFamilyAndTheRetiredIds) {
+  const SchemaSnapshot grown = testing_support::platform_schema({0, 1});
+  const std::uint32_t added[] = {*grown->find("cpu.1.busy_pct"), *grown->find("cpu.1.idle_pct")};
+  SchemaChange change;
+  change.added.assign(std::begin(added), std::end(added));
+  change.retired = {*grown->find("cpu.0.user_pct")};
+  const ordered message = ordered::parse(encode_schema_change(*grown, change, 1234));
+  EXPECT_EQ(message["type"], "schema");
+  EXPECT_EQ(message["version"], grown->version());
+  EXPECT_EQ(message["seq"], 1234);
+  ASSERT_EQ(message["added"].size(), 2u) << "two families";
+  EXPECT_EQ(message["added"][0]["family"], "cpu.busy_pct");
+  EXPECT_EQ(message["added"][0]["series"][0]["labels"]["cpu"], "1");
+  EXPECT_EQ(message["added"][1]["family"], "cpu.idle_pct");
+  EXPECT_EQ(message["retired"], ordered::parse("[" + std::to_string(change.retired[0]) + "]"));
 }
 
 TEST_F(MessagesTest, Subscribed) {

@@ -1,0 +1,173 @@
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "base/status.hpp"
+
+namespace hostpulse {
+
+// A source is one unit: a pure parser into its raw struct, a pure derive from
+// two of those structs to values, and the series it declares. The platform's
+// collector table lists every source by one line (collectors/linux/collector_table.cpp);
+// nothing else in the agent names a source's fields.
+
+enum class SeriesKind : std::uint8_t {
+  gauge,    // a level read as it is (bytes in use, load)
+  rate,     // per second, derived from a counter
+  counter,  // the kernel's cumulative count, as it is
+};
+std::string_view series_kind_name(SeriesKind kind);
+
+// How many decimal places a series' values are kept to: the stream's binary
+// frames send them as integers of that scale. kFloatDecimals: no fixed scale.
+inline constexpr int kFloatDecimals = -1;
+
+// One series a source declares. `name` is its canonical name for a host-wide
+// series ("mem.used_bytes") or a template with one placeholder for a series
+// per entity ("cpu.{cpu}.busy_pct": one per CPU, labelled cpu="3" and named
+// cpu.3.busy_pct). The family is the name without the placeholder part
+// ("cpu.busy_pct"), shared by the host-wide series of that name if any.
+struct SeriesSpec {
+  std::string_view name;
+  std::string_view unit;  // "percent", "bytes", "load", "count", "per_second", "seconds"
+  SeriesKind kind = SeriesKind::gauge;
+  std::string_view description;
+  int decimals = kFloatDecimals;
+};
+
+// An entity a source saw this tick (a CPU, an interface, a mount), as the
+// writer resolved it; invalid when the series cap refused a new entity.
+struct EntityHandle {
+  static constexpr std::uint32_t kInvalid = 0xffffffffu;
+  std::uint32_t index = kInvalid;
+  [[nodiscard]] bool valid() const { return index != kInvalid; }
+};
+
+// Where a source's derive writes this tick's values. Spec indexes are
+// positions in the source's own declaration list. Implemented by the
+// pipeline's series registry; sources never see series ids.
+class SeriesWriter {
+ public:
+  virtual ~SeriesWriter() = default;
+  // A host-wide series (a spec without a placeholder).
+  virtual void set(std::size_t spec, double value) = 0;
+  // Marks the entity `key` of label `label` as present this tick (adding its
+  // series the first time) and returns the handle its values are written with.
+  virtual EntityHandle entity(std::string_view label, std::string_view key) = 0;
+  // A per-entity series of spec (whose placeholder names the entity's label).
+  virtual void set(EntityHandle entity, std::size_t spec, double value) = 0;
+};
+
+// Facts one source learns and another needs in the same tick (the load
+// average per CPU divides by the CPUs that /proc/stat lists). Filled after
+// every source has parsed, before any derives.
+struct HostFacts {
+  std::size_t cpus_online = 0;  // 0: not known this tick
+};
+
+struct DeriveContext {
+  double elapsed_s = 0;  // since the previous read; rates are NaN when not > 0
+  HostFacts facts;
+};
+
+// What the collector set holds per source: the last two parsed reads.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Parses this tick's text into the current read.
+  virtual Status parse(std::string_view text) = 0;
+  // Marks this tick as failed without parsing (the file could not be read).
+  virtual void fail() = 0;
+  virtual void contribute(HostFacts& facts) const = 0;
+  // Writes values from the previous and current read; nothing when the
+  // current one failed (the values stay "no value").
+  virtual void derive(const DeriveContext& context, SeriesWriter& out) const = 0;
+  // The current read becomes the previous one (buffers are reused, so a
+  // steady tick allocates nothing).
+  virtual void advance() = 0;
+  // Whether the current read parsed.
+  [[nodiscard]] virtual bool current_ok() const = 0;
+};
+
+// The functions a source is made of. derive gets previous == nullptr when
+// the previous read failed or there was none: gauges can still be written.
+template <class Raw>
+struct SourceFunctions {
+  Status (*parse)(std::string_view text, Raw& out);
+  void (*derive)(const Raw* previous, const Raw& current, const DeriveContext& context, SeriesWriter& out);
+  void (*contribute)(const Raw& current, HostFacts& facts) = nullptr;
+};
+
+template <class Raw, const SourceFunctions<Raw>& Functions>
+class TypedSource final : public Source {
+ public:
+  Status parse(std::string_view text) override {
+    Status status = Functions.parse(text, reads_[current_]);
+    ok_[current_] = status.ok();
+    return status;
+  }
+  void fail() override { ok_[current_] = false; }
+  void contribute(HostFacts& facts) const override {
+    if (ok_[current_] && Functions.contribute != nullptr) Functions.contribute(reads_[current_], facts);
+  }
+  void derive(const DeriveContext& context, SeriesWriter& out) const override {
+    if (!ok_[current_]) return;
+    const std::size_t previous = 1 - current_;
+    Functions.derive(ok_[previous] ? &reads_[previous] : nullptr, reads_[current_], context, out);
+  }
+  void advance() override {
+    current_ = 1 - current_;
+    ok_[current_] = false;
+  }
+  [[nodiscard]] bool current_ok() const override { return ok_[current_]; }
+
+  // For tests and benchmarks that look at what was parsed.
+  [[nodiscard]] const Raw& current() const { return reads_[current_]; }
+
+ private:
+  Raw reads_[2]{};
+  bool ok_[2] = {false, false};
+  std::size_t current_ = 0;
+};
+
+// One line of the platform table.
+struct SourceDefinition {
+  std::string_view name;         // e.g. "proc_stat"; shown in /api/v1/health
+  std::string_view procfs_path;  // relative to HostPaths::proc, e.g. "stat"
+  std::span<const SeriesSpec> series;
+  std::unique_ptr<Source> (*create)();
+};
+
+template <class Raw, const SourceFunctions<Raw>& Functions>
+std::unique_ptr<Source> create_source() {
+  return std::make_unique<TypedSource<Raw, Functions>>();
+}
+
+// Helpers every derive uses, so the rounding rules live in one place.
+namespace derive_math {
+
+inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+// Percentages and rates are kept to 0.01: a 1 s tick on one CPU sees only
+// ~100 jiffies, so more digits would be noise, and shorter numbers make
+// smaller frames.
+inline double hundredths(double value) { return std::isfinite(value) ? std::round(value * 100.0) / 100.0 : value; }
+
+// Per second between two reads of a counter; NaN when it went backwards
+// (reset) or no time passed.
+inline double rate(std::uint64_t before, std::uint64_t after, double elapsed_s) {
+  if (after < before || !(elapsed_s > 0)) return kNoValue;
+  return hundredths(static_cast<double>(after - before) / elapsed_s);
+}
+
+inline double bytes(std::uint64_t value) { return static_cast<double>(value); }
+
+}  // namespace derive_math
+
+}  // namespace hostpulse
