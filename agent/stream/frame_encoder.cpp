@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -112,18 +113,68 @@ void MsgpackWriter::nil() { byte(0xc0); }
 
 void MsgpackWriter::boolean(bool value) { byte(value ? 0xc3 : 0xc2); }
 
-void MsgpackWriter::number(double value) {
+void MsgpackWriter::exact_float(double value) {
   if (!std::isfinite(value)) return nil();
-  // 2^53: every whole double below it is an exact integer.
-  constexpr double kExactIntegerLimit = 9007199254740992.0;
-  if (value == std::trunc(value) && std::fabs(value) < kExactIntegerLimit) {
-    return signed_integer(static_cast<std::int64_t>(value));
+  // The range check first: converting a double beyond float's range is undefined.
+  if (std::fabs(value) <= static_cast<double>(std::numeric_limits<float>::max())) {
+    const auto narrow = static_cast<float>(value);
+    if (std::bit_cast<std::uint64_t>(static_cast<double>(narrow)) == std::bit_cast<std::uint64_t>(value)) {
+      return float32(narrow);
+    }
   }
-  // float32 keeps ~7 significant digits: plenty for percentages and load
-  // (derive already rounds them to 0.01), not for large counters.
-  constexpr double kFloat32Limit = 16777216.0;  // 2^24
-  if (std::fabs(value) < kFloat32Limit) return float32(static_cast<float>(value));
   float64(value);
+}
+
+namespace {
+
+// 2^53: every integer of smaller magnitude is exactly a double.
+constexpr double kExactIntegerLimit = 9007199254740992.0;
+// Below 2^50, v * 10^d is within 0.5 of k for v == k / 10^d (two roundings of
+// relative 2^-53 each), so rounding finds k; above, k may be a neighbour.
+constexpr double kRoundingFindsScaledInteger = 1125899906842624.0;
+constexpr double kPowersOfTen[kMaxColumnDecimals + 1] = {1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6};
+
+bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+// The integer k with k / 10^decimals == value (same bits: -0.0 has none), if any.
+std::optional<std::int64_t> scaled_integer(double value, int decimals) {
+  const double scale = kPowersOfTen[decimals];
+  const double scaled = std::round(value * scale);
+  if (!(std::fabs(scaled) < kExactIntegerLimit)) return std::nullopt;
+  const auto k = static_cast<std::int64_t>(scaled);
+  // Decoders compute k / 10^d (k alone for d = 0): the same expression here.
+  const auto decodes_to_value = [&](std::int64_t candidate) {
+    const double decoded = decimals == 0 ? static_cast<double>(candidate) : static_cast<double>(candidate) / scale;
+    return same_bits(decoded, value);
+  };
+  if (decodes_to_value(k)) return k;
+  if (std::fabs(scaled) >= kRoundingFindsScaledInteger) {
+    for (std::int64_t candidate : {k - 1, k + 1}) {
+      if (std::fabs(static_cast<double>(candidate)) < kExactIntegerLimit && decodes_to_value(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> column_decimals(std::span<const double> column) {
+  int decimals = 0;
+  std::size_t k = 0;
+  // Values that fit d fit every larger d too (10k / 10^(d+1) rounds the same
+  // real number), except near 2^53, so after raising d start over.
+  while (k < column.size()) {
+    const double value = column[k];
+    if (!std::isfinite(value) || scaled_integer(value, decimals)) {
+      ++k;
+      continue;
+    }
+    if (++decimals > kMaxColumnDecimals) return std::nullopt;
+    k = 0;
+  }
+  return decimals;
 }
 
 namespace {
@@ -223,9 +274,50 @@ void encode_json(const SamplesBatch& batch, std::string& out) {
   out.append("]}");
 }
 
+// The column's scaled integers in order (nullopt for no value), through visit.
+template <typename Visit>
+void for_each_scaled(std::span<const double> column, int decimals, Visit visit) {
+  for (double value : column) {
+    // column_decimals checked every finite value, so the scaled integer exists.
+    visit(std::isfinite(value) ? scaled_integer(value, decimals) : std::nullopt);
+  }
+}
+
+void write_scaled_column(MsgpackWriter& w, std::span<const double> column, int decimals) {
+  // Trailing zero deltas are left out (decoders read them as 0): a column that
+  // holds still for the frame, as most do (idle states, totals), costs two bytes
+  // and its first value instead of one byte per point.
+  std::size_t written = 0;
+  std::size_t index = 0;
+  std::int64_t previous = 0;
+  for_each_scaled(column, decimals, [&](std::optional<std::int64_t> k) {
+    ++index;
+    if (!k || *k != previous) written = index;
+    if (k) previous = *k;
+  });
+  w.array_header(written + 1);
+  w.unsigned_integer(static_cast<std::uint64_t>(decimals));
+  index = 0;
+  previous = 0;
+  for_each_scaled(column, decimals, [&](std::optional<std::int64_t> k) {
+    if (index++ >= written) return;
+    if (!k) return w.nil();
+    // |k| < 2^53 on both sides: the difference cannot overflow.
+    w.signed_integer(*k - previous);
+    previous = *k;
+  });
+}
+
+void write_float_column(MsgpackWriter& w, std::span<const double> column) {
+  w.array_header(column.size() + 1);
+  w.nil();
+  for (double value : column) w.exact_float(value);
+}
+
 void encode_msgpack(const SamplesBatch& batch, std::string& out) {
   const std::size_t points = batch.t_ms.size();
-  out.reserve(64 + points * 9 + batch.series.size() * 3 + batch.values.size() * 5);
+  // Most deltas take one or two bytes: one reservation, reused with out.
+  out.reserve(64 + points * 5 + batch.series.size() * 5 + batch.values.size() * 2);
   MsgpackWriter w(out);
   w.map_header(7);
   w.string("type");
@@ -238,15 +330,25 @@ void encode_msgpack(const SamplesBatch& batch, std::string& out) {
   w.unsigned_integer(batch.seq_last);
   w.string("t");
   w.array_header(points);
-  for (std::int64_t t : batch.t_ms) w.signed_integer(t);
+  for (std::size_t k = 0; k < points; ++k) {
+    // Wrapping subtraction: any two int64 times give a difference that adds back exactly.
+    const std::int64_t t = batch.t_ms[k];
+    w.signed_integer(k == 0 ? t
+                            : static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
+                                                        static_cast<std::uint64_t>(batch.t_ms[k - 1])));
+  }
   w.string("series");
   w.array_header(batch.series.size());
   for (std::uint32_t id : batch.series) w.unsigned_integer(id);
-  w.string("values");
+  w.string("cols");
   w.array_header(batch.series.size());
   for (std::size_t i = 0; i < batch.series.size(); ++i) {
-    w.array_header(points);
-    for (std::size_t k = 0; k < points; ++k) w.number(batch.values[i * points + k]);
+    const std::span<const double> column = batch.values.subspan(i * points, points);
+    if (const std::optional<int> decimals = column_decimals(column)) {
+      write_scaled_column(w, column, *decimals);
+    } else {
+      write_float_column(w, column);
+    }
   }
 }
 
