@@ -112,8 +112,8 @@ async function run(agent) {
   await a.opened;
   const hello = (await a.next((m) => m.type === "hello", "hello")).body;
   const names = new Set(hello.schema.map((s) => s.name));
-  check("hello: protocol 1, schema of the 2-CPU fixture",
-    hello.protocol === 1 && names.has("cpu.1.busy_pct") && !names.has("cpu.2.busy_pct"), hello.protocol);
+  check("hello: protocol 2, schema of the 2-CPU fixture",
+    hello.protocol === 2 && names.has("cpu.1.busy_pct") && !names.has("cpu.2.busy_pct"), hello.protocol);
   const sub = await a.request({ type: "subscribe", id: "mem", series: ["mem.*"] }, ["subscribed", "error"]);
   const memNames = hello.schema.filter((s) => s.name.startsWith("mem.")).map((s) => s.name);
   check("subscribed: mem.* resolved", sub.type === "subscribed" && JSON.stringify(sub.names) === JSON.stringify(memNames), sub);
