@@ -62,7 +62,8 @@ class MsgpackWriter {
 
  private:
   void byte(std::uint8_t b) { out_.push_back(static_cast<char>(b)); }
-  void big_endian(std::uint64_t value, int bytes);
+  // tag, then value in its low `bytes` bytes, big-endian.
+  void tagged(std::uint8_t tag, std::uint64_t value, int bytes);
   std::string& out_;
 };
 

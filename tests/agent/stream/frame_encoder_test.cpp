@@ -326,6 +326,31 @@ TEST(EncodeSamplesTest, MsgpackFrameIsTheContractsShape) {
             "92" "00" "cd1000");          // [0, 4096]
 }
 
+// Trailing zero deltas are cut after writing: the header is rewritten for
+// the shorter column, from array16 to fixarray where it fits.
+TEST(EncodeSamplesTest, MsgpackColumnHeadersShrinkWithTheirColumns) {
+  SampleData data;
+  const std::size_t points = 20;
+  for (std::size_t k = 0; k < points; ++k) data.t_ms.push_back(static_cast<std::int64_t>(k) * 1000);
+  data.series = {0, 1, 2, 3};
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(5);                           // constant
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k < 17 ? double(k) : 16.0);   // 17 moves, 3 rest
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k < 5 ? double(k) : 4.0);     // 5 moves
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k == 19 ? kNaN : 0.0);        // trailing nil stays
+  std::string out;
+  encode_samples(data.batch(1, 1, points), StreamFormat::msgpack, out);
+  const std::string cols = hex(out.substr(out.find("cols") + 4));
+  EXPECT_EQ(cols.substr(0, 2 + 6), "94" "9200" "05");
+  std::string moving = "dc0012" "00";  // 1 + 17 entries: still array16
+  for (int k = 0; k < 17; ++k) moving += k == 0 ? "00" : "01";
+  EXPECT_EQ(cols.substr(8, moving.size()), moving);
+  EXPECT_EQ(cols.substr(8 + moving.size(), 14), "96" "00" "00010101" "01");
+  std::string nil_last = "dc0015" "00";
+  for (int k = 0; k < 19; ++k) nil_last += "00";
+  EXPECT_EQ(cols.substr(8 + moving.size() + 14), nil_last + "c0");
+  EXPECT_EQ(test::samples_as_json_shape(json::from_msgpack(bytes_of(out)))["values"][1][19], 16);
+}
+
 TEST(EncodeSamplesTest, MsgpackDecodesToTheJsonFrame) {
   // 17 points: the "t" and values arrays need array16 headers; series id 300 needs uint16.
   SampleData data;
