@@ -111,6 +111,40 @@ function binarySamples() {
   }
 }
 
+// A protocol 1 agent is refused (its binary frames would not decode), a
+// protocol 2 one is subscribed to. The test plays the agent.
+function protocolVersion() {
+  class FakeSocket {
+    static last = null;
+    constructor() {
+      this.readyState = 1;
+      this.sent = [];
+      FakeSocket.last = this;
+    }
+    send(text) {
+      this.sent.push(JSON.parse(text));
+    }
+    close() {
+      this.readyState = 3;
+    }
+  }
+  for (const [protocol, accepted] of [[1, false], [2, true], [3, false]]) {
+    const client = new HostpulseClient({ url: "ws://127.0.0.1:1/api/v1/stream", WebSocket: FakeSocket,
+      pingIntervalMs: 60_000, connectTimeoutMs: 60_000 });
+    const errors = [];
+    client.on("error", (e) => errors.push(e.message));
+    client.start();
+    FakeSocket.last.onmessage({ data: JSON.stringify({ type: "hello", protocol, version: "0", host: "box",
+      interval_ms: 1000, seq: 1, started_t: 1, schema: [] }) });
+    const subscribed = FakeSocket.last.sent.some((m) => m.type === "subscribe");
+    check(`hello with protocol ${protocol}: ${accepted ? "subscribes" : "refused, stopped"}`,
+      accepted ? subscribed && errors.length === 0 && client.state === "connected"
+        : !subscribed && client.state === "stopped" && errors.some((e) => e.includes(`protocol ${protocol}`)),
+      { state: client.state, errors, subscribed });
+    client.stop();
+  }
+}
+
 function backoff() {
   const ceilings = [0, 1, 2, 3, 4, 5, 6, 10].map((attempt) => backoffDelay(attempt, { random: () => 1 }));
   check("backoff: ceiling 1 s doubling to the 30 s cap",
@@ -272,6 +306,7 @@ async function main() {
   }
   msgpackVectors();
   binarySamples();
+  protocolVersion();
   backoff();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "hostpulse-client-"));
   const agents = { list: [], procfs: null };
