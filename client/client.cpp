@@ -31,7 +31,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int kProtocol = 1;
+constexpr int kProtocol = 2;
 constexpr const char* kSubscribeId = "hostpulse-client";
 constexpr std::uint16_t kCloseUnauthorized = 4001;
 

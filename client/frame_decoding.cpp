@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace hostpulse::client::detail {
 
@@ -12,7 +13,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
-constexpr double kFloat32Exact = 16777216.0;  // 2^24: the agent sends float32 only below this
 
 // An integer field in the range of Integer. nlohmann's get<Integer>() also
 // converts floats, and a float outside Integer's range (1e300 as a seq) is
@@ -87,6 +87,80 @@ std::vector<SeriesInfo> decode_families(const json& families) {
 
 std::uint64_t decode_subscribed_seq(const json& message) { return integer_or(message, "seq", std::uint64_t{0}); }
 
+namespace {
+
+// 2^53: the contract keeps scaled integers below it, where doubles are exact.
+constexpr std::int64_t kScaledIntegerLimit = std::int64_t{1} << 53;
+constexpr int kMaxDecimals = 6;
+constexpr double kPowersOfTen[kMaxDecimals + 1] = {1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6};
+
+double number_or_no_value(const json& value) {
+  if (value.is_null()) return kNoValue;
+  if (!value.is_number()) throw std::runtime_error("samples: a value must be a number or null");
+  return value.get<double>();
+}
+
+std::vector<double> decode_json_column(const json& column, std::size_t points) {
+  if (!column.is_array() || column.size() != points) {
+    throw std::runtime_error("samples: a column's length differs from t's");
+  }
+  std::vector<double> values;
+  values.reserve(points);
+  for (const json& value : column) values.push_back(value.is_number() ? value.get<double>() : kNoValue);
+  return values;
+}
+
+// A msgpack column (docs/protocol.md, "samples" in msgpack): [decimals, deltas...]
+// of the values scaled by 10^decimals, trailing zero deltas left out, or
+// [nil, raw values...]. k / 10^d in doubles is exactly the double the JSON
+// frame's number parses to.
+std::vector<double> decode_binary_column(const json& column, std::size_t points) {
+  if (!column.is_array() || column.empty() || column.size() > points + 1) {
+    throw std::runtime_error("samples: a column must be [decimals, deltas...] with at most one entry per t");
+  }
+  std::vector<double> values;
+  values.reserve(points);
+  if (column[0].is_null()) {
+    if (column.size() != points + 1) throw std::runtime_error("samples: a float column needs one entry per t");
+    for (std::size_t k = 1; k < column.size(); ++k) values.push_back(number_or_no_value(column[k]));
+    return values;
+  }
+  const int decimals = as_integer<int>(column[0], "samples: decimals");
+  if (decimals < 0 || decimals > kMaxDecimals) throw std::runtime_error("samples: decimals must be 0 to 6");
+  std::int64_t scaled = 0;
+  for (std::size_t k = 0; k < points; ++k) {
+    const json* delta = k + 1 < column.size() ? &column[k + 1] : nullptr;  // left out: 0
+    if (delta && delta->is_null()) {
+      values.push_back(kNoValue);
+      continue;
+    }
+    if (delta) {
+      const auto x = as_integer<std::int64_t>(*delta, "samples: delta");
+      if (__builtin_add_overflow(scaled, x, &scaled) || scaled <= -kScaledIntegerLimit ||
+          scaled >= kScaledIntegerLimit) {
+        throw std::runtime_error("samples: a scaled value is not below 2^53");
+      }
+    }
+    const auto whole = static_cast<double>(scaled);
+    values.push_back(decimals == 0 ? whole : whole / kPowersOfTen[decimals]);
+  }
+  return values;
+}
+
+// The value as the JSON frame's parser holds it: whole numbers as integers,
+// so Batch::frame of a binary frame dumps like the JSON frame.
+json as_json_value(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  if (value == std::trunc(value) && std::fabs(value) < static_cast<double>(kScaledIntegerLimit) &&
+      !(value == 0 && std::signbit(value))) {
+    if (value >= 0) return static_cast<std::uint64_t>(value);
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
+
+}  // namespace
+
 Batch decode_samples(json& frame, bool binary, const NamesById& names_by_id) {
   Batch batch;
   batch.seq_first = as_integer<std::uint64_t>(frame.at("seq_first"), "seq_first");
@@ -94,9 +168,16 @@ Batch decode_samples(json& frame, bool binary, const NamesById& names_by_id) {
   const json& times = frame.at("t");
   if (!times.is_array()) throw std::runtime_error("samples: t must be an array");
   batch.t.reserve(times.size());
-  for (const json& t : times) batch.t.push_back(as_integer<std::int64_t>(t, "t"));
+  for (const json& t : times) {
+    const auto value = as_integer<std::int64_t>(t, "t");
+    // msgpack: the first time, then differences (wrapping, as the agent writes them).
+    batch.t.push_back(binary && !batch.t.empty()
+                          ? static_cast<std::int64_t>(static_cast<std::uint64_t>(batch.t.back()) +
+                                                      static_cast<std::uint64_t>(value))
+                          : value);
+  }
   const json& ids = frame.at("series");
-  json& columns = frame.at("values");
+  const json& columns = frame.at(binary ? "cols" : "values");
   if (!ids.is_array() || !columns.is_array() || ids.size() != columns.size()) {
     throw std::runtime_error("samples: series and values differ in length");
   }
@@ -106,26 +187,20 @@ Batch decode_samples(json& frame, bool binary, const NamesById& names_by_id) {
     const auto id = as_integer<std::uint32_t>(ids[i], "series id");
     const auto name = names_by_id.find(id);
     batch.names.push_back(name != names_by_id.end() ? name->second : "#" + std::to_string(id));
-    json& column = columns[i];
-    if (!column.is_array() || column.size() != batch.t.size()) {
-      throw std::runtime_error("samples: a column's length differs from t's");
+    batch.values.push_back(binary ? decode_binary_column(columns[i], batch.t.size())
+                                  : decode_json_column(columns[i], batch.t.size()));
+  }
+  if (binary) {
+    // Batch::frame shows the JSON frame's shape whichever format came.
+    json values = json::array();
+    for (const std::vector<double>& column : batch.values) {
+      json array = json::array();
+      for (double value : column) array.push_back(as_json_value(value));
+      values.push_back(std::move(array));
     }
-    std::vector<double> values;
-    values.reserve(column.size());
-    for (const json& value : column) values.push_back(value.is_number() ? value.get<double>() : kNoValue);
-    if (binary) {
-      // msgpack carries fractions as float32 (docs/protocol.md); the agent
-      // rounded them to 0.01 first, so rounding again restores the exact value.
-      for (double& value : values) {
-        if (std::isfinite(value) && std::fabs(value) < kFloat32Exact && value != std::floor(value)) {
-          value = std::round(value * 100.0) / 100.0;
-        }
-      }
-      for (std::size_t k = 0; k < values.size(); ++k) {
-        if (column[k].is_number_float()) column[k] = values[k];  // the same in Batch::frame
-      }
-    }
-    batch.values.push_back(std::move(values));
+    frame["t"] = batch.t;
+    frame.erase("cols");
+    frame["values"] = std::move(values);
   }
   return batch;
 }

@@ -35,8 +35,10 @@ std::uint64_t decode_subscribed_seq(const nlohmann::json& message);
 
 // A "samples" frame into a Batch (without `missed` and `frame`, which depend
 // on the connection). Series ids are named from names_by_id ("#<id>" when
-// unknown). With binary, float32 values are rounded back to the agent's 0.01
-// steps, in the Batch and in the frame. Throws like decode_hello.
+// unknown). With binary (protocol 2's msgpack: "t" as differences, "cols" of
+// scaled deltas) the values are exactly the JSON frame's, and frame is
+// rewritten to the JSON frame's shape ("t" absolute, "values"). Throws like
+// decode_hello.
 Batch decode_samples(nlohmann::json& frame, bool binary, const NamesById& names_by_id);
 
 }  // namespace hostpulse::client::detail

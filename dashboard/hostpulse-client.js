@@ -14,7 +14,7 @@
 // start again, so instead of resuming it emits "reset" and starts fresh: the
 // page should refill from history.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // The agent groups series by family (hello's "families", a schema message's
 // "added"): the family's unit, kind and decimals once, then each series' id,
@@ -34,8 +34,10 @@ export function flattenFamilies(families) {
 // ---------------------------------------------------------------------------
 // MessagePack: the subset the agent writes (maps, arrays, strings, integers,
 // float32/float64, nil, booleans). Throws on anything else or on truncation.
+// 64-bit integers come back as numbers; with exactIntegers, those beyond
+// Number's exact range (2^53) come back as BigInt instead of rounded.
 
-export function decodeMsgpack(input) {
+export function decodeMsgpack(input, { exactIntegers = false } = {}) {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = new TextDecoder();
@@ -46,17 +48,21 @@ export function decodeMsgpack(input) {
   const u8 = () => (need(1), bytes[offset++]);
   const u16 = () => (need(2), (offset += 2), view.getUint16(offset - 2));
   const u32 = () => (need(4), (offset += 4), view.getUint32(offset - 4));
+  const exact = (big) => {
+    const value = Number(big);
+    return exactIntegers && !Number.isSafeInteger(value) ? big : value;
+  };
   const u64 = () => {
     need(8);
     const value = view.getBigUint64(offset);
     offset += 8;
-    return Number(value);
+    return exact(value);
   };
   const i64 = () => {
     need(8);
     const value = view.getBigInt64(offset);
     offset += 8;
-    return Number(value);
+    return exact(value);
   };
   const str = (n) => {
     need(n);
@@ -113,11 +119,64 @@ export function decodeMsgpack(input) {
   return result;
 }
 
-// float32 turns 12.34 into 12.340000152587891; the agent rounds percentages
-// and loads to 0.01 before encoding, so rounding to 7 significant digits
-// gives back the number it meant.
-export function tidyFloat(value) {
-  return typeof value === "number" && !Number.isInteger(value) ? Number(value.toPrecision(7)) : value;
+// A binary "samples" frame of protocol 2 (docs/protocol.md) in the JSON
+// frame's shape: "t" absolute (it comes as the first time and differences),
+// "values" instead of "cols". A column is [decimals, deltas...] of the values
+// scaled by 10^decimals (nil is no value and skips the chain; trailing deltas
+// left out are 0) or [null, raw values...]. k / 10^decimals is exactly the
+// double the JSON frame's number parses to. Deltas may be BigInt (from
+// decodeMsgpack's exactIntegers). Throws on a malformed frame.
+export function expandBinarySamples(frame) {
+  if (!Array.isArray(frame.t) || !Array.isArray(frame.cols)) throw new Error("samples: t and cols must be arrays");
+  const t = new Array(frame.t.length);
+  for (let k = 0; k < t.length; k++) t[k] = Number(frame.t[k]) + (k === 0 ? 0 : t[k - 1]);
+  const values = frame.cols.map((column) => expandColumn(column, t.length));
+  const { cols, ...rest } = frame;
+  return { ...rest, seq_first: Number(frame.seq_first), seq_last: Number(frame.seq_last), t, values };
+}
+
+// A binary WebSocket message; samples frames in the JSON frame's shape.
+function decodeBinaryMessage(data) {
+  const message = decodeMsgpack(data, { exactIntegers: true });
+  return message !== null && message.type === "samples" ? expandBinarySamples(message) : message;
+}
+
+const EXACT_LIMIT = 2 ** 53;  // the agent keeps scaled integers below it
+const MAX_DECIMALS = 6;
+
+function expandColumn(column, points) {
+  if (!Array.isArray(column) || column.length === 0 || column.length > points + 1) {
+    throw new Error("samples: a column must be [decimals, deltas...] with at most one entry per t");
+  }
+  const decimals = column[0];
+  const out = new Array(points);
+  if (decimals === null) {
+    if (column.length !== points + 1) throw new Error("samples: a float column needs one entry per t");
+    for (let k = 0; k < points; k++) {
+      const value = column[k + 1];
+      if (value !== null && typeof value !== "number") throw new Error("samples: a value must be a number or null");
+      out[k] = value;
+    }
+    return out;
+  }
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MAX_DECIMALS) {
+    throw new Error("samples: decimals must be 0 to 6 or null");
+  }
+  const scale = 10 ** decimals;
+  let scaled = 0;
+  for (let k = 0; k < points; k++) {
+    const delta = k + 1 < column.length ? column[k + 1] : 0;
+    if (delta === null) {
+      out[k] = null;
+      continue;
+    }
+    if (typeof delta === "bigint") scaled = Number(BigInt(scaled) + delta);
+    else if (Number.isInteger(delta)) scaled += delta;
+    else throw new Error("samples: a delta must be an integer");
+    if (!(Math.abs(scaled) < EXACT_LIMIT)) throw new Error("samples: a scaled value is not below 2^53");
+    out[k] = decimals === 0 ? scaled : scaled / scale;
+  }
+  return out;
 }
 
 // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
@@ -295,7 +354,7 @@ export class HostpulseClient {
     socket.onmessage = (event) => {
       let message;
       try {
-        message = typeof event.data === "string" ? JSON.parse(event.data) : decodeMsgpack(event.data);
+        message = typeof event.data === "string" ? JSON.parse(event.data) : decodeBinaryMessage(event.data);
       } catch (error) {
         this.emit("error", error);
         return;
@@ -378,7 +437,7 @@ export class HostpulseClient {
   onSamples(frame) {
     if (!this.subscription || frame.sub !== this.subscription.sub) return;
     const names = this.subscription.names;
-    const samples = columnar(frame, names, this.options.format === "msgpack");
+    const samples = columnar(frame, names);
     // Catch-up after a resume may repeat what we have; drop it.
     let start = 0;
     while (start < samples.seqs.length && samples.seqs[start] <= this.lastSeq) start++;
@@ -450,9 +509,9 @@ function performanceNow() {
 }
 
 // {seq_first, seq_last, t, values} (+ names) -> {seqFirst, seqLast, seqs, t, names, values, columns}
-function columnar(message, names, tidy = false) {
+function columnar(message, names) {
   const t = message.t ?? [];
-  const values = tidy ? message.values.map((column) => column.map(tidyFloat)) : message.values ?? [];
+  const values = message.values ?? [];
   const step = t.length > 1 ? (message.seq_last - message.seq_first) / (t.length - 1) : 1;
   const seqs = t.map((_, k) => message.seq_first + k * step);
   const columns = {};

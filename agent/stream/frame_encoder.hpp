@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,12 +25,24 @@ struct SamplesBatch {
   std::span<const double> values;
 };
 
-// Encodes a samples frame into out (cleared first; its capacity is reused).
+// Encodes a samples frame into out (cleared first; its capacity is reused, so
+// a steady tick allocates nothing once out has grown to the frame's size).
 // JSON: {"type":"samples","sub":N,"seq_first":..,"seq_last":..,"t":[..],"series":[ids],"values":[[..],..]}
-// with the shortest decimal that round-trips each value and null for NaN.
-// msgpack: the same map; whole numbers as integers, fractional values as
-// float32 when within float32's exact-integer range (2^24), else float64, NaN as nil.
+// with the shortest decimal that round-trips each value and null for
+// non-finite values.
+// msgpack (docs/protocol.md, protocol 2): the same header, "t" as the first
+// time then differences, and "cols" instead of "values": per series either
+// [decimals, delta...] over the values scaled by 10^decimals (nil for
+// non-finite, skipped by the deltas) or, when no decimals in 0..6 are exact,
+// [nil, value...] raw float32/float64. Decoding gives back exactly the
+// doubles that the JSON frame's numbers parse to.
 void encode_samples(const SamplesBatch& batch, StreamFormat format, std::string& out);
+
+// The decimals of a msgpack column: the smallest d in 0..kMaxColumnDecimals
+// such that every finite value is k / 10^d exactly (same bits) for an integer
+// k with |k| < 2^53; nullopt when there is none (a float column).
+inline constexpr int kMaxColumnDecimals = 6;  // microunits: finer than anything derive produces
+std::optional<int> column_decimals(std::span<const double> column);
 
 // A minimal MessagePack writer: just what hostpulse frames need.
 class MsgpackWriter {
@@ -44,12 +57,13 @@ class MsgpackWriter {
   void float64(double value);
   void nil();
   void boolean(bool value);
-  // Whole numbers as integers, others as float32 or float64 (see encode_samples).
-  void number(double value);
+  // float32 when it converts back to the same double, else float64; nil when not finite.
+  void exact_float(double value);
 
  private:
   void byte(std::uint8_t b) { out_.push_back(static_cast<char>(b)); }
-  void big_endian(std::uint64_t value, int bytes);
+  // tag, then value in its low `bytes` bytes, big-endian.
+  void tagged(std::uint8_t tag, std::uint64_t value, int bytes);
   std::string& out_;
 };
 

@@ -13,7 +13,7 @@
 namespace hostpulse {
 
 // Version of the stream protocol in docs/protocol.md; sent in "hello".
-inline constexpr int kStreamProtocolVersion = 1;
+inline constexpr int kStreamProtocolVersion = 2;
 
 // Limits on what a client may ask for, each with its reason.
 inline constexpr std::size_t kMaxSeriesPatterns = 256;     // more is a mistake, not a use

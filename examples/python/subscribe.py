@@ -24,8 +24,64 @@ import msgpack
 import websockets
 
 
+PROTOCOL = 2
+MAX_DECIMALS = 6
+EXACT_LIMIT = 2 ** 53  # the agent keeps scaled integers below it
+
+
 def decode(message):
-    return msgpack.unpackb(message) if isinstance(message, bytes) else json.loads(message)
+    if not isinstance(message, bytes):
+        return json.loads(message)
+    frame = msgpack.unpackb(message)
+    return expand_samples(frame) if isinstance(frame, dict) and frame.get("type") == "samples" else frame
+
+
+def expand_samples(frame):
+    """A binary samples frame (protocol 2, docs/protocol.md) in the JSON frame's shape.
+
+    "t" comes as the first time and differences; "cols" holds per series
+    [decimals, deltas...] of the values scaled by 10**decimals (None is no value
+    and skips the chain; trailing deltas left out are 0) or [None, values...].
+    k / 10**decimals is exactly the float the JSON frame's number parses to.
+    Raises ValueError on a malformed frame.
+    """
+    t, total = [], 0
+    for k, x in enumerate(frame["t"]):
+        total = x if k == 0 else total + x
+        t.append(total)
+    values = [expand_column(column, len(t)) for column in frame["cols"]]
+    expanded = {key: value for key, value in frame.items() if key != "cols"}
+    expanded.update(t=t, values=values)
+    return expanded
+
+
+def expand_column(column, points):
+    if not isinstance(column, list) or not column or len(column) > points + 1:
+        raise ValueError("samples: a column must be [decimals, deltas...] with at most one entry per t")
+    decimals = column[0]
+    if decimals is None:
+        if len(column) != points + 1:
+            raise ValueError("samples: a float column needs one entry per t")
+        if any(v is not None and type(v) not in (int, float) for v in column[1:]):
+            raise ValueError("samples: a value must be a number or None")
+        return column[1:]
+    if type(decimals) is not int or not 0 <= decimals <= MAX_DECIMALS:
+        raise ValueError("samples: decimals must be 0 to 6 or None")
+    scale = 10 ** decimals
+    out, scaled = [], 0
+    for k in range(points):
+        delta = column[k + 1] if k + 1 < len(column) else 0
+        if delta is None:
+            out.append(None)
+            continue
+        if type(delta) is not int:
+            raise ValueError("samples: a delta must be an integer")
+        scaled += delta
+        if abs(scaled) >= EXACT_LIMIT:
+            raise ValueError("samples: a scaled value is not below 2**53")
+        # int / int is correctly rounded: the same double as the JSON number.
+        out.append(scaled if decimals == 0 else scaled / scale)
+    return out
 
 
 def print_sample(seq, t, names, values, plot):
@@ -48,7 +104,7 @@ async def stream(args):
         try:
             async with websockets.connect(args.url, extra_headers=headers, open_timeout=5) as ws:
                 hello = decode(await ws.recv())
-                if hello.get("type") != "hello" or hello.get("protocol") != 1:
+                if hello.get("type") != "hello" or hello.get("protocol") != PROTOCOL:
                     sys.exit("subscribe.py: not a hostpulse stream (or an unknown protocol version)")
                 # Series come grouped by family; a "schema" message adds more later.
                 names = {s["id"]: s["name"] for family in hello["families"] for s in family["series"]}

@@ -365,7 +365,7 @@ async function streamChecks(asyncapi, openapi, port, tokenPort, hotplug) {
   const client = connect(port, validateMessage);
   await client.open;
   const hello = (await client.next((m) => m.type === "hello", "hello")).message;
-  check("stream: hello first, protocol 1", hello.protocol === 1);
+  check("stream: hello first, protocol 2", hello.protocol === 2);
   await client.next((m) => m.type === "alerts", "alerts after hello");
 
   // Every documented client message: its examples are accepted and answered

@@ -104,8 +104,11 @@ def main():
               r.stdout + r.stderr)
         if frames:
             values = [v for column in frames[0]["values"] for v in column if v is not None]
-            check("msgpack float32 values print as the agent's 0.01 steps",
+            check("msgpack values print as the agent's 0.01 steps (protocol 2's scaled columns are exact)",
                   values and all(round(v, 2) == v for v in values), values[:10])
+            t = frames[0]["t"]
+            check("msgpack frames print in the JSON frame's shape: absolute t, values, no cols",
+                  "cols" not in frames[0] and t[0] > 10 ** 12 and all(b > a for a, b in zip(t, t[1:])), frames[0])
 
         r = cli(cli_binary, "watch", "-u", url, "-s", "load.1m", "--every", "2", "-n", "3")
         seqs = [json.loads(line)["seq"] for line in r.stdout.splitlines()]

@@ -184,7 +184,7 @@ TEST(Client, StreamsBatchesWithNamesAndConsecutiveSeqs) {
   const hc::Result result = runner.finish();
   EXPECT_TRUE(result.ok()) << result.message;
   ASSERT_EQ(runner.hellos_.size(), 1u);
-  EXPECT_EQ(runner.hellos_[0].protocol, 1);
+  EXPECT_EQ(runner.hellos_[0].protocol, 2);
   EXPECT_FALSE(runner.hellos_[0].restarted);
   EXPECT_GT(runner.hellos_[0].schema.size(), 10u);
   for (const hc::Batch& batch : runner.batches_) {

@@ -4,9 +4,10 @@
 // usage: node client_test.mjs HOSTPULSE_BINARY
 //
 // Checks: asset serving over real HTTP (gzip, ETag/304, HEAD, fingerprints);
-// the msgpack decoder on hand-made vectors and bad input; backoff
+// the msgpack decoder and protocol 2's binary samples columns on hand-made
+// vectors and bad input; backoff
 // bounds (1 s doubling to a 30 s cap, full jitter); JSON and msgpack frames
-// of the same subscription decode to the same values; history(); a dropped
+// of the same subscription decode to exactly the same values; history(); a dropped
 // connection resumes from the last seq with no gap and no duplicate; a
 // restarted agent (new started_t) gives "reset" instead of a resume.
 
@@ -17,7 +18,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import WebSocket from "ws";
 
-import { HostpulseClient, backoffDelay, decodeMsgpack, tidyFloat } from "../../dashboard/hostpulse-client.js";
+import { HostpulseClient, backoffDelay, decodeMsgpack, expandBinarySamples } from "../../dashboard/hostpulse-client.js";
 import { FakeProcfs } from "./fake_procfs.mjs";
 import { check, killAgent, sleep, startAgent, summary, waitFor, withTimeout } from "./harness.mjs";
 
@@ -65,8 +66,83 @@ function msgpackVectors() {
     }
     check(`msgpack: ${name} throws`, threw);
   }
-  check("tidyFloat: float32 12.34 back to 12.34, integers untouched",
-    tidyFloat(Math.fround(12.34)) === 12.34 && tidyFloat(5) === 5 && tidyFloat(null) === null);
+  const unsafe = bytes(0xd3, 0xff, 0xc0, 0, 0, 0, 0, 0, 0x03);  // -(2^54 - 3): odd, beyond Number's exact range
+  check("msgpack: exactIntegers keeps a 64-bit integer beyond 2^53 as BigInt",
+    decodeMsgpack(unsafe, { exactIntegers: true }) === -18014398509481981n && typeof decodeMsgpack(unsafe) === "number");
+}
+
+// Protocol 2's binary samples (docs/protocol.md) by hand-made frames, as
+// decodeMsgpack gives them.
+function binarySamples() {
+  const frame = expandBinarySamples({
+    type: "samples", sub: 3, seq_first: 1235, seq_last: 1238,
+    t: [1795321853683, 1000, 1000, 999], series: [0, 23, 24, 25, 26, 27, 28],
+    cols: [
+      [2, 1250, 75, -30],                     // hundredths, a negative delta, the last delta left out (0)
+      [null, 0.5, null, 1e300, -2],           // a float column
+      [0, null, 7, null],                     // nil at the start and in the middle: the chain skips them
+      [1],                                    // all deltas left out: 0
+      [0, 68719476737, -68719472641, 4096],   // whole bytes above 2^32
+      [2, 7, 3326, 6667, -9993],              // 0.07, 33.33, 100, 0.07
+      [0, 9007199254740991, -18014398509481981n, 1],  // a BigInt delta stays exact
+    ],
+  });
+  const expected = {
+    type: "samples", sub: 3, seq_first: 1235, seq_last: 1238,
+    t: [1795321853683, 1795321854683, 1795321855683, 1795321856682], series: [0, 23, 24, 25, 26, 27, 28],
+    values: [[12.5, 13.25, 12.95, 12.95], [0.5, null, 1e300, -2], [null, 7, null, 7], [0, 0, 0, 0],
+      [68719476737, 4096, 8192, 8192], [0.07, 33.33, 100, 0.07], [9007199254740991, -9007199254740990, -9007199254740989, -9007199254740989]],
+  };
+  check("binary samples: cols decode to the JSON frame (t absolute, values)",
+    JSON.stringify(frame) === JSON.stringify(expected) && !("cols" in frame), frame);
+  const bad = [
+    ["no decimals", [[]]], ["decimals 7", [[7, 1, 2]]], ["fractional decimals", [[0.5, 1]]],
+    ["longer than t", [[0, 1, 2, 3]]], ["short float column", [[null, 1]]], ["string delta", [[0, "1"]]],
+    ["fractional delta", [[0, 1.5]]], ["sum reaches 2^53", [[0, 9007199254740991, 1]]], ["not an array", [5]],
+  ];
+  for (const [name, cols] of bad) {
+    let threw = false;
+    try {
+      expandBinarySamples({ type: "samples", seq_first: 1, seq_last: 2, t: [1000, 1000], series: [0], cols });
+    } catch {
+      threw = true;
+    }
+    check(`binary samples: ${name} throws`, threw);
+  }
+}
+
+// A protocol 1 agent is refused (its binary frames would not decode), a
+// protocol 2 one is subscribed to. The test plays the agent.
+function protocolVersion() {
+  class FakeSocket {
+    static last = null;
+    constructor() {
+      this.readyState = 1;
+      this.sent = [];
+      FakeSocket.last = this;
+    }
+    send(text) {
+      this.sent.push(JSON.parse(text));
+    }
+    close() {
+      this.readyState = 3;
+    }
+  }
+  for (const [protocol, accepted] of [[1, false], [2, true], [3, false]]) {
+    const client = new HostpulseClient({ url: "ws://127.0.0.1:1/api/v1/stream", WebSocket: FakeSocket,
+      pingIntervalMs: 60_000, connectTimeoutMs: 60_000 });
+    const errors = [];
+    client.on("error", (e) => errors.push(e.message));
+    client.start();
+    FakeSocket.last.onmessage({ data: JSON.stringify({ type: "hello", protocol, version: "0", host: "box",
+      interval_ms: 1000, seq: 1, started_t: 1, schema_version: 0, families: [] }) });
+    const subscribed = FakeSocket.last.sent.some((m) => m.type === "subscribe");
+    check(`hello with protocol ${protocol}: ${accepted ? "subscribes" : "refused, stopped"}`,
+      accepted ? subscribed && errors.length === 0 && client.state === "connected"
+        : !subscribed && client.state === "stopped" && errors.some((e) => e.includes(`protocol ${protocol}`)),
+      { state: client.state, errors, subscribed });
+    client.stop();
+  }
 }
 
 function backoff() {
@@ -162,15 +238,18 @@ async function live(binary, scratch, agents) {
   const a = byKey(json.log.samples);
   const b = byKey(packed.log.samples);
   let compared = 0;
+  let fractional = 0;
   const different = [];
   for (const [key, value] of a) {
     if (!b.has(key)) continue;
     compared++;
     const other = b.get(key);
-    const same = value === null ? other === null : Math.abs(value - other) <= Math.abs(value) * 1e-6;
-    if (!same) different.push([key, value, other]);
+    // Exactly the same doubles (Object.is: -0 too), and null in the same places.
+    if (!Object.is(value, other)) different.push([key, value, other]);
+    if (typeof value === "number" && !Number.isInteger(value)) fractional++;
   }
-  check("msgpack and JSON frames carry the same values", compared > 200 && different.length === 0, { compared, different: different.slice(0, 5) });
+  check("msgpack and JSON frames carry exactly the same values", compared > 200 && fractional > 20 && different.length === 0,
+    { compared, fractional, different: different.slice(0, 5) });
   check("msgpack: whole numbers stay integers (mem.used_bytes)",
     [...b].filter(([key]) => key.endsWith("/mem.used_bytes")).every(([, v]) => Number.isInteger(v)));
   check("states: connecting then connected", json.log.states[0] === "connecting" && json.log.states.includes("connected"), json.log.states);
@@ -226,6 +305,8 @@ async function main() {
     return 2;
   }
   msgpackVectors();
+  binarySamples();
+  protocolVersion();
   backoff();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "hostpulse-client-"));
   const agents = { list: [], procfs: null };

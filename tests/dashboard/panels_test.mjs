@@ -158,7 +158,7 @@ const OLD_SERIES = ["cpu.busy_pct", ...CPU_STATES.map((s) => `cpu.${s}_pct`), "c
   const cpus = (...list) => list.map((n) => `cpu.${n}.busy_pct`);
 
   client.start();
-  const hello = { type: "hello", protocol: 1, version: "0", host: "box", interval_ms: 1000, seq: 10, started_t: 1,
+  const hello = { type: "hello", protocol: 2, version: "0", host: "box", interval_ms: 1000, seq: 10, started_t: 1,
     schema_version: 1, families: helloFamilies(4) };
   FakeSocket.last.receive(hello);
   check("hello: the per-core panel has one row per CPU of its schema", json(rows()) === json(cpus(0, 1, 2, 3)), rows());

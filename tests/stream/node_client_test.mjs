@@ -113,8 +113,8 @@ async function run(agent) {
   const hello = (await a.next((m) => m.type === "hello", "hello")).body;
   const series = hello.families.flatMap((family) => family.series);
   const names = new Set(series.map((s) => s.name));
-  check("hello: protocol 1, schema of the 2-CPU fixture",
-    hello.protocol === 1 && names.has("cpu.1.busy_pct") && !names.has("cpu.2.busy_pct"), hello.protocol);
+  check("hello: protocol 2, schema of the 2-CPU fixture",
+    hello.protocol === 2 && names.has("cpu.1.busy_pct") && !names.has("cpu.2.busy_pct"), hello.protocol);
   const sub = await a.request({ type: "subscribe", id: "mem", series: ["mem.*"] }, ["subscribed", "error"]);
   const memNames = series.filter((s) => s.name.startsWith("mem.")).sort((x, y) => x.id - y.id).map((s) => s.name);
   check("subscribed: mem.* resolved", sub.type === "subscribed" && JSON.stringify(sub.names) === JSON.stringify(memNames), sub);

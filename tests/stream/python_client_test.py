@@ -6,8 +6,9 @@ usage: python_client_test.py HOSTPULSE_BINARY FIXTURES_DIR
 
 Starts its own agent on a copy of the 2-CPU fixture procfs (port 0, the port
 parsed from its log), checks:
-  - JSON and msgpack subscriptions of the same series carry identical data,
-    with consecutive seqs;
+  - JSON and msgpack subscriptions of the same series carry identical data
+    (bit for bit, decoded by examples/python/subscribe.py's expand_samples),
+    with consecutive seqs; expand_samples on hand-made protocol 2 frames;
   - resume after a dropped connection: no gap, no duplicate;
   - an error reply (unknown_series) leaves the connection open;
   - SIGTERM closes every client with 1001 and the agent exits 0;
@@ -28,8 +29,11 @@ import time
 import msgpack
 import websockets
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "examples", "python"))
 from agent_process import Agent  # noqa: E402
+import subscribe  # noqa: E402  the example's decoder of binary samples is the one under test
 
 TIMEOUT = 10  # seconds, for any single wait
 results = []
@@ -43,7 +47,43 @@ def check(name, condition, detail=""):
 
 
 def decode(message):
-    return msgpack.unpackb(message) if isinstance(message, bytes) else json.loads(message)
+    return subscribe.decode(message)
+
+
+def same_value(x, y):
+    """The same double (compared as hex), or both None. json.loads reads "-0" as the integer 0,
+    so zeros are compared by value."""
+    if x is None or y is None:
+        return x is None and y is None
+    return x == y == 0 or float(x).hex() == float(y).hex()
+
+
+def hand_made_frames():
+    frame = subscribe.expand_samples({
+        "type": "samples", "sub": 3, "seq_first": 1235, "seq_last": 1238,
+        "t": [1795321853683, 1000, 1000, 999], "series": [0, 23, 24, 25, 26, 27],
+        "cols": [[2, 1250, 75, -30],                    # negative delta; the last one left out: 0
+                 [None, 0.5, None, 1e300, -2.0],        # a float column
+                 [0, None, 7, None],                    # None at the start and in the middle
+                 [1],                                   # all deltas left out
+                 [0, 68719476737, -68719472641, 4096],  # whole bytes above 2**32
+                 [2, 7, 3326, 6667, -9993]]})           # 0.07, 33.33, 100, 0.07
+    expected_values = [[12.5, 13.25, 12.95, 12.95], [0.5, None, 1e300, -2.0], [None, 7, None, 7], [0, 0, 0, 0],
+                       [68719476737, 4096, 8192, 8192], [0.07, 33.33, 100, 0.07]]
+    check("expand_samples: t absolute", frame["t"] == [1795321853683, 1795321854683, 1795321855683, 1795321856682],
+          frame["t"])
+    check("expand_samples: values exactly the JSON numbers", "cols" not in frame and all(
+        len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        for a, b in zip(frame["values"], expected_values)), frame["values"])
+    for name, cols in [("no decimals", [[]]), ("decimals 7", [[7, 1, 2]]), ("longer than t", [[0, 1, 2, 3]]),
+                       ("short float column", [[None, 1.0]]), ("fractional delta", [[0, 1.5]]),
+                       ("sum reaches 2**53", [[0, 2 ** 53 - 1, 1]]), ("not a list", [5])]:
+        try:
+            subscribe.expand_samples({"type": "samples", "seq_first": 1, "seq_last": 2, "t": [1000, 1000],
+                                      "series": [0], "cols": cols})
+            check("expand_samples: %s raises" % name, False)
+        except ValueError:
+            check("expand_samples: %s raises" % name, True)
 
 
 async def recv(ws):
@@ -80,7 +120,7 @@ def consecutive(seqs):
 async def json_and_msgpack(url):
     async with websockets.connect(url, max_size=None, open_timeout=TIMEOUT) as ws:
         hello = await recv(ws)
-        check("hello: protocol 1", hello.get("type") == "hello" and hello.get("protocol") == 1, hello.get("protocol"))
+        check("hello: protocol 2", hello.get("type") == "hello" and hello.get("protocol") == 2, hello.get("protocol"))
         series = ["cpu.*", "mem.*", "load.*"]
         j, pending = await request(ws, {"type": "subscribe", "id": "j", "series": series}, ["subscribed"])
         m, more = await request(ws, {"type": "subscribe", "id": "m", "series": series, "format": "msgpack"},
@@ -97,6 +137,8 @@ async def json_and_msgpack(url):
             else:
                 raw = await asyncio.wait_for(ws.recv(), TIMEOUT)
                 raw_binary = isinstance(raw, bytes)
+                if raw_binary and "cols" not in msgpack.unpackb(raw):
+                    binary_ok = False
                 frame = decode(raw)
             if frame.get("type") != "samples" or frame["sub"] not in by_sub:
                 continue
@@ -106,7 +148,7 @@ async def json_and_msgpack(url):
             if len(set(by_sub[j["sub"]]) & set(by_sub[m["sub"]])) >= 10:
                 break
         common = sorted(set(by_sub[j["sub"]]) & set(by_sub[m["sub"]]))
-        check("msgpack frames are binary, json frames text", binary_ok)
+        check("msgpack frames are binary (with protocol 2's cols), json frames text", binary_ok)
         check("10 seqs seen in both formats", len(common) >= 10, len(common))
         identical = True
         detail = ""
@@ -114,11 +156,15 @@ async def json_and_msgpack(url):
             a, b = by_sub[j["sub"]][seq], by_sub[m["sub"]][seq]
             if a["t"] != b["t"] or a["series"] != b["series"] or a["seq_last"] != b["seq_last"]:
                 identical, detail = False, "seq %d: t/series differ" % seq
+            if len(a["values"]) != len(b["values"]):
+                identical, detail = False, "seq %d: column counts differ" % seq
             for col_a, col_b in zip(a["values"], b["values"]):
+                if len(col_a) != len(col_b):
+                    identical, detail = False, "seq %d: column lengths differ" % seq
                 for x, y in zip(col_a, col_b):
-                    if (x is None) != (y is None) or (x is not None and abs(x - y) > 1e-6 * max(1.0, abs(x))):
+                    if not same_value(x, y):
                         identical, detail = False, "seq %d: %r vs %r" % (seq, x, y)
-        check("json and msgpack carry identical data", identical, detail)
+        check("json and msgpack carry identical data, bit for bit", identical, detail)
         for sub in by_sub:
             frames = [by_sub[sub][s] for s in sorted(by_sub[sub])]
             check("seqs consecutive (sub %d)" % sub, consecutive(point_seqs(frames)))
@@ -210,6 +256,8 @@ def main():
         shutil.copytree(os.path.join(fixtures, "proc", "linux6_2cpu"), procfs)
         agent = Agent(binary, ["--listen", "127.0.0.1:0", "--interval", "100", "--procfs", procfs], TIMEOUT)
         url = "ws://127.0.0.1:%d/api/v1/stream" % agent.port
+
+        hand_made_frames()
 
         async def all_checks():
             await json_and_msgpack(url)

@@ -135,6 +135,7 @@ class RawWsClient {
 };
 
 // Decodes a frame payload (JSON text or MessagePack binary); discarded if it does not decode.
+// Binary samples frames come back in the JSON frame's shape (support/msgpack_samples.hpp).
 nlohmann::json decode_frame(bool binary, const std::string& data);
 
 }  // namespace hostpulse::testing_support

@@ -1,8 +1,10 @@
 #include "agent/stream/frame_encoder.hpp"
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
+
+#include "support/msgpack_samples.hpp"
 
 namespace hostpulse {
 namespace {
@@ -184,51 +188,52 @@ TEST(MsgpackWriterTest, FloatsNilAndBooleans) {
   EXPECT_EQ(json::from_msgpack(bytes_of(written([](MsgpackWriter& w) { w.boolean(false); }))), json(false));
 }
 
-// number(): whole numbers as integers (exact up to 2^53), fractions as float32
-// below 2^24 and float64 above, NaN and infinities as nil.
-TEST(MsgpackWriterTest, NumberChoosesTheSmallestFaithfulForm) {
+// exact_float(): float32 only when it converts back to the same double; nil
+// when not finite.
+TEST(MsgpackWriterTest, ExactFloatNarrowsOnlyWithoutLoss) {
   struct Case { double value; const char* hex; };
   const Case cases[] = {
-      {0.0, "00"},
-      {-0.0, "00"},
-      {42.0, "2a"},
-      {127.0, "7f"},
-      {128.0, "cc80"},
-      {-5.0, "fb"},
-      {-33.0, "d0df"},
-      {65536.0, "ce00010000"},
-      {17179869184.0, "cf0000000400000000"},              // 16 GiB: an exact integer
-      {9007199254740991.0, "cf001fffffffffffff"},         // 2^53 - 1: last exact integer
-      {-9007199254740991.0, "d3ffe0000000000001"},
-      {9007199254740992.0, "cb4340000000000000"},         // 2^53: float64
-      {1e300, "cb7e37e43c8800759c"},
-      {0.5, "ca3f000000"},                                // fraction below 2^24: float32
+      {0.5, "ca3f000000"},
       {-0.25, "cabe800000"},
-      {16777215.5, "ca4b800000"},                         // just below 2^24: float32 (rounds to 2^24)
-      {16777216.5, "cb4170000008000000"},                 // just above 2^24: float64, exact
-      {-16777216.5, "cbc170000008000000"},
+      {-0.0, "ca80000000"},                          // the sign survives
+      {16777216.0, "ca4b800000"},                    // 2^24: exact in float32
+      {16777217.0, "cb4170000010000000"},            // not exact in float32
+      {0.1, "cb3fb999999999999a"},                   // float32's 0.1 is another number
+      {1e300, "cb7e37e43c8800759c"},                 // beyond float32's range
+      {3.4028234663852886e38, "ca7f7fffff"},         // float32's largest
       {kNaN, "c0"},
       {kInfinity, "c0"},
       {-kInfinity, "c0"},
   };
   for (const Case& c : cases) {
-    const std::string out = written([&](MsgpackWriter& w) { w.number(c.value); });
-    EXPECT_EQ(hex(out), c.hex) << c.value;
+    EXPECT_EQ(hex(written([&](MsgpackWriter& w) { w.exact_float(c.value); })), c.hex) << c.value;
   }
-  // Decoded: integers stay integers, float32 within float32 precision, float64 exact.
-  const auto decode = [](double value) {
-    return json::from_msgpack(bytes_of(written([&](MsgpackWriter& w) { w.number(value); })));
+}
+
+// The smallest decimals that give back every finite value exactly, or none.
+TEST(ColumnDecimalsTest, SmallestExactScale) {
+  struct Case { std::vector<double> column; std::optional<int> decimals; };
+  const Case cases[] = {
+      {{}, 0},
+      {{kNaN, kInfinity}, 0},                        // nothing to scale
+      {{1, 2, 25276502016.0, -7}, 0},
+      {{0.5, 1}, 1},
+      {{0.07, 33.33, 100}, 2},
+      {{12.5, kNaN, 0.125}, 3},
+      {{0.000001}, 6},
+      {{0.0000001}, std::nullopt},                   // seven decimals
+      {{1.0 / 3.0}, std::nullopt},
+      {{0.1 + 0.2}, std::nullopt},                   // 0.30000000000000004 is not 3/10
+      {{-0.0}, std::nullopt},                        // no integer k gives -0 back
+      {{9007199254740991.0, -9007199254740991.0}, 0},
+      {{9007199254740992.0}, std::nullopt},          // 2^53
+      {{123456789012.34}, 2},
+      {{90071992547409.91}, 1},                      // that double is also 900719925474099 / 10
+      {{1e300}, std::nullopt},
   };
-  EXPECT_TRUE(decode(17179869184.0).is_number_integer());
-  EXPECT_EQ(decode(17179869184.0).get<std::uint64_t>(), 17179869184u);
-  EXPECT_EQ(decode(68719476737.0).get<std::uint64_t>(), 68719476737u);  // odd, above 2^32
-  EXPECT_EQ(decode(-9007199254740991.0).get<std::int64_t>(), -9007199254740991);
-  EXPECT_TRUE(decode(9007199254740992.0).is_number_float());
-  EXPECT_EQ(decode(9007199254740992.0).get<double>(), 9007199254740992.0);
-  EXPECT_EQ(decode(12.34).get<double>(), static_cast<double>(12.34f));
-  EXPECT_NEAR(decode(12.34).get<double>(), 12.34, 12.34 * 1e-7);
-  EXPECT_EQ(decode(16777216.5).get<double>(), 16777216.5);
-  EXPECT_TRUE(decode(kNaN).is_null());
+  for (const Case& c : cases) {
+    EXPECT_EQ(column_decimals(c.column), c.decimals) << ::testing::PrintToString(c.column);
+  }
 }
 
 // --- encode_samples
@@ -283,7 +288,7 @@ TEST(EncodeSamplesTest, EmptyBatchIsValidInBothFormats) {
   EXPECT_EQ(out, R"({"type":"samples","sub":1,"seq_first":0,"seq_last":0,"t":[],"series":[7,8],"values":[[],[]]})");
   encode_samples(data.batch(1, 0, 0), StreamFormat::msgpack, out);
   EXPECT_EQ(json::from_msgpack(bytes_of(out)), json::parse(R"({"type":"samples","sub":1,"seq_first":0,"seq_last":0,
-                                                            "t":[],"series":[7,8],"values":[[],[]]})"));
+                                                            "t":[],"series":[7,8],"cols":[[0],[0]]})"));
 }
 
 TEST(EncodeSamplesTest, NonFiniteValuesAreNullInJson) {
@@ -294,29 +299,56 @@ TEST(EncodeSamplesTest, NonFiniteValuesAreNullInJson) {
   EXPECT_EQ(frame["values"], json::parse("[[null],[null],[null]]"));
 }
 
-// Compares one decoded msgpack value with the value encoded and the JSON frame's value.
-void expect_same_value(const json& from_json, const json& from_msgpack, double original, const std::string& where) {
-  if (!std::isfinite(original)) {
-    EXPECT_TRUE(from_json.is_null()) << where;
-    EXPECT_TRUE(from_msgpack.is_null()) << where;
-    return;
-  }
-  // JSON prints the shortest decimal that round-trips: exact.
-  ASSERT_TRUE(from_json.is_number()) << where;
-  EXPECT_EQ(from_json.get<double>(), original) << where;
-  ASSERT_TRUE(from_msgpack.is_number()) << where;
-  const bool whole = original == std::trunc(original) && std::fabs(original) < 9007199254740992.0;
-  if (whole) {
-    EXPECT_TRUE(from_msgpack.is_number_integer()) << where << " " << from_msgpack;
-    EXPECT_TRUE(from_json.is_number_integer()) << where << " " << from_json;
-    EXPECT_EQ(from_msgpack.get<std::int64_t>(), static_cast<std::int64_t>(original)) << where;
-    EXPECT_EQ(from_json, from_msgpack) << where;
-  } else if (std::fabs(original) < 16777216.0) {
-    EXPECT_EQ(from_msgpack.get<double>(), static_cast<double>(static_cast<float>(original))) << where;
-    EXPECT_NEAR(from_msgpack.get<double>(), original, std::fabs(original) * 6e-8) << where;
-  } else {
-    EXPECT_EQ(from_msgpack.get<double>(), original) << where;
-  }
+std::string bits(double value) {
+  return std::isnan(value) ? "NaN" : std::to_string(std::bit_cast<std::uint64_t>(value));
+}
+
+// The contract's own example, byte for byte: "t" as differences, a column of
+// hundredths with a negative delta, a nil that the chain skips, a float
+// column, a column that holds still (its zero deltas left out).
+TEST(EncodeSamplesTest, MsgpackFrameIsTheContractsShape) {
+  const SampleData data{{1795321853683, 1795321854683, 1795321855683},
+                        {0, 23, 24, 25},
+                        {12.5, 13.25, 12.95,  // [2, 1250, 75, -30]
+                         kNaN, 7, 9,          // [0, nil, 7, 2]
+                         0.5, 1.0 / 3, kNaN,  // [nil, 0.5 as float32, 1/3 as float64, nil]
+                         4096, 4096, 4096}};  // [0, 4096]
+  std::string out;
+  encode_samples(data.batch(3, 1235, 1237), StreamFormat::msgpack, out);
+  EXPECT_EQ(json::from_msgpack(bytes_of(out)), json::parse(R"({"type":"samples","sub":3,"seq_first":1235,"seq_last":1237,
+      "t":[1795321853683,1000,1000],"series":[0,23,24,25],
+      "cols":[[2,1250,75,-30],[0,null,7,2],[null,0.5,0.3333333333333333,null],[0,4096]]})"));
+  EXPECT_EQ(hex(out.substr(out.find("cols") + 4)),
+            "94"                        // 4 columns
+            "94" "02" "cd04e2" "4b" "e2"  // [2, 1250, 75, -30]
+            "94" "00" "c0" "07" "02"      // [0, nil, 7, 2]
+            "94" "c0" "ca3f000000" "cb3fd5555555555555" "c0"
+            "92" "00" "cd1000");          // [0, 4096]
+}
+
+// Trailing zero deltas are cut after writing: the header is rewritten for
+// the shorter column, from array16 to fixarray where it fits.
+TEST(EncodeSamplesTest, MsgpackColumnHeadersShrinkWithTheirColumns) {
+  SampleData data;
+  const std::size_t points = 20;
+  for (std::size_t k = 0; k < points; ++k) data.t_ms.push_back(static_cast<std::int64_t>(k) * 1000);
+  data.series = {0, 1, 2, 3};
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(5);                           // constant
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k < 17 ? double(k) : 16.0);   // 17 moves, 3 rest
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k < 5 ? double(k) : 4.0);     // 5 moves
+  for (std::size_t k = 0; k < points; ++k) data.values.push_back(k == 19 ? kNaN : 0.0);        // trailing nil stays
+  std::string out;
+  encode_samples(data.batch(1, 1, points), StreamFormat::msgpack, out);
+  const std::string cols = hex(out.substr(out.find("cols") + 4));
+  EXPECT_EQ(cols.substr(0, 2 + 6), "94" "9200" "05");
+  std::string moving = "dc0012" "00";  // 1 + 17 entries: still array16
+  for (int k = 0; k < 17; ++k) moving += k == 0 ? "00" : "01";
+  EXPECT_EQ(cols.substr(8, moving.size()), moving);
+  EXPECT_EQ(cols.substr(8 + moving.size(), 14), "96" "00" "00010101" "01");
+  std::string nil_last = "dc0015" "00";
+  for (int k = 0; k < 19; ++k) nil_last += "00";
+  EXPECT_EQ(cols.substr(8 + moving.size() + 14), nil_last + "c0");
+  EXPECT_EQ(test::samples_as_json_shape(json::from_msgpack(bytes_of(out)))["values"][1][19], 16);
 }
 
 TEST(EncodeSamplesTest, MsgpackDecodesToTheJsonFrame) {
@@ -343,14 +375,16 @@ TEST(EncodeSamplesTest, MsgpackDecodesToTheJsonFrame) {
   encode_samples(data.batch(70000, seq_first, seq_last), StreamFormat::msgpack, binary);
   EXPECT_EQ(hex(binary.substr(0, 1)), "87");  // fixmap of 7 entries
   const json from_json = json::parse(text);
-  const json from_msgpack = json::from_msgpack(bytes_of(binary));
+  const json raw_msgpack = json::from_msgpack(bytes_of(binary));
+  EXPECT_EQ(raw_msgpack["t"][1], 1000);  // differences after the first
+  const json from_msgpack = test::samples_as_json_shape(raw_msgpack);
 
   std::vector<std::string> json_keys;
   std::vector<std::string> msgpack_keys;
   for (const auto& [key, value] : from_json.items()) json_keys.push_back(key);
-  for (const auto& [key, value] : from_msgpack.items()) msgpack_keys.push_back(key);
+  for (const auto& [key, value] : raw_msgpack.items()) msgpack_keys.push_back(key);
   EXPECT_EQ(json_keys, (std::vector<std::string>{"seq_first", "seq_last", "series", "sub", "t", "type", "values"}));
-  EXPECT_EQ(msgpack_keys, json_keys);
+  EXPECT_EQ(msgpack_keys, (std::vector<std::string>{"cols", "seq_first", "seq_last", "series", "sub", "t", "type"}));
 
   for (const json* frame : {&from_json, &from_msgpack}) {
     EXPECT_EQ((*frame)["type"], "samples");
@@ -366,10 +400,20 @@ TEST(EncodeSamplesTest, MsgpackDecodesToTheJsonFrame) {
     ASSERT_EQ(from_json["values"][i].size(), points);
     ASSERT_EQ(from_msgpack["values"][i].size(), points);
     for (std::size_t k = 0; k < points; ++k) {
-      expect_same_value(from_json["values"][i][k], from_msgpack["values"][i][k], data.values[i * points + k],
-                        "values[" + std::to_string(i) + "][" + std::to_string(k) + "]");
+      const std::string where = "values[" + std::to_string(i) + "][" + std::to_string(k) + "]";
+      const json& a = from_json["values"][i][k];
+      const json& b = from_msgpack["values"][i][k];
+      ASSERT_EQ(a.is_null(), b.is_null()) << where;
+      if (!a.is_null()) {
+        EXPECT_EQ(bits(b.get<double>()), bits(a.get<double>())) << where << " " << a << " " << b;
+      }
     }
   }
+  EXPECT_EQ(from_msgpack, from_json);
+  // Series 1 and 2 are scaled columns, series 0 (0.1, 1e-7, 2^53...) a float column.
+  EXPECT_TRUE(raw_msgpack["cols"][0][0].is_null());
+  EXPECT_EQ(raw_msgpack["cols"][1][0], 0);
+  EXPECT_EQ(raw_msgpack["cols"][2][0], 2);
 }
 
 TEST(EncodeSamplesTest, ExtremeSeqsAndTimesSurviveBothFormats) {
@@ -378,7 +422,8 @@ TEST(EncodeSamplesTest, ExtremeSeqsAndTimesSurviveBothFormats) {
   for (StreamFormat format : {StreamFormat::json, StreamFormat::msgpack}) {
     std::string out;
     encode_samples(data.batch(std::numeric_limits<std::uint32_t>::max(), max_seq - 2, max_seq), format, out);
-    const json frame = format == StreamFormat::json ? json::parse(out) : json::from_msgpack(bytes_of(out));
+    const json frame =
+        format == StreamFormat::json ? json::parse(out) : test::samples_as_json_shape(json::from_msgpack(bytes_of(out)));
     EXPECT_EQ(frame["sub"].get<std::uint64_t>(), 4294967295u) << format_name(format);
     EXPECT_EQ(frame["seq_first"].get<std::uint64_t>(), max_seq - 2) << format_name(format);
     EXPECT_EQ(frame["seq_last"].get<std::uint64_t>(), max_seq) << format_name(format);
@@ -399,7 +444,7 @@ TEST(EncodeSamplesTest, OutputBufferIsReplacedNotAppended) {
   const std::string binary = out;
   encode_samples(data.batch(1, 1, 1), StreamFormat::msgpack, out);
   EXPECT_EQ(out, binary);
-  EXPECT_EQ(json::from_msgpack(bytes_of(out)), json::parse(first));
+  EXPECT_EQ(test::samples_as_json_shape(json::from_msgpack(bytes_of(out))), json::parse(first));
 }
 
 TEST(EncodeSamplesTest, FormatNames) {

@@ -1,12 +1,15 @@
 #include "agent/stream/hub.hpp"
 #include "tests/support/platform_schema.hpp"
 
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "support/msgpack_samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +26,12 @@ class RecordingSubscriber : public StreamSubscriber {
   void deliver(const OutboundFrame& frame) override { frames.push_back(frame); }
 
   static json decode(const OutboundFrame& frame) {
-    if (frame.binary) return json::from_msgpack(std::vector<std::uint8_t>(frame.bytes->begin(), frame.bytes->end()));
+    // Binary samples back in the JSON frame's shape ("values"), so a test
+    // compares the two formats directly.
+    if (frame.binary) {
+      return test::samples_as_json_shape(
+          json::from_msgpack(std::vector<std::uint8_t>(frame.bytes->begin(), frame.bytes->end())));
+    }
     return json::parse(*frame.bytes);
   }
   [[nodiscard]] json message(std::size_t i) const { return decode(frames.at(i)); }
@@ -825,6 +833,75 @@ TEST_F(StreamHubTest, NoValueIsNullInFrames) {
   const std::uint64_t seq = history().append(1000, values);
   hub().publish(seq, 1000, values, now);
   EXPECT_EQ(subscriber->last()["values"], json::parse("[[null],[0.25]]"));
+}
+
+// Live, catch-up and trimmed frames of a msgpack subscription all carry
+// protocol 2's columns, and decode to exactly the JSON subscription's frames:
+// hundredths with negative steps, no values at the start and in the middle,
+// a float column.
+TEST_F(StreamHubTest, MsgpackLiveCatchUpAndTrimmedFramesDecodeToTheJsonFrames) {
+  const std::vector<std::string> series = {"load.1m", "load.5m", "load.15m", "mem.used_bytes"};
+  const auto custom_point = [&](std::uint64_t seq) {
+    std::vector<double> values(schema.size(), 0.0);
+    values[id_of("load.1m")] = static_cast<double>(static_cast<std::int64_t>(seq * 37 % 1000) - 500) / 100.0;
+    values[id_of("load.5m")] = seq == 1 || seq % 4 == 0 ? std::nan("") : 0.07 * static_cast<double>(seq % 3);
+    values[id_of("load.15m")] = static_cast<double>(seq) / 3.0;
+    values[id_of("mem.used_bytes")] = 68719476737.0 - static_cast<double>(seq % 5) * 4096.0;
+    return values;
+  };
+  const auto publish_custom = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t seq = history().last_seq() + 1;
+      const auto values = custom_point(seq);
+      history().append(static_cast<std::int64_t>(seq) * 1000, values);
+      hub().publish(seq, static_cast<std::int64_t>(seq) * 1000, values, now);
+    }
+  };
+  auto keep_json = std::make_shared<RecordingSubscriber>();
+  auto keep_msgpack = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest as_json = request(series, 3);
+  SubscribeRequest as_msgpack = as_json;
+  as_msgpack.format = StreamFormat::msgpack;
+  subscribe(keep_json, as_json);
+  subscribe(keep_msgpack, as_msgpack);
+  publish_custom(10);  // three frames each, seq 10 waits
+  // Joiners catch up through seq 10, then get the waiting batch trimmed.
+  auto join_json = std::make_shared<RecordingSubscriber>();
+  auto join_msgpack = std::make_shared<RecordingSubscriber>();
+  as_json.resume_from = 0;
+  as_msgpack.resume_from = 0;
+  subscribe(join_json, as_json);
+  subscribe(join_msgpack, as_msgpack);
+  publish_custom(2);
+  for (const auto& [text, binary] : {std::pair{keep_json, keep_msgpack}, std::pair{join_json, join_msgpack}}) {
+    std::vector<json> text_frames = text->sample_frames();
+    std::vector<json> binary_frames = binary->sample_frames();
+    ASSERT_EQ(text_frames.size(), binary_frames.size());
+    ASSERT_FALSE(text_frames.empty());
+    for (std::size_t f = 0; f < text_frames.size(); ++f) {
+      text_frames[f].erase("sub");
+      binary_frames[f].erase("sub");
+      EXPECT_EQ(binary_frames[f], text_frames[f]) << "frame " << f;
+      for (std::size_t i = 0; i < series.size(); ++i) {
+        for (std::size_t k = 0; k < text_frames[f]["t"].size(); ++k) {
+          const json& a = text_frames[f]["values"][i][k];
+          const json& b = binary_frames[f]["values"][i][k];
+          ASSERT_EQ(a.is_null(), b.is_null());
+          if (!a.is_null()) {
+            EXPECT_EQ(std::bit_cast<std::uint64_t>(a.get<double>()), std::bit_cast<std::uint64_t>(b.get<double>()));
+          }
+        }
+      }
+    }
+    EXPECT_EQ(text->seqs(), binary->seqs());
+  }
+  EXPECT_EQ(join_msgpack->seqs(), range(1, 12));
+  // The frames really were protocol 2's columns: load.15m is a float column.
+  const OutboundFrame& raw = join_msgpack->frames.back();
+  const json columns = json::from_msgpack(std::vector<std::uint8_t>(raw.bytes->begin(), raw.bytes->end()))["cols"];
+  EXPECT_EQ(columns[0][0], 2);
+  EXPECT_TRUE(columns[2][0].is_null());
+  EXPECT_EQ(columns[3][0], 0);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ TEST_F(MessagesTest, Hello) {
                                             "schema_version", "families"}));
   EXPECT_EQ(message["type"], "hello");
   EXPECT_EQ(message["protocol"], kStreamProtocolVersion);
+  EXPECT_EQ(kStreamProtocolVersion, 2);  // docs/protocol.md: binary samples carry scaled delta columns
   EXPECT_EQ(message["version"], "1.2.3");
   EXPECT_EQ(message["host"], "box");
   EXPECT_EQ(message["interval_ms"], 500);
