@@ -11,7 +11,7 @@
 
 #include "base/log.hpp"
 #include "agent/api/access_control.hpp"
-#include "agent/pipeline/series_match.hpp"
+#include "agent/pipeline/series_selector.hpp"
 #include "agent/stream/messages.hpp"
 #include "agent/stream/protocol.hpp"
 #include "agent/stream/stream_service.hpp"
@@ -209,7 +209,7 @@ class WebSocketSession final : public StreamSession, public std::enable_shared_f
   void answer_history(const HistoryRequest& request) {
     const SchemaSnapshot schema = service_.schema();
     std::vector<std::uint32_t> series;
-    const Status status = resolve_series(*schema, request.series, series);
+    const Status status = resolve_selectors(*schema, request.series, false, true, series);
     if (!status.ok()) return protocol_error(request.id, error_code::unknown_series, status.error);
     const History& history = service_.history();
     const std::size_t max_values = service_.options().max_history_values;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/pipeline/series_selector.hpp"
+
 namespace hostpulse {
 
 bool glob_match(std::string_view pattern, std::string_view name) {
@@ -28,26 +30,7 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 
 Status resolve_series(const Schema& schema, std::span<const std::string> patterns,
                       std::vector<std::uint32_t>& ids) {
-  ids.clear();
-  std::vector<bool> taken(schema.size(), false);
-  for (const std::string& pattern : patterns) {
-    bool matched = false;
-    const bool is_glob = pattern.find('*') != std::string::npos;
-    for (const SeriesInfo& info : schema.series()) {
-      if (!info.live) continue;  // retired: no values to give
-      if (is_glob ? glob_match(pattern, info.name) : pattern == info.name) {
-        matched = true;
-        if (!taken[info.id]) {
-          taken[info.id] = true;
-          ids.push_back(info.id);
-        }
-      }
-    }
-    if (!matched) {
-      return Status::failure(std::string(is_glob ? "no series matches '" : "unknown series '") + pattern + "'");
-    }
-  }
-  return Status::success();
+  return resolve_selectors(schema, selectors_from_patterns(patterns), false, true, ids);
 }
 
 Status split_series_list(std::string_view text, std::vector<std::string>& patterns) {
