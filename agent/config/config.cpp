@@ -203,6 +203,22 @@ Status apply_stream(const toml::value& table, const std::string& source, StreamO
   return status;
 }
 
+Status apply_series(const toml::value& table, const std::string& source, SeriesOptions& series) {
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "series", "expected a table");
+  const TableReader reader(table, source, "series.");
+  std::int64_t number = 0;
+  return reader.each({
+      {"max_live", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_integer(v, k, 100, 1'000'000, number);
+         if (s.ok()) series.max_series = static_cast<std::size_t>(number);
+         return s;
+       }},
+      {"retire_after", [&](const toml::value& v, const std::string& k) {
+         return reader.read_duration(v, k, std::chrono::milliseconds(1000), std::chrono::hours(24), series.retire_after);
+       }},
+  });
+}
+
 // Whether some value matches both thresholds (a rule that would fire and clear at once).
 bool overlap(const Threshold& trigger, const Threshold& clear) {
   const bool trigger_above = trigger.comparison == Comparison::greater || trigger.comparison == Comparison::greater_equal;
@@ -485,6 +501,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
        }},
       {"http", [&](const toml::value& v, const std::string&) { return apply_http(v, source, config.http); }},
       {"stream", [&](const toml::value& v, const std::string&) { return apply_stream(v, source, config.stream); }},
+      {"series", [&](const toml::value& v, const std::string&) { return apply_series(v, source, config.series); }},
       {"token_file", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, config.token_file);
          return s.ok() && config.token_file.empty() ? reader.error_at(v, k, "must not be empty (leave the key out for no token)") : s;
