@@ -485,6 +485,58 @@ TEST(Alerts, GlobRuleGetsAnInstanceForASeriesThatAppearsAndFiresOnIt) {
   EXPECT_EQ(agent.get_json("/api/v1/health")["alerts"]["instances"], 3);
 }
 
+// With [series] retire_after at its minimum (1 s: ten reads at 100 ms), a
+// busy CPU that goes offline retires: its firing alert resolves once, with
+// the reason, on the stream and in the REST event log, and leaves the active
+// list; the other CPUs' OK instances stay.
+TEST(Alerts, FiringInstanceOfARetiredSeriesResolvesWithTheReason) {
+  AlertAgent agent("[series]\nretire_after = \"1s\"\n[[alert]]\nname = \"core_busy\"\nseries = \"cpu.*.busy_pct\"\n"
+                   "warn = \"> 50\"\n");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  ASSERT_TRUE(connect_and_snapshot(client));
+
+  std::uint64_t step = 1;
+  const auto deadline = Clock::now() + kEventTimeout;
+  json body;
+  bool fired = false;
+  while (!fired && Clock::now() < deadline) {
+    agent.write_proc("stat", stat_with_cpus(step++, true));
+    std::this_thread::sleep_for(50ms);  // pacing of the rewrites; the loop's end is the deadline
+    body = agent.alerts();
+    fired = body["active"].size() == 1 && body["active"][0]["instance"] == "cpu.2.busy_pct";
+  }
+  ASSERT_TRUE(fired) << body.dump() << "\n" << agent.output();
+  const auto firing = next_alert(client);
+  ASSERT_TRUE(firing) << client.error();
+  EXPECT_EQ((*firing)["to"], "warning");
+  EXPECT_FALSE(firing->contains("reason")) << "ordinary transitions carry no reason";
+
+  // CPU 2 goes offline: absent from the reads, it retires after 1 s.
+  agent.write_proc("stat", stat_with_cpus(step, false));
+  body = agent.wait_for_alerts(
+      [](const json& b) { return b["active"].empty() && b["events"].size() >= 2; }, kEventTimeout + 1s);
+  // The stream has it queued by now (a read that timed out would end the client).
+  const std::optional<json> resolved = next_alert(client);
+  ASSERT_TRUE(resolved) << client.error() << "\n" << agent.output();
+  SCOPED_TRACE(resolved->dump());
+  EXPECT_EQ((*resolved)["rule"], "core_busy");
+  EXPECT_EQ((*resolved)["instance"], "cpu.2.busy_pct");
+  EXPECT_EQ((*resolved)["from"], "warning");
+  EXPECT_EQ((*resolved)["to"], "ok");
+  EXPECT_EQ((*resolved)["reason"], "series_retired");
+  EXPECT_GT((*resolved)["incident_ms"].get<std::int64_t>(), 0);
+
+  EXPECT_TRUE(body["active"].empty()) << body.dump();
+  ASSERT_EQ(body["events"].size(), 2u) << "fired and resolved, once each: " << body.dump();
+  EXPECT_EQ(body["events"][1]["reason"], "series_retired");
+  EXPECT_EQ(agent.get_json("/api/v1/health")["alerts"]["instances"], 2);
+  // Exactly one resolve: nothing more about cpu.2 on the stream.
+  std::vector<WsMessage> later;
+  ASSERT_TRUE(drain(client, later, "after"));
+  EXPECT_EQ(count_type(later, "alert"), 0u);
+}
+
 TEST(Alerts, InvalidRulesFileExitsWithFileAndLine) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("rules.d"));
