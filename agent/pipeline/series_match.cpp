@@ -28,6 +28,15 @@ bool glob_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
+bool labels_match(const SeriesInfo& info, std::string_view family, std::span<const SeriesLabel> label_globs) {
+  if (family.empty() || info.family != family) return false;
+  return std::all_of(label_globs.begin(), label_globs.end(), [&](const SeriesLabel& wanted) {
+    return std::any_of(info.labels.begin(), info.labels.end(), [&](const SeriesLabel& label) {
+      return label.name == wanted.name && glob_match(wanted.value, label.value);
+    });
+  });
+}
+
 Status resolve_series(const Schema& schema, std::span<const std::string> patterns,
                       std::vector<std::uint32_t>& ids) {
   return resolve_selectors(schema, selectors_from_patterns(patterns), false, true, ids);
