@@ -6,44 +6,74 @@
 
 namespace hostpulse {
 
+namespace {
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
 History::History(std::size_t series_count, std::size_t capacity) : capacity_(capacity) {
   if (capacity_ == 0) throw std::invalid_argument("history capacity must be at least 1");
   t_ms_.assign(capacity_, 0);
-  for (std::size_t id = 0; id < series_count; ++id) add_series(static_cast<std::uint32_t>(id));
+  std::vector<std::uint32_t> ids(series_count);
+  for (std::size_t id = 0; id < series_count; ++id) ids[id] = static_cast<std::uint32_t>(id);
+  add_series(ids);
 }
 
-void History::add_series(std::uint32_t id) {
+void History::grow_locked(std::size_t width) {
+  std::vector<double> grown(capacity_ * width, kNoValue);
+  for (std::size_t row = 0; row < capacity_ && width_ > 0; ++row) {
+    std::copy_n(values_.begin() + static_cast<std::ptrdiff_t>(row * width_), width_,
+                grown.begin() + static_cast<std::ptrdiff_t>(row * width));
+  }
+  values_ = std::move(grown);
+  width_ = width;
+}
+
+void History::add_series(std::span<const std::uint32_t> ids) {
   std::lock_guard lock(mutex_);
-  if (id >= column_of_.size()) column_of_.resize(static_cast<std::size_t>(id) + 1, -1);
-  if (column_of_[id] >= 0) return;
-  column_of_[id] = static_cast<std::int32_t>(columns_.size());
-  columns_.push_back(Column{.id = id, .retired_at_seq = 0,
-                            .ring = std::vector<double>(capacity_, std::numeric_limits<double>::quiet_NaN())});
+  const std::size_t new_columns = ids.size() > free_columns_.size() ? ids.size() - free_columns_.size() : 0;
+  if (column_ids_.size() + new_columns > width_) {
+    const std::size_t needed = column_ids_.size() + new_columns - width_;
+    grow_locked(width_ + std::max({needed, kMinGrowth, width_ / 8}));
+  }
+  for (const std::uint32_t id : ids) {
+    if (id >= column_of_.size()) column_of_.resize(static_cast<std::size_t>(id) + 1, -1);
+    if (column_of_[id] >= 0) continue;
+    std::size_t column = 0;
+    if (!free_columns_.empty()) {
+      column = free_columns_.back();
+      free_columns_.pop_back();
+      // The previous series' values must not show through.
+      for (std::size_t row = 0; row < capacity_; ++row) values_[row * width_ + column] = kNoValue;
+    } else {
+      column = column_ids_.size();
+      column_ids_.push_back(kFree);
+      retired_at_.push_back(0);
+    }
+    column_ids_[column] = id;
+    retired_at_[column] = 0;
+    column_of_[id] = static_cast<std::int32_t>(column);
+    ++used_columns_;
+  }
 }
 
 void History::retire_series(std::uint32_t id) {
   std::lock_guard lock(mutex_);
   if (id >= column_of_.size() || column_of_[id] < 0) return;
-  Column& column = columns_[static_cast<std::size_t>(column_of_[id])];
-  if (column.retired_at_seq != 0) return;
-  column.retired_at_seq = next_seq_;
+  const auto column = static_cast<std::size_t>(column_of_[id]);
+  if (retired_at_[column] != 0) return;
+  retired_at_[column] = next_seq_;
   ++retired_columns_;
 }
 
 void History::free_aged_out_locked() {
-  for (std::size_t index = 0; index < columns_.size();) {
-    const Column& column = columns_[index];
+  for (std::size_t column = 0; column < column_ids_.size(); ++column) {
     // Every point it had a value in is older than the ring.
-    if (column.retired_at_seq == 0 || next_seq_ < column.retired_at_seq + capacity_) {
-      ++index;
-      continue;
-    }
-    column_of_[column.id] = -1;
-    if (index + 1 != columns_.size()) {
-      columns_[index] = std::move(columns_.back());
-      column_of_[columns_[index].id] = static_cast<std::int32_t>(index);
-    }
-    columns_.pop_back();
+    if (column_ids_[column] == kFree || retired_at_[column] == 0 || next_seq_ < retired_at_[column] + capacity_) continue;
+    column_of_[column_ids_[column]] = -1;
+    column_ids_[column] = kFree;
+    retired_at_[column] = 0;
+    free_columns_.push_back(static_cast<std::uint32_t>(column));
+    --used_columns_;
     --retired_columns_;
   }
 }
@@ -51,19 +81,18 @@ void History::free_aged_out_locked() {
 std::uint64_t History::append(std::int64_t t_ms, std::span<const double> values) {
   std::lock_guard lock(mutex_);
   const std::uint64_t seq = next_seq_++;
-  const std::size_t slot = slot_of(seq);
-  for (Column& column : columns_) {
-    column.ring[slot] = column.id < values.size() ? values[column.id] : std::numeric_limits<double>::quiet_NaN();
+  const std::size_t row = row_of(seq);
+  double* out = values_.data() + row * width_;
+  const std::size_t columns = column_ids_.size();
+  const std::size_t known = values.size();
+  for (std::size_t column = 0; column < columns; ++column) {
+    const std::uint32_t id = column_ids_[column];
+    out[column] = id < known ? values[id] : kNoValue;  // kFree is never < known
   }
-  t_ms_[slot] = t_ms;
+  t_ms_[row] = t_ms;
   size_ = std::min(size_ + 1, capacity_);
   if (retired_columns_ > 0) free_aged_out_locked();
   return seq;
-}
-
-const History::Column* History::column_locked(std::uint32_t id) const {
-  if (id >= column_of_.size() || column_of_[id] < 0) return nullptr;
-  return &columns_[static_cast<std::size_t>(column_of_[id])];
 }
 
 HistoryColumns History::copy_locked(std::uint64_t seq_first, std::size_t count,
@@ -75,16 +104,19 @@ HistoryColumns History::copy_locked(std::uint64_t seq_first, std::size_t count,
   columns.seq_first = seq_first;
   columns.seq_last = seq_first + count - 1;
   columns.t_ms.reserve(count);
-  for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) columns.t_ms.push_back(t_ms_[slot_of(seq)]);
+  for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) columns.t_ms.push_back(t_ms_[row_of(seq)]);
   for (std::size_t i = 0; i < series.size(); ++i) {
     std::vector<double>& out = columns.values[i];
-    const Column* column = column_locked(series[i]);
-    if (column == nullptr) {
-      out.assign(count, std::numeric_limits<double>::quiet_NaN());
+    const std::uint32_t id = series[i];
+    if (id >= column_of_.size() || column_of_[id] < 0) {
+      out.assign(count, kNoValue);
       continue;
     }
+    const auto column = static_cast<std::size_t>(column_of_[id]);
     out.reserve(count);
-    for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) out.push_back(column->ring[slot_of(seq)]);
+    for (std::uint64_t seq = seq_first; seq <= columns.seq_last; ++seq) {
+      out.push_back(values_[row_of(seq) * width_ + column]);
+    }
   }
   return columns;
 }
@@ -112,7 +144,7 @@ HistoryColumns History::since_time(std::int64_t from_ms, std::span<const std::ui
   // Wall-clock time can step backwards (NTP), so scan rather than bisect:
   // take the newest run of points at or after from_ms.
   std::uint64_t seq = last;
-  while (seq >= first && t_ms_[slot_of(seq)] >= from_ms) {
+  while (seq >= first && t_ms_[row_of(seq)] >= from_ms) {
     if (seq == first) {
       seq = first - 1;
       break;
@@ -147,14 +179,14 @@ std::size_t History::size() const {
 
 std::size_t History::column_count() const {
   std::lock_guard lock(mutex_);
-  return columns_.size();
+  return used_columns_;
 }
 
 std::size_t History::memory_bytes() const {
   std::lock_guard lock(mutex_);
-  std::size_t bytes = t_ms_.capacity() * sizeof(std::int64_t) + column_of_.capacity() * sizeof(std::int32_t);
-  for (const Column& column : columns_) bytes += column.ring.capacity() * sizeof(double);
-  return bytes;
+  return values_.capacity() * sizeof(double) + t_ms_.capacity() * sizeof(std::int64_t) +
+         column_of_.capacity() * sizeof(std::int32_t) +
+         column_ids_.capacity() * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
 }
 
 Status check_history_reply_size(std::size_t points, std::size_t series, std::size_t max_values) {

@@ -29,18 +29,23 @@ Status check_history_reply_size(std::size_t points, std::size_t series, std::siz
 
 // A ring of the last `capacity` points, each with a global seq (1, 2, 3, ...
 // never reused) and a wall-clock time, and one column of values per series.
-// A series' column is allocated when it is added (its earlier points read as
-// "no value") and freed once it has been retired for a whole ring, so its
-// points have aged out. Appending never allocates; when full the oldest
-// point is overwritten. Thread-safe: the sampler appends while HTTP and
-// stream sessions read.
+// Columns live side by side in one matrix (a row per point), so appending a
+// point writes one contiguous row. A series gets a column (a free one, else
+// the matrix grows) when it is added, its earlier points reading as "no
+// value"; a retired series' column is freed once its points have aged out of
+// the ring, for a later series to reuse. Appending never allocates; when full
+// the oldest point is overwritten. Thread-safe: the sampler appends while
+// HTTP and stream sessions read.
 class History {
  public:
   // Series 0 .. series_count-1 are added from the start.
   History(std::size_t series_count, std::size_t capacity);
 
-  // A new series (ids ascending, never reused); its column reads NaN before now.
-  void add_series(std::uint32_t id);
+  // New series (ids never reused); their columns read NaN before now. The
+  // matrix grows once for the lot, by at least an eighth, so memory stays
+  // within ~12 % of what the columns need and growth copies are rare.
+  void add_series(std::span<const std::uint32_t> ids);
+  void add_series(std::uint32_t id) { add_series(std::span<const std::uint32_t>(&id, 1)); }
   // A series that will get no more values: its column is freed after one ring.
   void retire_series(std::uint32_t id);
 
@@ -61,29 +66,33 @@ class History {
   [[nodiscard]] std::uint64_t first_seq() const;  // oldest retained, 0 when empty
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
-  [[nodiscard]] std::size_t column_count() const;  // series with memory now
+  [[nodiscard]] std::size_t column_count() const;  // series with a column now
   [[nodiscard]] std::size_t memory_bytes() const;
 
  private:
-  struct Column {
-    std::uint32_t id = 0;
-    std::uint64_t retired_at_seq = 0;  // 0: live
-    std::vector<double> ring;          // capacity_ values, indexed like t_ms_
-  };
+  static constexpr std::uint32_t kFree = 0xffffffffu;
+  // The matrix grows by at least this many columns (and an eighth of its width).
+  static constexpr std::size_t kMinGrowth = 16;
+
   // Copies ring slots for seqs [seq_first, seq_first + count) (oldest first) into columns.
   HistoryColumns copy_locked(std::uint64_t seq_first, std::size_t count,
                              std::span<const std::uint32_t> series) const;
   void free_aged_out_locked();
-  [[nodiscard]] std::size_t slot_of(std::uint64_t seq) const { return static_cast<std::size_t>((seq - 1) % capacity_); }
-  [[nodiscard]] const Column* column_locked(std::uint32_t id) const;
+  void grow_locked(std::size_t width);
+  [[nodiscard]] std::size_t row_of(std::uint64_t seq) const { return static_cast<std::size_t>((seq - 1) % capacity_); }
 
   const std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::vector<Column> columns_;
-  std::vector<std::int32_t> column_of_;  // by series id; -1: no column
-  std::vector<std::int64_t> t_ms_;       // capacity_ timestamps
+  std::size_t width_ = 0;                     // columns per row in values_
+  std::vector<double> values_;                // capacity_ rows of width_ values
+  std::vector<std::uint32_t> column_ids_;     // by column: its series id, kFree when unused
+  std::vector<std::uint64_t> retired_at_;     // by column: the seq it retired at, 0 while live
+  std::vector<std::uint32_t> free_columns_;
+  std::vector<std::int32_t> column_of_;       // by series id; -1: no column
+  std::vector<std::int64_t> t_ms_;            // capacity_ timestamps
   std::uint64_t next_seq_ = 1;
   std::size_t size_ = 0;
+  std::size_t used_columns_ = 0;
   std::size_t retired_columns_ = 0;
 };
 

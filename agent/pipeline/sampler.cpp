@@ -55,7 +55,7 @@ void register_first_read(CollectorSet& collectors, SeriesRegistry& registry, His
   // matters is that every entity seen registers its series.
   collectors.derive_all(0.0, [&registry](std::size_t index) -> SeriesWriter& { return registry.writer(index); });
   const SchemaChange change = registry.end_tick(collectors);
-  for (const std::uint32_t id : change.added) history.add_series(id);
+  history.add_series(change.added);
   collectors.advance_all();
 }
 
@@ -133,7 +133,7 @@ void Sampler::tick() {
   collectors_.derive_all(elapsed_s, [this](std::size_t index) -> SeriesWriter& { return registry_.writer(index); });
   const SchemaChange change = registry_.end_tick(collectors_);
   // History first learns of new and retired series, then stores the point.
-  for (const std::uint32_t id : change.added) history_.add_series(id);
+  history_.add_series(change.added);
   for (const std::uint32_t id : change.retired) history_.retire_series(id);
   const std::int64_t t_ms = wall_clock_ms();
   const std::uint64_t seq = history_.append(t_ms, values_);

@@ -81,6 +81,13 @@ void SeriesRegistry::begin_tick(std::uint64_t seq, std::vector<double>& values) 
   seq_ = seq;
   values_ = &values;
   values.assign(series_.size(), kNoValue);
+  for (Writer& writer : writers_) writer.start_tick();
+}
+
+void SeriesRegistry::Writer::start_tick() {
+  std::swap(previous_order_, current_order_);
+  current_order_.clear();
+  cursor_ = 0;
 }
 
 SeriesWriter& SeriesRegistry::writer(std::size_t index) { return writers_.at(index); }
@@ -220,7 +227,32 @@ void SeriesRegistry::Writer::set(std::size_t spec, double value) {
 }
 
 EntityHandle SeriesRegistry::Writer::entity(std::string_view label, std::string_view key) {
-  return registry_.find_or_add_entity(source_, label, key);
+  if (cursor_ < previous_order_.size()) {
+    const std::uint32_t index = previous_order_[cursor_];
+    Entity& guess = registry_.entities_[index];
+    const SourceState& source = registry_.sources_[source_];
+    if (guess.in_use && guess.source == source_ && guess.key == key && source.labels[guess.label].name == label) {
+      ++cursor_;
+      guess.last_seen_read = source.successful_reads + 1;
+      current_order_.push_back(index);
+      return EntityHandle{index};
+    }
+  }
+  ++cursor_;
+  const EntityHandle found = registry_.find_or_add_entity(source_, label, key);
+  if (found.valid()) current_order_.push_back(found.index);
+  return found;
+}
+
+void SeriesRegistry::Writer::set_all(EntityHandle entity, std::size_t first_spec, std::span<const double> values) {
+  if (!entity.valid() || entity.index >= registry_.entities_.size() || registry_.values_ == nullptr) return;
+  const Entity& state = registry_.entities_[entity.index];
+  if (!state.in_use || state.source != source_ || first_spec + values.size() > state.ids.size()) return;
+  std::vector<double>& out = *registry_.values_;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::uint32_t id = state.ids[first_spec + i];
+    if (id != kNoId) out[id] = values[i];
+  }
 }
 
 void SeriesRegistry::Writer::set(EntityHandle entity, std::size_t spec, double value) {

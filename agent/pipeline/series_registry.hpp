@@ -97,10 +97,18 @@ class SeriesRegistry {
     void set(std::size_t spec, double value) override;
     EntityHandle entity(std::string_view label, std::string_view key) override;
     void set(EntityHandle entity, std::size_t spec, double value) override;
+    void set_all(EntityHandle entity, std::size_t first_spec, std::span<const double> values) override;
+    void start_tick();
 
    private:
     SeriesRegistry& registry_;
     std::uint32_t source_;
+    // Sources report their entities in the same order tick after tick (the
+    // kernel lists CPUs in order): the entity the last tick had at this
+    // position is tried before the lookup by key.
+    std::vector<std::uint32_t> previous_order_;
+    std::vector<std::uint32_t> current_order_;
+    std::size_t cursor_ = 0;
   };
 
   std::uint32_t add_series(const Spec& spec, std::string_view label_value);

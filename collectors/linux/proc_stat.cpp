@@ -272,7 +272,7 @@ void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const D
                       SeriesWriter& out) {
   if (previous != nullptr) {
     const CpuValues total = derive_cpu(previous->total, current.total);
-    for (std::size_t i = 0; i < kCpuSeriesPerCpu; ++i) out.set(kTotalFirst + i, total[i]);
+    out.set_all(kTotalFirst, total);
     out.set(kContextSwitches, rate(previous->context_switches, current.context_switches, context.elapsed_s));
     out.set(kForks, rate(previous->processes_forked, current.processes_forked, context.elapsed_s));
   }
@@ -288,8 +288,7 @@ void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const D
     if (!cpu.valid() || previous == nullptr) continue;
     const CpuLine* before = find_cpu(previous->cpus, line.cpu, index);
     if (before == nullptr) continue;
-    const CpuValues values = derive_cpu(before->times, line.times);
-    for (std::size_t i = 0; i < kCpuSeriesPerCpu; ++i) out.set(cpu, kPerCpuFirst + i, values[i]);
+    out.set_all(cpu, kPerCpuFirst, derive_cpu(before->times, line.times));
   }
 }
 
