@@ -133,6 +133,10 @@ Agent::Agent(AgentSetup setup)
       sampler_(collectors_, registry_, history_, config_.interval,
                [this](const SampledPoint& point) {
                  stream_->publish(point);
+                 // Series that appeared get their instances before their first values.
+                 if (point.change != nullptr && point.schema) {
+                   alerts_.apply_schema(*point.schema, *point.change, point.t_ms);
+                 }
                  alerts_.observe(point.t_ms, point.values);
                  // A stuck sampler stops the pings and systemd restarts us.
                  systemd_.watchdog();
@@ -247,7 +251,11 @@ void Agent::reload() {
     spdlog::info("webhook HTTP client loaded from {}", plugin.path);
     transport = std::move(plugin.transport);
   }
-  alerts_.replace_rules(*registry_.schema(), next.alerts);
+  // The current schema; if the sampler applies a newer one between taking it
+  // and the swap, take that one (each retry follows a new tick's schema, so
+  // this ends within a tick or two).
+  while (!alerts_.replace_rules(*registry_.schema(), next.alerts)) {
+  }
   webhooks_.replace_webhooks(next.webhooks, std::move(transport));
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   spdlog::set_level(next.log_level);

@@ -278,11 +278,11 @@ void bench_publish(benchmark::State& state, const Machine& machine) {
   service.attach(json_session);
   service.attach(msgpack_session);
   SubscribeRequest json_request;
-  json_request.series = {"*"};
+  json_request.series = selectors_from_patterns(std::vector<std::string>{"*"});
   service.subscribe(json_session, json_request);
   SubscribeRequest msgpack_request;
   msgpack_request.format = StreamFormat::msgpack;
-  msgpack_request.series = {"*"};
+  msgpack_request.series = selectors_from_patterns(std::vector<std::string>{"*"});
   service.subscribe(msgpack_session, msgpack_request);
   run_ready(io);
   std::uint64_t seq = f.history.last_seq();

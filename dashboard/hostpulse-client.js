@@ -215,6 +215,7 @@ export class HostpulseClient {
     this.state = "idle";        // idle | connecting | connected | reconnecting | offline (no network) | stopped
     this.hello = null;          // the last hello (schema, host, interval_ms, started_t, seq)
     this.subscription = null;   // the last subscribed reply (sub, names)
+    this.namesById = new Map();  // series id -> name, from hello and schema messages
     this.lastSeq = 0;           // newest seq delivered to "samples" listeners
     this.startedT = null;       // started_t of the agent those seqs belong to
     this.rttMs = null;
@@ -385,6 +386,7 @@ export class HostpulseClient {
       case "alert": return this.emit("alert", message);
       case "schema":
         message.addedSeries = flattenFamilies(message.added);
+        for (const entry of message.addedSeries) this.namesById.set(entry.id, entry.name);
         return this.emit("schema", message);
       case "pong":
         if (typeof message.id === "string" && message.id.startsWith("ping-")) {
@@ -430,13 +432,18 @@ export class HostpulseClient {
     this.socket.send(JSON.stringify(subscribe));
     this.setState("connected");
     hello.series = flattenFamilies(hello.families);
+    this.namesById = new Map(hello.series.map((entry) => [entry.id, entry.name]));
     this.emit("hello", hello);  // connected by now: listeners may send requests (history)
     this.ping();
   }
 
   onSamples(frame) {
     if (!this.subscription || frame.sub !== this.subscription.sub) return;
-    const names = this.subscription.names;
+    // A frame's columns are its "series" ids: a subscription by glob gains
+    // series that appear later, so the columns can change between frames.
+    const names = Array.isArray(frame.series)
+      ? frame.series.map((id) => this.namesById.get(id) ?? `#${id}`)
+      : this.subscription.names;
     const samples = columnar(frame, names);
     // Catch-up after a resume may repeat what we have; drop it.
     let start = 0;

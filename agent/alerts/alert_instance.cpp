@@ -96,6 +96,17 @@ AlertEvent AlertInstance::transition(AlertState to, std::int64_t t_ms, std::stri
   return event;
 }
 
+std::optional<AlertEvent> AlertInstance::end_for_retirement(std::int64_t t_ms) {
+  if (state_ == AlertState::ok) return std::nullopt;
+  warn_since_.reset();
+  crit_since_.reset();
+  clear_since_.reset();
+  level_ = AlertState::ok;
+  AlertEvent event = transition(AlertState::ok, t_ms, {});
+  event.reason = std::string(kReasonSeriesRetired);
+  return event;
+}
+
 std::optional<AlertEvent> AlertInstance::observe(std::int64_t t_ms, double sample) {
   const AlertRule& rule = *rule_;
   value_ = reduce(t_ms, sample);

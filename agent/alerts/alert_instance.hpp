@@ -23,7 +23,13 @@ struct AlertEvent {
   std::int64_t incident_ms = 0;  // on resolve: how long it fired
   std::string severity;
   std::string description;   // interpolated
+  // Why it resolved when its thresholds did not decide it (kReasonSeriesRetired);
+  // empty for every ordinary transition.
+  std::string reason;
 };
+
+// The reason of the resolve an instance emits when its series retires.
+inline constexpr std::string_view kReasonSeriesRetired = "series_retired";
 
 // One rule applied to one series: a pure state machine fed one sample per
 // tick. OK -> PENDING (condition holds, `for` not yet elapsed) -> WARNING /
@@ -44,6 +50,10 @@ class AlertInstance {
   [[nodiscard]] const AlertRule& rule() const { return *rule_; }
   [[nodiscard]] const std::string& series_name() const { return series_name_; }
   [[nodiscard]] std::uint32_t series_id() const { return series_id_; }
+  // Its series retired: the instance ends. Not OK (pending, firing, nodata):
+  // the resolve to OK with reason kReasonSeriesRetired, so receivers see the
+  // incident end; OK: nothing to say.
+  std::optional<AlertEvent> end_for_retirement(std::int64_t t_ms);
   // After a reload with an unchanged rule: keep the state, use the new rule object.
   void rebind(const AlertRule& rule) { rule_ = &rule; }
 

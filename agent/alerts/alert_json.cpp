@@ -22,6 +22,7 @@ json alert_event_json(const AlertEvent& event) {
                {"severity", event.severity},
                {"description", event.description}};
   if (event.incident_ms > 0) body["incident_ms"] = event.incident_ms;
+  if (!event.reason.empty()) body["reason"] = event.reason;
   return body;
 }
 

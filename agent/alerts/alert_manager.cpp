@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "base/log.hpp"
-#include "agent/pipeline/series_match.hpp"
 #include "base/wall_clock.hpp"
 
 namespace hostpulse {
@@ -36,21 +35,28 @@ void AlertManager::build_instances(const Schema& schema) {
   const std::int64_t now = wall_clock_ms();
   instances_.clear();
   warnings_.clear();
+  schema_version_ = schema.version();
   for (const AlertRule& rule : *rules_) {
     if (!rule.enabled) continue;
-    std::vector<std::uint32_t> ids;
-    const std::string patterns[] = {rule.series};
-    if (!resolve_series(schema, patterns, ids).ok()) {
-      warnings_.push_back("alert '" + rule.name + "' (" + rule.source + ":" + std::to_string(rule.line) +
-                          "): series '" + rule.series + "' matches no series on this host");
-      continue;
+    bool matched = false;
+    for (const SeriesInfo& info : schema.series()) {
+      if (!info.live || !rule.selects(info)) continue;  // retired: no values to give
+      instances_.emplace_back(rule, info.name, info.id, now);
+      matched = true;
     }
-    for (std::uint32_t id : ids) instances_.emplace_back(rule, schema[id].name, id, now);
+    if (!matched) {
+      warnings_.push_back("alert '" + rule.name + "' (" + rule.source + ":" + std::to_string(rule.line) +
+                          "): " + rule.selector_text() +
+                          " matches no series yet (it gets instances when matching series appear)");
+    }
   }
 }
 
-void AlertManager::replace_rules(const Schema& schema, std::vector<AlertRule> rules) {
+bool AlertManager::replace_rules(const Schema& schema, std::vector<AlertRule> rules) {
   std::lock_guard lock(mutex_);
+  // Building from a schema older than one already applied would miss the
+  // series added since and never end those retired since.
+  if (schema.version() < schema_version_) return false;
   std::vector<AlertInstance> old = std::move(instances_);
   auto old_rules = rules_;  // keeps the old rule objects alive while comparing
   rules_ = std::make_shared<const std::vector<AlertRule>>(std::move(rules));
@@ -65,6 +71,21 @@ void AlertManager::replace_rules(const Schema& schema, std::vector<AlertRule> ru
       }
     }
   }
+  // An unchanged rule's instance on a series this schema shows retired is
+  // kept: the sampler has yet to apply that retirement, which ends it with
+  // its event (a firing alert must not vanish without a resolve).
+  for (AlertInstance& previous : old) {
+    const std::uint32_t id = previous.series_id();
+    if (id >= schema.size() || schema[id].live) continue;
+    for (const AlertRule& rule : *rules_) {
+      if (rule.enabled && previous.rule().same_behaviour(rule)) {
+        previous.rebind(rule);
+        instances_.push_back(std::move(previous));
+        break;
+      }
+    }
+  }
+  return true;
 }
 
 std::vector<AlertRule> AlertManager::rules() const {
@@ -92,6 +113,60 @@ void AlertManager::set_sink(EventSink sink) {
   sink_ = std::move(sink);
 }
 
+void AlertManager::record(AlertEvent event, std::vector<AlertEvent>& events) {
+  events_.push_back(event);
+  if (events_.size() > event_log_capacity_) events_.pop_front();
+  events.push_back(std::move(event));
+}
+
+void AlertManager::deliver(const std::vector<AlertEvent>& events, const EventSink& sink) {
+  for (const AlertEvent& event : events) {
+    if (event.to == AlertState::warning || event.to == AlertState::critical) {
+      spdlog::warn("alert {} {} -> {} on {}: {}", event.rule, state_name(event.from), state_name(event.to),
+                   event.instance, event.description);
+    } else {
+      spdlog::info("alert {} {} -> {} on {}: {}{}", event.rule, state_name(event.from), state_name(event.to),
+                   event.instance, event.description, event.reason.empty() ? std::string() : " (" + event.reason + ")");
+    }
+    if (sink) sink(event);
+  }
+}
+
+void AlertManager::apply_schema(const Schema& schema, const SchemaChange& change, std::int64_t t_ms) {
+  std::vector<AlertEvent> events;
+  EventSink sink;
+  {
+    std::lock_guard lock(mutex_);
+    // A reload may have built from this schema or a newer one already: the
+    // checks below make applying it again harmless.
+    schema_version_ = std::max(schema_version_, schema.version());
+    if (!change.retired.empty()) {
+      const auto retired = [&](std::uint32_t id) {
+        return std::binary_search(change.retired.begin(), change.retired.end(), id);
+      };
+      std::erase_if(instances_, [&](AlertInstance& instance) {
+        if (!retired(instance.series_id())) return false;
+        if (auto event = instance.end_for_retirement(t_ms)) record(std::move(*event), events);
+        return true;
+      });
+    }
+    for (const std::uint32_t id : change.added) {
+      if (id >= schema.size() || !schema[id].live) continue;
+      const SeriesInfo& info = schema[id];
+      for (const AlertRule& rule : *rules_) {
+        if (!rule.enabled || !rule.selects(info)) continue;
+        const bool exists = std::any_of(instances_.begin(), instances_.end(), [&](const AlertInstance& instance) {
+          return instance.series_id() == id && &instance.rule() == &rule;
+        });
+        if (!exists) instances_.emplace_back(rule, info.name, id, t_ms);
+      }
+    }
+    sink = sink_;
+  }
+  // Outside the lock: the sink may take its time (it must not block, though).
+  deliver(events, sink);
+}
+
 void AlertManager::observe(std::int64_t t_ms, std::span<const double> values) {
   std::vector<AlertEvent> events;
   EventSink sink;
@@ -100,25 +175,12 @@ void AlertManager::observe(std::int64_t t_ms, std::span<const double> values) {
     for (AlertInstance& instance : instances_) {
       // A point shorter than the schema has no value for the rest: missing data, not 0.
       const double sample = instance.series_id() < values.size() ? values[instance.series_id()] : kMissing;
-      if (auto event = instance.observe(t_ms, sample)) {
-        events_.push_back(*event);
-        if (events_.size() > event_log_capacity_) events_.pop_front();
-        events.push_back(std::move(*event));
-      }
+      if (auto event = instance.observe(t_ms, sample)) record(std::move(*event), events);
     }
     sink = sink_;
   }
   // Outside the lock: the sink may take its time (it must not block, though).
-  for (const AlertEvent& event : events) {
-    if (event.to == AlertState::warning || event.to == AlertState::critical) {
-      spdlog::warn("alert {} {} -> {} on {}: {}", event.rule, state_name(event.from), state_name(event.to),
-                   event.instance, event.description);
-    } else {
-      spdlog::info("alert {} {} -> {} on {}: {}", event.rule, state_name(event.from), state_name(event.to),
-                   event.instance, event.description);
-    }
-    if (sink) sink(event);
-  }
+  deliver(events, sink);
 }
 
 std::vector<ActiveAlert> AlertManager::active() const {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/pipeline/series_match.hpp"
 #include "base/quote.hpp"
 
 namespace hostpulse {
@@ -65,10 +66,35 @@ bool same(const std::optional<Threshold>& a, const std::optional<Threshold>& b) 
 }  // namespace
 
 bool AlertRule::same_behaviour(const AlertRule& o) const {
-  return name == o.name && series == o.series && reduce == o.reduce && window == o.window && same(warn, o.warn) &&
+  return name == o.name && series == o.series && family == o.family && match_labels == o.match_labels &&
+         reduce == o.reduce && window == o.window && same(warn, o.warn) &&
          same(warn_clear, o.warn_clear) && same(crit, o.crit) && same(crit_clear, o.crit_clear) &&
          for_duration == o.for_duration && keep_firing_for == o.keep_firing_for && nodata_after == o.nodata_after &&
          description == o.description && severity == o.severity && labels == o.labels && enabled == o.enabled;
+}
+
+bool AlertRule::selects(const SeriesInfo& info) const {
+  if (series.empty() && family.empty()) return false;
+  if (!series.empty() && !glob_match(series, info.name)) return false;
+  return family.empty() || labels_match(info, family, match_labels);
+}
+
+std::string AlertRule::selector_text() const {
+  std::string text;
+  if (!series.empty()) text = "series '" + series + "'";
+  if (!family.empty()) {
+    if (!text.empty()) text += " and ";
+    text += "family '" + family + "'";
+    if (!match_labels.empty()) {
+      text += " {";
+      for (std::size_t i = 0; i < match_labels.size(); ++i) {
+        if (i > 0) text += ",";
+        text += match_labels[i].name + "=\"" + match_labels[i].value + "\"";
+      }
+      text += "}";
+    }
+  }
+  return text;
 }
 
 std::string_view reducer_name(Reducer reducer) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/pipeline/schema.hpp"
 #include "base/status.hpp"
 
 namespace hostpulse {
@@ -29,11 +30,15 @@ std::string_view reducer_name(Reducer reducer);
 enum class AlertState : std::uint8_t { ok, pending, warning, critical, nodata };
 std::string_view state_name(AlertState state);
 
-// One [[alert]] table. A rule whose series is a glob gives one instance per
-// matching series (e.g. "cpu.*.busy_pct": one per core).
+// One [[alert]] table. A rule gives one instance per live series it selects
+// (e.g. "cpu.*.busy_pct": one per core), including series that appear later.
 struct AlertRule {
   std::string name;
-  std::string series;                  // name or * glob
+  // What it selects: series by name or * glob, family and match_labels, or
+  // both (then a series must satisfy both). At least one is set.
+  std::string series;                  // name or * glob; empty: any name
+  std::string family;                  // e.g. "cpu.busy_pct"; empty: any family
+  std::vector<SeriesLabel> match_labels;  // label name -> value glob; only with family
   Reducer reduce = Reducer::last;
   std::chrono::milliseconds window{0};  // 0: the latest sample only
   std::optional<Threshold> warn, warn_clear, crit, crit_clear;
@@ -53,6 +58,11 @@ struct AlertRule {
   [[nodiscard]] const std::optional<Threshold>& trigger_for(AlertState level) const {
     return level == AlertState::critical || !warn ? crit : warn;
   }
+
+  // Whether this rule applies to that series (live or not).
+  [[nodiscard]] bool selects(const SeriesInfo& info) const;
+  // What it selects, for messages: "series 'cpu.*.busy_pct'", "family 'cpu.busy_pct' {cpu=\"*\"}".
+  [[nodiscard]] std::string selector_text() const;
 
   // Same behaviour (ignores where it was defined).
   [[nodiscard]] bool same_behaviour(const AlertRule& other) const;

@@ -1,5 +1,6 @@
 #include "agent/api/rest_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -11,6 +12,7 @@
 #include "agent/api/url.hpp"
 #include "agent/stream/messages.hpp"
 #include "agent/pipeline/series_match.hpp"
+#include "agent/pipeline/series_selector.hpp"
 #include "base/wall_clock.hpp"
 #include "base/quote.hpp"
 
@@ -48,25 +50,57 @@ json columns_json(const Schema& schema, const HistoryColumns& columns) {
               {"series", std::move(names)}, {"values", std::move(values)}};
 }
 
+// Series selection parameters take a label matcher per label: label.<name>=glob.
+constexpr std::string_view kLabelParameterPrefix = "label.";
+
+// The selectors of a query: series=a,b (names and globs) and/or
+// family=glob with label.<name>=glob matchers (labels alone: any family);
+// none: every live series.
+Status selectors_from_query(const RequestTarget& target, std::vector<SeriesSelector>& selectors) {
+  selectors.clear();
+  if (const std::string* list = target.parameter("series")) {
+    std::vector<std::string> patterns;
+    if (Status status = split_series_list(*list, patterns); !status.ok()) return Status::failure("series: " + status.error);
+    selectors = selectors_from_patterns(patterns);
+  }
+  SeriesSelector matcher;
+  for (const auto& [key, value] : target.query) {
+    if (key.rfind(kLabelParameterPrefix, 0) != 0) continue;
+    matcher.labels.emplace_back(key.substr(kLabelParameterPrefix.size()), value);
+  }
+  if (const std::string* family = target.parameter("family")) {
+    matcher.family = *family;
+    if (matcher.family.empty()) return Status::failure("family: must not be empty");
+  } else if (!matcher.labels.empty()) {
+    matcher.family = "*";  // label.cpu=3 alone: every series about CPU 3
+  }
+  if (!matcher.family.empty()) {
+    if (Status status = validate_selector(matcher); !status.ok()) return Status::failure("family: " + status.error);
+    selectors.push_back(std::move(matcher));
+  }
+  return Status::success();
+}
+
 Status series_from_query(const Schema& schema, const RequestTarget& target, std::vector<std::uint32_t>& ids) {
-  const std::string* list = target.parameter("series");
-  if (list == nullptr) {
+  std::vector<SeriesSelector> selectors;
+  if (Status status = selectors_from_query(target, selectors); !status.ok()) return status;
+  if (selectors.empty()) {
     ids.clear();
     for (const SeriesInfo& info : schema.series()) {
       if (info.live) ids.push_back(info.id);
     }
     return Status::success();
   }
-  std::vector<std::string> patterns;
-  Status status = split_series_list(*list, patterns);
-  if (status.ok()) status = resolve_series(schema, patterns, ids);
+  Status status = resolve_selectors(schema, selectors, false, true, ids);
   return status.ok() ? status : Status::failure("series: " + status.error);
 }
 
 Status reject_unknown_parameters(const RequestTarget& target, std::span<const std::string_view> known) {
   for (const auto& [key, value] : target.query) {
     bool found = false;
-    for (std::string_view name : known) found = found || key == name;
+    for (std::string_view name : known) {
+      found = found || key == name || (name == "label.<name>" && key.rfind(kLabelParameterPrefix, 0) == 0);
+    }
     if (!found) {
       std::string list;
       for (std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
@@ -157,8 +191,9 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   if (path.rfind(kApiPrefix, 0) == 0) {
     HttpResponse (RestApi::*route)(const RequestTarget&) const = nullptr;
     std::span<const std::string_view> parameters;
-    static constexpr std::string_view kSnapshotParameters[] = {"series"};
-    static constexpr std::string_view kHistoryParameters[] = {"series", "since_seq", "last"};
+    static constexpr std::string_view kSnapshotParameters[] = {"series", "family", "label.<name>"};
+    static constexpr std::string_view kHistoryParameters[] = {"series", "family", "label.<name>", "since_seq", "last"};
+    static constexpr std::string_view kSeriesParameters[] = {"series", "family", "label.<name>", "retired"};
     if (path == "/api/v1/info") {
       if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
@@ -179,7 +214,10 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
       status = reject_unknown_parameters(target, std::span<const std::string_view>{});
       return status.ok() ? this->health() : json_error(400, status.error);
     }
-    if (path == "/api/v1/snapshot") {
+    if (path == "/api/v1/series") {
+      route = &RestApi::series_list;
+      parameters = kSeriesParameters;
+    } else if (path == "/api/v1/snapshot") {
       route = &RestApi::snapshot;
       parameters = kSnapshotParameters;
     } else if (path == "/api/v1/history") {
@@ -219,6 +257,27 @@ HttpResponse RestApi::info() const {
       {"seq", sources_.history.last_seq()},
       {"schema", std::move(schema)},
   });
+}
+
+// The series the selection picks, with everything known about each; retired
+// ones too with retired=true (their history is kept for a while).
+HttpResponse RestApi::series_list(const RequestTarget& target) const {
+  const SchemaSnapshot schema = sources_.schema();
+  bool with_retired = false;
+  if (const std::string* retired = target.parameter("retired")) {
+    if (*retired != "true" && *retired != "false") return json_error(400, "retired: expected true or false");
+    with_retired = *retired == "true";
+  }
+  std::vector<SeriesSelector> selectors;
+  if (Status status = selectors_from_query(target, selectors); !status.ok()) return json_error(400, status.error);
+  if (selectors.empty()) selectors.push_back(SeriesSelector{.pattern = "*", .family = {}, .labels = {}});
+  std::vector<std::uint32_t> ids;
+  // No match is an empty list here, not an error: this is how one asks.
+  (void)resolve_selectors(*schema, selectors, with_retired, false, ids);
+  std::sort(ids.begin(), ids.end());
+  json list = json::array();
+  for (const std::uint32_t id : ids) list.push_back(series_json((*schema)[id]));
+  return json_response(json{{"schema_version", schema->version()}, {"series", std::move(list)}});
 }
 
 HttpResponse RestApi::snapshot(const RequestTarget& target) const {

@@ -61,6 +61,7 @@ class RestApi {
 
  private:
   [[nodiscard]] HttpResponse info() const;
+  [[nodiscard]] HttpResponse series_list(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse snapshot(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse history(const RequestTarget& target) const;
   [[nodiscard]] HttpResponse health() const;

@@ -34,6 +34,11 @@ namespace {
 constexpr std::size_t kMaxShownKeyBytes = 80;
 // Paths and rule names in messages: longer than any real one.
 constexpr std::size_t kMaxShownNameBytes = 256;
+// A rule's series, family and label names and globs: as long as a series
+// name may be in a stream subscription.
+constexpr std::size_t kMaxSelectorBytes = 256;
+// Label matchers per rule: series carry one or two labels; more is a mistake.
+constexpr std::size_t kMaxMatchLabels = 16;
 // toml11's own first line of explanation can quote keys from the file.
 constexpr std::size_t kMaxShownParserMessageBytes = 200;
 
@@ -198,6 +203,22 @@ Status apply_stream(const toml::value& table, const std::string& source, StreamO
   return status;
 }
 
+Status apply_series(const toml::value& table, const std::string& source, SeriesOptions& series) {
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "series", "expected a table");
+  const TableReader reader(table, source, "series.");
+  std::int64_t number = 0;
+  return reader.each({
+      {"max_live", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_integer(v, k, 100, 1'000'000, number);
+         if (s.ok()) series.max_series = static_cast<std::size_t>(number);
+         return s;
+       }},
+      {"retire_after", [&](const toml::value& v, const std::string& k) {
+         return reader.read_duration(v, k, std::chrono::milliseconds(1000), std::chrono::hours(24), series.retire_after);
+       }},
+  });
+}
+
 // Whether some value matches both thresholds (a rule that would fire and clear at once).
 bool overlap(const Threshold& trigger, const Threshold& clear) {
   const bool trigger_above = trigger.comparison == Comparison::greater || trigger.comparison == Comparison::greater_equal;
@@ -239,6 +260,7 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
   };
   std::chrono::milliseconds nodata{0};
   bool has_nodata = false;
+  const toml::value* match_labels_value = nullptr;  // for an error placed at it
   Status status = reader.each({
       {"name", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, rule.name);
@@ -249,6 +271,39 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
          Status s = reader.read_string(v, k, rule.series);
          if (s.ok() && (rule.series.empty() || rule.series.size() > 256)) return reader.error_at(v, k, "must be 1 to 256 characters");
          return s;
+       }},
+      {"family", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.family);
+         if (s.ok() && (rule.family.empty() || rule.family.size() > kMaxSelectorBytes)) {
+           return reader.error_at(v, k, "must be 1 to 256 characters");
+         }
+         if (s.ok() && rule.family.find('*') != std::string::npos) {
+           return reader.error_at(v, k, "is a family name, not a glob (select series by glob with series = \"...\")");
+         }
+         return s;
+       }},
+      {"match_labels", [&](const toml::value& v, const std::string& k) {
+         match_labels_value = &v;
+         if (!v.is_table() || v.as_table().empty()) {
+           return reader.error_at(v, k, "expected a table of label globs, e.g. { cpu = \"*\" }");
+         }
+         if (v.as_table().size() > kMaxMatchLabels) {
+           return reader.error_at(v, k, "more than " + std::to_string(kMaxMatchLabels) + " labels");
+         }
+         for (const auto& [key, value] : v.as_table()) {
+           if (key.empty() || key.size() > kMaxSelectorBytes) {
+             return reader.error_at(v, k, "label names must be 1 to 256 characters");
+           }
+           if (!value.is_string()) {
+             return reader.error_at(value, k + "." + key, "expected a string (a label value or glob such as \"*\")");
+           }
+           const std::string& glob = value.as_string().str;
+           if (glob.empty() || glob.size() > kMaxSelectorBytes) {
+             return reader.error_at(value, k + "." + key, "must be 1 to 256 characters");
+           }
+           rule.match_labels.push_back(SeriesLabel{.name = key, .value = glob});
+         }
+         return Status::success();
        }},
       {"reduce", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, text);
@@ -298,7 +353,14 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
                            (rule.name.empty() ? std::string("'?'") : quote(rule.name, kMaxShownNameBytes)) + ": " + message);
   };
   if (rule.name.empty()) return rule_error("name: required");
-  if (rule.series.empty()) return rule_error("series: required (a series name or glob such as \"cpu.*.busy_pct\")");
+  if (rule.series.empty() && rule.family.empty()) {
+    return rule_error("series or family: required (a series name or glob such as \"cpu.*.busy_pct\", or a family such as "
+                      "\"cpu.busy_pct\" with match_labels = { cpu = \"*\" })");
+  }
+  if (match_labels_value != nullptr && rule.family.empty()) {
+    return reader.error_at(*match_labels_value, "match_labels",
+                           "needs family (labels are matched within one family, e.g. family = \"cpu.busy_pct\")");
+  }
   if (!rule.warn && !rule.crit) return rule_error("needs warn, crit or both");
   if (rule.warn_clear && !rule.warn) return rule_error("warn_clear given without warn");
   if (rule.crit_clear && !rule.crit) return rule_error("crit_clear given without crit");
@@ -439,6 +501,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
        }},
       {"http", [&](const toml::value& v, const std::string&) { return apply_http(v, source, config.http); }},
       {"stream", [&](const toml::value& v, const std::string&) { return apply_stream(v, source, config.stream); }},
+      {"series", [&](const toml::value& v, const std::string&) { return apply_series(v, source, config.series); }},
       {"token_file", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, config.token_file);
          return s.ok() && config.token_file.empty() ? reader.error_at(v, k, "must not be empty (leave the key out for no token)") : s;

@@ -36,6 +36,7 @@ struct SeriesInfo {
   int decimals = kFloatDecimals;    // 2: kept to hundredths, 0: whole numbers
   bool live = true;                 // false once its entity went away (retired)
   std::uint64_t first_seq = 0;      // the first point it may have a value in
+  std::uint64_t retired_seq = 0;    // the first point it has none in, once retired (0: live)
 };
 
 // An immutable list of every series the agent has had since it started,

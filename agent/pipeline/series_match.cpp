@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/pipeline/series_selector.hpp"
+
 namespace hostpulse {
 
 bool glob_match(std::string_view pattern, std::string_view name) {
@@ -26,28 +28,18 @@ bool glob_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
+bool labels_match(const SeriesInfo& info, std::string_view family, std::span<const SeriesLabel> label_globs) {
+  if (family.empty() || info.family != family) return false;
+  return std::all_of(label_globs.begin(), label_globs.end(), [&](const SeriesLabel& wanted) {
+    return std::any_of(info.labels.begin(), info.labels.end(), [&](const SeriesLabel& label) {
+      return label.name == wanted.name && glob_match(wanted.value, label.value);
+    });
+  });
+}
+
 Status resolve_series(const Schema& schema, std::span<const std::string> patterns,
                       std::vector<std::uint32_t>& ids) {
-  ids.clear();
-  std::vector<bool> taken(schema.size(), false);
-  for (const std::string& pattern : patterns) {
-    bool matched = false;
-    const bool is_glob = pattern.find('*') != std::string::npos;
-    for (const SeriesInfo& info : schema.series()) {
-      if (!info.live) continue;  // retired: no values to give
-      if (is_glob ? glob_match(pattern, info.name) : pattern == info.name) {
-        matched = true;
-        if (!taken[info.id]) {
-          taken[info.id] = true;
-          ids.push_back(info.id);
-        }
-      }
-    }
-    if (!matched) {
-      return Status::failure(std::string(is_glob ? "no series matches '" : "unknown series '") + pattern + "'");
-    }
-  }
-  return Status::success();
+  return resolve_selectors(schema, selectors_from_patterns(patterns), false, true, ids);
 }
 
 Status split_series_list(std::string_view text, std::vector<std::string>& patterns) {

@@ -15,6 +15,14 @@ namespace hostpulse {
 // "cpu.*" matches "cpu.busy_pct" and "cpu.3.user_pct"; "cpu.*.busy_pct" only per-core.
 bool glob_match(std::string_view pattern, std::string_view name);
 
+// A selection by family and labels, the way alert rules and stream clients
+// name series without spelling their names: the series is of `family` and
+// has every listed label with a value matching its glob (value "*": the
+// label is present, whatever its value). Labels not listed are not looked at,
+// so { cpu = "*" } selects the per-core series of cpu.busy_pct, not the
+// host-wide one. An empty family matches nothing.
+bool labels_match(const SeriesInfo& info, std::string_view family, std::span<const SeriesLabel> label_globs);
+
 // Resolves names and globs to series ids, in schema order per pattern, without
 // duplicates. A name or glob that matches nothing is an error naming it, so a
 // typo is reported instead of silently returning no data.

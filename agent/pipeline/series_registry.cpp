@@ -155,6 +155,7 @@ void SeriesRegistry::retire(Entity& entity) {
   for (const std::uint32_t id : entity.ids) {
     if (id == kNoId) continue;
     series_[id].live = false;
+    series_[id].retired_seq = seq_;
     --live_series_;
     pending_.retired.push_back(id);
   }

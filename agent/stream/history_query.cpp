@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "agent/pipeline/series_match.hpp"
+#include "agent/pipeline/series_selector.hpp"
 #include "agent/stream/messages.hpp"
 
 namespace hostpulse {
@@ -10,7 +10,7 @@ namespace hostpulse {
 HistoryAnswer answer_history(const HistoryRequest& request, const Schema& schema, const History& history,
                              std::size_t max_values, std::int64_t now_t_ms) {
   std::vector<std::uint32_t> series;
-  const Status status = resolve_series(schema, request.series, series);
+  const Status status = resolve_selectors(schema, request.series, false, true, series);
   if (!status.ok()) return ProtocolError{.id = request.id, .code = error_code::unknown_series, .message = status.error};
   // Refuse before copying when the whole history is asked for.
   if (!request.since_seq && !request.last) {

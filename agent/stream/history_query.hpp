@@ -14,8 +14,8 @@ namespace hostpulse {
 // The encoded "history" reply, or the error to send instead.
 using HistoryAnswer = std::variant<std::string, ProtocolError>;
 
-// Answers one stream history request from the ring: names and globs resolved
-// against the schema, then the points after since_seq, or of the last
+// Answers one stream history request from the ring: its selectors resolved
+// against the live series of the schema (each must match one), then the points after since_seq, or of the last
 // duration (against now_t_ms, wall clock), or all of them. A reply over
 // max_values values is refused (the same cap as REST), before copying when
 // the whole ring is asked for. Whether the reply fits the connection's send

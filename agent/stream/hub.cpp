@@ -21,11 +21,11 @@ OutboundFrame error_frame(const RequestId& id, std::string_view code, std::strin
 StreamHub::StreamHub(SchemaSnapshot schema, const History& history)
     : schema_(std::move(schema)), history_(history), last_published_seq_(history.last_seq()) {}
 
-StreamHub::Group* StreamHub::find_group(std::span<const std::uint32_t> series, StreamFormat format,
+StreamHub::Group* StreamHub::find_group(std::span<const SeriesSelector> selectors, StreamFormat format,
                                         const BatchSettings& batch, std::uint32_t every) {
   for (auto& group : groups_) {
     if (group->format == format && group->batch == batch && group->every == every &&
-        std::equal(group->series.begin(), group->series.end(), series.begin(), series.end())) {
+        std::equal(group->selectors.begin(), group->selectors.end(), selectors.begin(), selectors.end())) {
       return group.get();
     }
   }
@@ -37,13 +37,13 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
                                    std::chrono::steady_clock::time_point now) {
   (void)now;
   std::vector<std::uint32_t> series;
-  const Status resolved = resolve_series(*schema_, request.series, series);
+  const Status resolved = resolve_selectors(*schema_, request.series, false, true, series);
   if (!resolved.ok()) {
     subscriber->deliver(error_frame(request.id, error_code::unknown_series, resolved.error));
     return 0;
   }
   std::size_t& count = subscription_counts_[subscriber.get()];
-  Group* group = find_group(series, request.format, request.batch, request.every);
+  Group* group = find_group(request.series, request.format, request.batch, request.every);
   if (group != nullptr) {
     for (const Member& member : group->members) {
       if (member.key == subscriber.get()) {
@@ -62,6 +62,7 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
   if (group == nullptr) {
     auto created = std::make_unique<Group>();
     created->id = next_group_id_++;
+    created->selectors = request.series;
     created->series = std::move(series);
     created->format = request.format;
     created->batch = request.batch;
@@ -94,10 +95,33 @@ std::uint32_t StreamHub::subscribe(const std::shared_ptr<StreamSubscriber>& subs
   return group->id;
 }
 
+void StreamHub::update_schema(SchemaSnapshot schema) {
+  schema_ = std::move(schema);
+  std::vector<std::uint32_t> series;
+  for (auto& pointer : groups_) {
+    Group& group = *pointer;
+    // A selector that matches nothing now (its series all retired) is no error here.
+    (void)resolve_selectors(*schema_, group.selectors, false, false, series);
+    if (series == group.series) continue;
+    if (!group.pending_seq.empty()) flush(group);
+    group.series = series;
+    group.pending_values.reserve(group.batch.max_samples * group.series.size());
+  }
+}
+
 void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscriber, const Group& group,
                               std::uint64_t after_seq, std::uint64_t until_seq) {
-  const HistoryColumns columns = history_.since_seq(after_seq, group.series);
+  // Every series the selectors matched at some point in the range, retired
+  // ones included: a point's columns are those live at its seq, as the live
+  // frames of a client that stayed connected had them.
+  std::vector<std::uint32_t> candidates;
+  (void)resolve_selectors(*schema_, group.selectors, true, false, candidates);
+  const HistoryColumns columns = history_.since_seq(after_seq, candidates);
   if (columns.points() == 0) return;
+  const auto live_at = [this](std::uint32_t id, std::uint64_t seq) {
+    const SeriesInfo& info = (*schema_)[id];
+    return info.first_seq <= seq && (info.retired_seq == 0 || seq < info.retired_seq);
+  };
   // Keep points in (after_seq, until_seq] whose seq passes the decimation.
   std::vector<std::size_t> keep;
   for (std::size_t k = 0; k < columns.points(); ++k) {
@@ -105,25 +129,62 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
     if (seq <= until_seq && seq % group.every == 0) keep.push_back(k);
   }
   // Bounded: at most catch_up_limit_values_ values and catch_up_limit_bytes_
-  // encoded bytes, the newest points kept. Chunks are encoded newest first,
-  // so the byte bound drops the oldest, then delivered in seq order.
-  const std::size_t max_points = std::max<std::size_t>(1, catch_up_limit_values_ / std::max<std::size_t>(1, group.series.size()));
-  if (keep.size() > max_points) keep.erase(keep.begin(), keep.end() - static_cast<std::ptrdiff_t>(max_points));
+  // encoded bytes, the newest points kept. Runs of points with the same
+  // columns are encoded newest first, so the byte bound drops the oldest,
+  // then delivered in seq order.
   std::vector<OutboundFrame> frames;
   std::size_t bytes_total = 0;
+  std::size_t values_left = catch_up_limit_values_;
+  std::vector<std::uint32_t> series;
+  std::vector<std::size_t> column_of;
+  for (std::size_t end = keep.size(); end > 0 && values_left > 0 && bytes_total < catch_up_limit_bytes_;) {
+    // The run of points before `end` whose columns equal those of point end-1.
+    const std::uint64_t last_seq = columns.seq_first + keep[end - 1];
+    series.clear();
+    column_of.clear();
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (live_at(candidates[i], last_seq)) {
+        series.push_back(candidates[i]);
+        column_of.push_back(i);
+      }
+    }
+    std::size_t start = end - 1;
+    while (start > 0) {
+      const std::uint64_t seq = columns.seq_first + keep[start - 1];
+      bool same = true;
+      for (std::size_t i = 0; i < candidates.size() && same; ++i) {
+        same = live_at(candidates[i], seq) == live_at(candidates[i], last_seq);
+      }
+      if (!same) break;
+      --start;
+    }
+    const std::size_t max_points = std::max<std::size_t>(1, values_left / std::max<std::size_t>(1, series.size()));
+    if (end - start > max_points) start = end - max_points;
+    const bool whole = encode_catch_up_run(group, columns, std::span(keep).subspan(start, end - start), series,
+                                           column_of, bytes_total, frames);
+    if (!whole) break;  // over the byte budget: older points would leave a gap
+    values_left -= std::min(values_left, (end - start) * std::max<std::size_t>(1, series.size()));
+    end = start;
+  }
+  for (auto frame = frames.rbegin(); frame != frames.rend(); ++frame) subscriber->deliver(*frame);
+}
+
+bool StreamHub::encode_catch_up_run(const Group& group, const HistoryColumns& columns, std::span<const std::size_t> keep,
+                                    std::span<const std::uint32_t> series, std::span<const std::size_t> column_of,
+                                    std::size_t& bytes_total, std::vector<OutboundFrame>& frames) const {
   std::size_t chunk_points = kCatchUpChunkPoints;
   for (std::size_t end = keep.size(); end > 0;) {
     const std::size_t start = end > chunk_points ? end - chunk_points : 0;
     const std::size_t points = end - start;
     std::vector<std::int64_t> t_ms(points);
-    std::vector<double> values(points * group.series.size());
+    std::vector<double> values(points * series.size());
     for (std::size_t p = 0; p < points; ++p) {
       const std::size_t k = keep[start + p];
       t_ms[p] = columns.t_ms[k];
-      for (std::size_t i = 0; i < group.series.size(); ++i) values[i * points + p] = columns.values[i][k];
+      for (std::size_t i = 0; i < series.size(); ++i) values[i * points + p] = columns.values[column_of[i]][k];
     }
     const SamplesBatch batch{group.id, columns.seq_first + keep[start], columns.seq_first + keep[end - 1], t_ms,
-                             group.series, values};
+                             series, values};
     std::string bytes;
     encode_samples(batch, group.format, bytes);
     if (bytes_total + bytes.size() > catch_up_limit_bytes_) {
@@ -133,7 +194,7 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
         chunk_points = points / 2;
         continue;
       }
-      if (!frames.empty()) break;
+      if (!frames.empty()) return false;
     }
     bytes_total += bytes.size();
     frames.push_back(OutboundFrame{.bytes = std::make_shared<const std::string>(std::move(bytes)),
@@ -142,7 +203,7 @@ void StreamHub::send_catch_up(const std::shared_ptr<StreamSubscriber>& subscribe
                                    .subscription = group.id});
     end = start;
   }
-  for (auto frame = frames.rbegin(); frame != frames.rend(); ++frame) subscriber->deliver(*frame);
+  return true;
 }
 
 void StreamHub::unsubscribe(const std::shared_ptr<StreamSubscriber>& subscriber, const UnsubscribeRequest& request) {

@@ -48,8 +48,11 @@ class StreamHub {
 
   StreamHub(SchemaSnapshot schema, const History& history);
 
-  // The schema after series appeared or retired (before the point that uses them).
-  void update_schema(SchemaSnapshot schema) { schema_ = std::move(schema); }
+  // The schema after series appeared or retired, before the first point that
+  // uses it. Every subscription follows it: series that match its selectors
+  // join its columns, retired ones leave them. A batch being filled with the
+  // old columns is sent first, so one frame never mixes two column sets.
+  void update_schema(SchemaSnapshot schema);
   [[nodiscard]] const Schema& schema() const { return *schema_; }
   // Catch-up for one subscribe holds at most this many values and encoded
   // bytes (newest kept): it must fit the connection's send queue with room
@@ -92,7 +95,8 @@ class StreamHub {
   };
   struct Group {
     std::uint32_t id = 0;
-    std::vector<std::uint32_t> series;
+    std::vector<SeriesSelector> selectors;  // what was asked for
+    std::vector<std::uint32_t> series;      // what it matches now (the frames' columns)
     StreamFormat format = StreamFormat::json;
     BatchSettings batch;
     std::uint32_t every = 1;
@@ -104,13 +108,20 @@ class StreamHub {
     std::chrono::steady_clock::time_point deadline{};
   };
 
-  Group* find_group(std::span<const std::uint32_t> series, StreamFormat format, const BatchSettings& batch,
+  Group* find_group(std::span<const SeriesSelector> selectors, StreamFormat format, const BatchSettings& batch,
                     std::uint32_t every);
   void flush(Group& group);
   void deliver_to_members(Group& group, const OutboundFrame& frame);
   void deliver_trimmed(Group& group, Member& member, std::size_t points);
   void send_catch_up(const std::shared_ptr<StreamSubscriber>& subscriber, const Group& group,
                      std::uint64_t after_seq, std::uint64_t until_seq);
+  // Frames of one run of points (keep: indexes into columns) with the
+  // columns `series` (positions `column_of` in columns), newest first, within
+  // what is left of the byte budget; false when the budget ran out before
+  // the run's oldest point.
+  bool encode_catch_up_run(const Group& group, const HistoryColumns& columns, std::span<const std::size_t> keep,
+                           std::span<const std::uint32_t> series, std::span<const std::size_t> column_of,
+                           std::size_t& bytes_total, std::vector<OutboundFrame>& frames) const;
   void erase_empty_groups();
 
   SchemaSnapshot schema_;

@@ -48,32 +48,64 @@ struct Fields {
     return std::nullopt;
   }
 
-  std::optional<ProtocolError> series(std::vector<std::string>& out, bool required) const {
+  // One entry: a name or glob string, or {"family": glob, "labels": {name: glob}}.
+  std::optional<ProtocolError> selector(const json& item, SeriesSelector& out) const {
+    out = {};
+    if (item.is_string()) {
+      out.pattern = item.get<std::string>();
+      if (out.pattern.empty() || out.pattern.size() > kMaxPatternLength) {
+        return error(error_code::bad_field, "series: names must be 1 to " + std::to_string(kMaxPatternLength) + " characters");
+      }
+      return std::nullopt;
+    }
+    if (!item.is_object()) {
+      return error(error_code::bad_field, "series: entries must be names, globs or {\"family\":..., \"labels\":{...}}");
+    }
+    for (const auto& [key, value] : item.items()) {
+      if (key == "family") {
+        if (!value.is_string()) return error(error_code::bad_field, "series: family must be a string");
+        out.family = value.get<std::string>();
+      } else if (key == "labels") {
+        if (!value.is_object()) return error(error_code::bad_field, "series: labels must be an object of name: glob");
+        for (const auto& [label, glob] : value.items()) {
+          if (!glob.is_string()) return error(error_code::bad_field, "series: label '" + label + "' must be a string (a glob)");
+          if (out.labels.size() == kMaxSelectorLabels) break;
+          out.labels.emplace_back(label, glob.get<std::string>());
+        }
+        if (value.size() > kMaxSelectorLabels) {
+          return error(error_code::bad_field, "series: more than " + std::to_string(kMaxSelectorLabels) + " label matchers");
+        }
+      } else {
+        return error(error_code::bad_field, "series: unknown field '" + key + "' in a matcher (allowed: family, labels)");
+      }
+    }
+    if (out.family.empty()) return error(error_code::bad_field, "series: a matcher needs a non-empty family");
+    if (Status status = validate_selector(out); !status.ok()) {
+      return error(error_code::bad_field, "series: " + status.error);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ProtocolError> series(std::vector<SeriesSelector>& out, bool required) const {
     const auto it = object.find("series");
     if (it == object.end()) {
       if (required) return error(error_code::bad_field, "series: required (names or globs, e.g. [\"cpu.*\"])");
-      out = {"*"};
+      out = {SeriesSelector{.pattern = "*", .family = {}, .labels = {}}};
       return std::nullopt;
     }
-    if (it->is_string()) {
-      out = {it->get<std::string>()};
-    } else if (it->is_array()) {
-      if (it->empty()) return error(error_code::bad_field, "series: must not be empty");
-      if (it->size() > kMaxSeriesPatterns) {
-        return error(error_code::bad_field, "series: more than " + std::to_string(kMaxSeriesPatterns) + " entries");
-      }
-      out.clear();
-      for (const json& item : *it) {
-        if (!item.is_string()) return error(error_code::bad_field, "series: entries must be strings");
-        out.push_back(item.get<std::string>());
-      }
-    } else {
-      return error(error_code::bad_field, "series: expected an array of names or globs");
+    out.clear();
+    if (it->is_string() || it->is_object()) {
+      out.emplace_back();
+      return selector(*it, out.back());
     }
-    for (const std::string& pattern : out) {
-      if (pattern.empty() || pattern.size() > kMaxPatternLength) {
-        return error(error_code::bad_field, "series: names must be 1 to " + std::to_string(kMaxPatternLength) + " characters");
-      }
+    if (!it->is_array()) return error(error_code::bad_field, "series: expected an array of names, globs or matchers");
+    if (it->empty()) return error(error_code::bad_field, "series: must not be empty");
+    if (it->size() > kMaxSeriesPatterns) {
+      return error(error_code::bad_field, "series: more than " + std::to_string(kMaxSeriesPatterns) + " entries");
+    }
+    for (const json& item : *it) {
+      out.emplace_back();
+      if (auto e = selector(item, out.back())) return e;
     }
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/pipeline/series_selector.hpp"
 #include "agent/stream/frame_encoder.hpp"
 
 namespace hostpulse {
@@ -35,7 +36,9 @@ using RequestId = std::string;
 
 struct SubscribeRequest {
   RequestId id;
-  std::vector<std::string> series;  // names and * globs
+  // Names, * globs and family+label matchers; the subscription follows
+  // series that appear later and match.
+  std::vector<SeriesSelector> series;
   StreamFormat format = StreamFormat::json;
   BatchSettings batch;
   std::uint32_t every = 1;                   // decimation: samples whose seq is a multiple of every
@@ -50,7 +53,7 @@ struct UnsubscribeRequest {
 
 struct HistoryRequest {
   RequestId id;
-  std::vector<std::string> series;
+  std::vector<SeriesSelector> series;
   std::optional<std::uint64_t> since_seq;
   std::optional<std::chrono::milliseconds> last;
 };

@@ -439,9 +439,102 @@ TEST(Alerts, RulesDirIsLoadedAndUnmatchedRulesAreReported) {
   // 3 rules; instances: load.1m + 2 cores; gpu_hot matches nothing and is reported by name.
   EXPECT_TRUE(agent.process().wait_for_output("3 alert rules, 3 instances", 5s)) << agent.output();
   EXPECT_TRUE(contains(agent.output(), "alert 'gpu_hot' (")) << agent.output();
-  EXPECT_TRUE(contains(agent.output(), "rules.d/20-gpu.toml:1): series 'gpu.*.temp' matches no series on this host"))
+  EXPECT_TRUE(contains(agent.output(), "rules.d/20-gpu.toml:1): series 'gpu.*.temp' matches no series yet"))
       << agent.output();
   EXPECT_EQ(agent.alerts()["rules"], 3);
+}
+
+// linux6_2cpu's /proc/stat after `step` more ticks' worth of jiffies: cpu0
+// and cpu1 idle, and with `with_cpu2` a third CPU that is 90 % busy.
+std::string stat_with_cpus(std::uint64_t step, bool with_cpu2) {
+  const std::uint64_t d = step * 100;
+  std::string text = "cpu  " + std::to_string(1121 + (with_cpu2 ? d * 9 / 10 : 0)) + " 0 1228 " +
+                     std::to_string(70882 + 2 * d + (with_cpu2 ? d / 10 : 0)) + " 245 0 41 10 0 0\n";
+  text += "cpu0 289 0 450 " + std::to_string(35992 + d) + " 6 0 3 2 0 0\n";
+  text += "cpu1 831 0 777 " + std::to_string(34890 + d) + " 239 0 37 7 0 0\n";
+  if (with_cpu2) text += "cpu2 " + std::to_string(500 + d * 9 / 10) + " 0 100 " + std::to_string(30000 + d / 10) +
+                         " 0 0 0 0 0 0\n";
+  text += "ctxt " + std::to_string(233904 + d) + "\nbtime 1795320093\nprocesses 2795\nprocs_running 1\nprocs_blocked 0\n";
+  return text;
+}
+
+// A CPU that comes online while the agent runs gets an instance of the glob
+// rule, which then fires on it like on any other.
+TEST(Alerts, GlobRuleGetsAnInstanceForASeriesThatAppearsAndFiresOnIt) {
+  AlertAgent agent("[[alert]]\nname = \"core_busy\"\nseries = \"cpu.*.busy_pct\"\nwarn = \"> 50\"\n");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  EXPECT_TRUE(agent.process().wait_for_output("1 alert rules, 2 instances", 5s)) << agent.output();
+  EXPECT_EQ(agent.get_json("/api/v1/health")["alerts"]["instances"], 2);
+
+  // Keep the counters moving (a busy_pct needs two reads) until the alert
+  // fires on the new CPU, or the deadline passes.
+  const auto deadline = Clock::now() + kEventTimeout;
+  json body;
+  bool fired = false;
+  for (std::uint64_t step = 1; !fired && Clock::now() < deadline; ++step) {
+    agent.write_proc("stat", stat_with_cpus(step, true));
+    std::this_thread::sleep_for(50ms);  // pacing of the rewrites; the loop's end is the deadline
+    body = agent.alerts();
+    for (const json& alert : body["active"]) fired = fired || alert["instance"] == "cpu.2.busy_pct";
+  }
+  ASSERT_TRUE(fired) << body.dump() << "\n" << agent.output();
+  ASSERT_EQ(body["active"].size(), 1u) << "only the new, busy CPU: " << body.dump();
+  EXPECT_EQ(body["active"][0]["rule"], "core_busy");
+  EXPECT_EQ(body["active"][0]["state"], "warning");
+  EXPECT_GT(body["active"][0]["value"].get<double>(), 50.0);
+  EXPECT_EQ(agent.get_json("/api/v1/health")["alerts"]["instances"], 3);
+}
+
+// With [series] retire_after at its minimum (1 s: ten reads at 100 ms), a
+// busy CPU that goes offline retires: its firing alert resolves once, with
+// the reason, on the stream and in the REST event log, and leaves the active
+// list; the other CPUs' OK instances stay.
+TEST(Alerts, FiringInstanceOfARetiredSeriesResolvesWithTheReason) {
+  AlertAgent agent("[series]\nretire_after = \"1s\"\n[[alert]]\nname = \"core_busy\"\nseries = \"cpu.*.busy_pct\"\n"
+                   "warn = \"> 50\"\n");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  WsClient client(agent.port());
+  ASSERT_TRUE(connect_and_snapshot(client));
+
+  std::uint64_t step = 1;
+  const auto deadline = Clock::now() + kEventTimeout;
+  json body;
+  bool fired = false;
+  while (!fired && Clock::now() < deadline) {
+    agent.write_proc("stat", stat_with_cpus(step++, true));
+    std::this_thread::sleep_for(50ms);  // pacing of the rewrites; the loop's end is the deadline
+    body = agent.alerts();
+    fired = body["active"].size() == 1 && body["active"][0]["instance"] == "cpu.2.busy_pct";
+  }
+  ASSERT_TRUE(fired) << body.dump() << "\n" << agent.output();
+  const auto firing = next_alert(client);
+  ASSERT_TRUE(firing) << client.error();
+  EXPECT_EQ((*firing)["to"], "warning");
+  EXPECT_FALSE(firing->contains("reason")) << "ordinary transitions carry no reason";
+
+  // CPU 2 goes offline: absent from the reads, it retires after 1 s.
+  agent.write_proc("stat", stat_with_cpus(step, false));
+  body = agent.wait_for_alerts(
+      [](const json& b) { return b["active"].empty() && b["events"].size() >= 2; }, kEventTimeout + 1s);
+  // The stream has it queued by now (a read that timed out would end the client).
+  const std::optional<json> resolved = next_alert(client);
+  ASSERT_TRUE(resolved) << client.error() << "\n" << agent.output();
+  SCOPED_TRACE(resolved->dump());
+  EXPECT_EQ((*resolved)["rule"], "core_busy");
+  EXPECT_EQ((*resolved)["instance"], "cpu.2.busy_pct");
+  EXPECT_EQ((*resolved)["from"], "warning");
+  EXPECT_EQ((*resolved)["to"], "ok");
+  EXPECT_EQ((*resolved)["reason"], "series_retired");
+  EXPECT_GT((*resolved)["incident_ms"].get<std::int64_t>(), 0);
+
+  EXPECT_TRUE(body["active"].empty()) << body.dump();
+  ASSERT_EQ(body["events"].size(), 2u) << "fired and resolved, once each: " << body.dump();
+  EXPECT_EQ(body["events"][1]["reason"], "series_retired");
+  EXPECT_EQ(agent.get_json("/api/v1/health")["alerts"]["instances"], 2);
+  // Exactly one resolve: nothing more about cpu.2 on the stream.
+  std::vector<WsMessage> later;
+  ASSERT_TRUE(drain(client, later, "after"));
+  EXPECT_EQ(count_type(later, "alert"), 0u);
 }
 
 TEST(Alerts, InvalidRulesFileExitsWithFileAndLine) {

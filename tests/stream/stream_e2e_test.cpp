@@ -10,6 +10,8 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <cctype>
+#include <sstream>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -1727,6 +1729,136 @@ TEST(Stream, SigtermClosesEveryClientWith1001AfterAFinalFlush) {
   EXPECT_TRUE(consecutive(point_seqs(samples_of(live_tail, sub_of(live_sub)))));
   std::cout << "[ measure  ] SIGTERM -> exit 0 in " << exit_time.count() << " ms; final batch of "
             << flushed.front().t.size() << " points before 1001\n";
+}
+
+// ===========================================================================
+// Series that come and go: a CPU comes online and another goes offline in
+// the agent's procfs while it runs.
+
+// Rewrites the stat file of the agent's procfs with the CPU lines `cpus`
+// (copies of cpu0's line, renamed), as the kernel shows CPUs coming and going.
+void set_online_cpus(const StreamAgent& agent, const std::vector<int>& cpus, std::uint64_t bump) {
+  const std::string path = agent.dir().file("proc") + "/stat";
+  std::ifstream in(std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu/stat");
+  std::vector<std::string> lines;
+  std::string cpu0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("cpu0 ", 0) == 0) cpu0 = line.substr(5);
+    lines.push_back(line);
+  }
+  std::string out;
+  for (const std::string& line : lines) {
+    if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) continue;
+    if (line.rfind("cpu ", 0) == 0) {
+      // Busy time moves on, so CPU shares have values.
+      std::istringstream fields(line.substr(4));
+      std::uint64_t user = 0;
+      fields >> user;
+      std::string rest;
+      std::getline(fields, rest);
+      out += "cpu  " + std::to_string(user + bump) + rest + "\n";
+      for (const int cpu : cpus) {
+        std::istringstream own(cpu0);
+        std::uint64_t own_user = 0;
+        own >> own_user;
+        std::string own_rest;
+        std::getline(own, own_rest);
+        out += "cpu" + std::to_string(cpu) + " " + std::to_string(own_user + bump) + own_rest + "\n";
+      }
+      continue;
+    }
+    out += line + "\n";
+  }
+  write_file_atomically(path, out);
+}
+
+std::set<std::string> names_of(const std::map<std::uint32_t, std::string>& names, const std::vector<std::uint32_t>& ids) {
+  std::set<std::string> out;
+  for (const std::uint32_t id : ids) out.insert(names.count(id) ? names.at(id) : "#" + std::to_string(id));
+  return out;
+}
+
+TEST(Stream, AGlobSubscriptionFollowsCpusThatComeAndGoWithSchemaMessagesAndNoGap) {
+  START_AGENT(agent, with_config("[series]\nretire_after = \"1s\"\n"));
+  set_online_cpus(agent, {0, 1}, 1);
+  WsClient client(agent.port());
+  auto hello = client.connect_and_hello();
+  ASSERT_TRUE(hello);
+  std::map<std::uint32_t, std::string> names;
+  for (const json& s : series_of(*hello)) names[s["id"].get<std::uint32_t>()] = s["name"].get<std::string>();
+  json subscribed = subscribe(client, {{"id", "cores"}, {"series", {"cpu.*.busy_pct"}}});
+  EXPECT_EQ(names_of(names, subscribed["series"].get<std::vector<std::uint32_t>>()),
+            (std::set<std::string>{"cpu.0.busy_pct", "cpu.1.busy_pct"}));
+
+  // cpu2 comes online; then cpu1 goes offline for longer than retire_after.
+  std::vector<WsMessage> messages = read_for(client, 500ms);
+  set_online_cpus(agent, {0, 1, 2}, 2);
+  auto more = read_for(client, 800ms);
+  messages.insert(messages.end(), more.begin(), more.end());
+  set_online_cpus(agent, {0, 2}, 3);
+  more = read_for(client, 2500ms);
+  messages.insert(messages.end(), more.begin(), more.end());
+
+  // Schema messages name what changed, each before the first frame using it.
+  std::set<std::uint32_t> announced;
+  for (const auto& [id, name] : names) announced.insert(id);
+  std::set<std::uint32_t> retired;
+  bool saw_cpu2 = false;
+  bool saw_cpu1_retired = false;
+  std::vector<Samples> frames;
+  for (const WsMessage& m : messages) {
+    if (m.is("schema")) {
+      EXPECT_GT(m.body["version"].get<std::uint64_t>(), (*hello)["schema_version"].get<std::uint64_t>());
+      for (const json& family : m.body["added"]) {
+        for (const json& s : family["series"]) {
+          announced.insert(s["id"].get<std::uint32_t>());
+          names[s["id"].get<std::uint32_t>()] = s["name"].get<std::string>();
+          saw_cpu2 = saw_cpu2 || s["name"] == "cpu.2.busy_pct";
+        }
+      }
+      for (const json& id : m.body["retired"]) {
+        retired.insert(id.get<std::uint32_t>());
+        saw_cpu1_retired = saw_cpu1_retired || names[id.get<std::uint32_t>()] == "cpu.1.busy_pct";
+      }
+    }
+    if (auto s = as_samples(m); s && s->sub == sub_of(subscribed)) {
+      for (const std::uint32_t id : s->series) {
+        EXPECT_TRUE(announced.count(id)) << "frame " << s->seq_first << " uses id " << id << " before a schema message";
+        EXPECT_FALSE(retired.count(id)) << "frame " << s->seq_first << " still carries retired id " << id;
+      }
+      frames.push_back(std::move(*s));
+    }
+  }
+  EXPECT_TRUE(saw_cpu2) << "no schema message added cpu.2";
+  EXPECT_TRUE(saw_cpu1_retired) << "no schema message retired cpu.1";
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(names_of(names, frames.back().series), (std::set<std::string>{"cpu.0.busy_pct", "cpu.2.busy_pct"}));
+  bool had_three = false;
+  for (const Samples& frame : frames) had_three = had_three || frame.series.size() == 3;
+  EXPECT_TRUE(had_three) << "the subscription never carried cpu0, cpu1 and cpu2 together";
+  EXPECT_TRUE(consecutive(point_seqs(frames))) << "a schema change must not leave a gap";
+
+  // A client resuming from before both changes gets the same columns per
+  // point as the one that stayed connected.
+  std::map<std::uint64_t, std::vector<std::uint32_t>> live_columns;
+  for (const Samples& frame : frames) {
+    for (std::size_t k = 0; k < frame.t.size(); ++k) live_columns[frame.seq_first + k] = frame.series;
+  }
+  WsClient late(agent.port());
+  ASSERT_TRUE(late.connect_and_hello());
+  const std::uint64_t from = live_columns.begin()->first - 1;
+  json resumed = subscribe(late, {{"id", "cores"}, {"series", {"cpu.*.busy_pct"}}, {"resume_from", from}});
+  const auto catch_up = read_samples(late, sub_of(resumed), 3, 5s);
+  std::size_t compared = 0;
+  for (const Samples& frame : catch_up) {
+    for (std::size_t k = 0; k < frame.t.size(); ++k) {
+      const auto live = live_columns.find(frame.seq_first + k);
+      if (live == live_columns.end()) continue;
+      EXPECT_EQ(frame.series, live->second) << "point " << frame.seq_first + k;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, live_columns.size() - 1) << "the catch-up covers what the first client saw";
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ TEST(AlertConfigTest, ErrorsNameFileLineAndKeyOrRule) {
       {"missing name", "[[alert]]\nseries = \"load.1m\"\nwarn = \"> 5\"\n", "t.toml:1: alert '?': name: required"},
       {"missing name after another rule", std::string(kLoadRule) + "\n[[alert]]\nseries = \"load.5m\"\nwarn = \"> 5\"\n",
        "t.toml:6: alert '?': name: required"},
-      {"missing series", "[[alert]]\nname = \"r\"\nwarn = \"> 5\"\n", "t.toml:1: alert 'r': series: required"},
+      {"missing series", "[[alert]]\nname = \"r\"\nwarn = \"> 5\"\n", "t.toml:1: alert 'r': series or family: required"},
       {"neither warn nor crit", header, "t.toml:1: alert 'r': needs warn, crit or both"},
       {"warn_clear without warn", header + "crit = \"> 9\"\nwarn_clear = \"< 4\"\n",
        "t.toml:1: alert 'r': warn_clear given without warn"},
@@ -219,6 +219,93 @@ TEST(AlertConfigTest, ErrorsNameFileLineAndKeyOrRule) {
        "t.toml:1: alert 'r': crit '> 80' is less severe than warn '> 90': crit must be at or above"},
       {"crit above warn (downwards)", header + "warn = \"< 10\"\ncrit = \"<= 20\"\n",
        "t.toml:1: alert 'r': crit '<= 20' is less severe than warn '< 10': crit must be at or below"},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    const Status status = load_config_text(c.text, "t.toml", config);
+    ASSERT_FALSE(status.ok()) << c.what;
+    EXPECT_TRUE(contains(status.error, c.expected)) << c.what << "\n  expected: " << c.expected
+                                                    << "\n  got:      " << status.error;
+    EXPECT_TRUE(config.alerts.empty()) << "config changed by a failed load: " << c.what;
+  }
+}
+
+// A rule selects by family and label globs instead of (or as well as) a
+// series name or glob; alert labels (labels = {...}) stay what receivers get.
+TEST(AlertConfigTest, FamilyAndMatchLabelsParse) {
+  const char* text =
+      "[[alert]]\n"                                          // 1
+      "name = \"per_core\"\n"                                // 2
+      "family = \"cpu.busy_pct\"\n"                          // 3
+      "match_labels = { cpu = \"*\" }\n"                     // 4
+      "labels = { team = \"ops\" }\n"                        // 5
+      "warn = \"> 80\"\n"                                    // 6
+      "[[alert]]\n"                                          // 7
+      "name = \"whole_family\"\n"                            // 8
+      "family = \"cpu.busy_pct\"\n"                          // 9
+      "warn = \"> 80\"\n"                                    // 10
+      "[[alert]]\n"                                          // 11
+      "name = \"both\"\n"                                    // 12
+      "series = \"cpu.1*\"\n"                                // 13
+      "family = \"cpu.busy_pct\"\n"                          // 14
+      "match_labels = { cpu = \"1?\", node = \"n*\" }\n"     // 15
+      "warn = \"> 80\"\n";                                   // 16
+  Config config;
+  const Status status = load_config_text(text, "t.toml", config);
+  ASSERT_TRUE(status.ok()) << status.error;
+  ASSERT_EQ(config.alerts.size(), 3u);
+  const AlertRule& per_core = config.alerts[0];
+  EXPECT_TRUE(per_core.series.empty());
+  EXPECT_EQ(per_core.family, "cpu.busy_pct");
+  EXPECT_EQ(per_core.match_labels, (std::vector<SeriesLabel>{{"cpu", "*"}}));
+  EXPECT_EQ(per_core.labels, (std::vector<std::pair<std::string, std::string>>{{"team", "ops"}}));
+  EXPECT_EQ(config.alerts[1].family, "cpu.busy_pct");
+  EXPECT_TRUE(config.alerts[1].match_labels.empty());
+  const AlertRule& both = config.alerts[2];
+  EXPECT_EQ(both.series, "cpu.1*");
+  EXPECT_EQ(both.family, "cpu.busy_pct");
+  std::vector<SeriesLabel> labels = both.match_labels;
+  std::sort(labels.begin(), labels.end(), [](const SeriesLabel& a, const SeriesLabel& b) { return a.name < b.name; });
+  EXPECT_EQ(labels, (std::vector<SeriesLabel>{{"cpu", "1?"}, {"node", "n*"}}));
+  // A changed matcher is a changed rule (a reload restarts its instances).
+  AlertRule other = per_core;
+  other.match_labels[0].value = "2";
+  EXPECT_FALSE(other.same_behaviour(per_core));
+  other = per_core;
+  other.family = "cpu.idle_pct";
+  EXPECT_FALSE(other.same_behaviour(per_core));
+}
+
+TEST(AlertConfigTest, BadLabelMatchersNameFileLineAndKey) {
+  struct Case {
+    const char* what;
+    std::string text;
+    const char* expected;
+  };
+  const std::string header = "[[alert]]\nname = \"r\"\nwarn = \"> 5\"\n";  // lines 1-3
+  const Case cases[] = {
+      {"empty family", header + "family = \"\"\n", "t.toml:4: alert.family: must be 1 to 256 characters"},
+      {"family too long", header + "family = \"" + std::string(257, 'f') + "\"\n",
+       "t.toml:4: alert.family: must be 1 to 256 characters"},
+      {"family not a string", header + "family = 3\n", "t.toml:4: alert.family: expected a string"},
+      {"family glob", header + "family = \"cpu.*\"\n", "t.toml:4: alert.family: is a family name, not a glob"},
+      {"match_labels without family", header + "series = \"cpu.*\"\nmatch_labels = { cpu = \"*\" }\n",
+       "t.toml:5: alert.match_labels: needs family"},
+      {"match_labels not a table", header + "family = \"cpu.busy_pct\"\nmatch_labels = \"cpu=1\"\n",
+       "t.toml:5: alert.match_labels: expected a table of label globs, e.g. { cpu = \"*\" }"},
+      {"match_labels an array", header + "family = \"cpu.busy_pct\"\nmatch_labels = [\"cpu\"]\n",
+       "t.toml:5: alert.match_labels: expected a table of label globs"},
+      {"match_labels empty", header + "family = \"cpu.busy_pct\"\nmatch_labels = {}\n",
+       "t.toml:5: alert.match_labels: expected a table of label globs"},
+      {"label glob not a string", header + "family = \"cpu.busy_pct\"\nmatch_labels = { cpu = 3 }\n",
+       "t.toml:5: alert.match_labels.cpu: expected a string (a label value or glob such as \"*\")"},
+      {"label glob a nested table", header + "family = \"cpu.busy_pct\"\nmatch_labels = { cpu = { is = \"3\" } }\n",
+       "t.toml:5: alert.match_labels.cpu: expected a string"},
+      {"empty label glob", header + "family = \"cpu.busy_pct\"\nmatch_labels = { cpu = \"\" }\n",
+       "t.toml:5: alert.match_labels.cpu: must be 1 to 256 characters"},
+      {"empty label name", header + "family = \"cpu.busy_pct\"\nmatch_labels = { \"\" = \"*\" }\n",
+       "t.toml:5: alert.match_labels: label names must be 1 to 256 characters"},
+      {"neither series nor family", header, "t.toml:1: alert 'r': series or family: required"},
   };
   for (const Case& c : cases) {
     Config config;

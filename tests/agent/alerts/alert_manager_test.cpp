@@ -4,10 +4,15 @@
 // covered by alert_instance_test.cpp.
 
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/alert_json.hpp"
+#include "agent/pipeline/series_registry.hpp"
+#include "collectors/collector_table.hpp"
 #include "tests/support/platform_schema.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <limits>
 #include <string>
 #include <utility>
@@ -318,7 +323,10 @@ TEST_F(AlertManagerTest, RuleMatchingNothingIsAWarningNamingIt) {
   AlertManager manager(schema_, {make_rule("gpu_hot", "gpu.*.temp", "> 90"), make_rule("load", "load.1m", "> 5"),
                                  make_rule("core_9", "cpu.9.busy_pct", "> 90")});
   ASSERT_EQ(manager.warnings().size(), 2u);
-  EXPECT_EQ(manager.warnings()[0], "alert 'gpu_hot' (test.toml:7): series 'gpu.*.temp' matches no series on this host");
+  // Not an error: series come and go, and a matching one may appear later.
+  EXPECT_EQ(manager.warnings()[0],
+            "alert 'gpu_hot' (test.toml:7): series 'gpu.*.temp' matches no series yet (it gets instances when "
+            "matching series appear)");
   EXPECT_NE(manager.warnings()[1].find("alert 'core_9'"), std::string::npos) << manager.warnings()[1];
   EXPECT_NE(manager.warnings()[1].find("'cpu.9.busy_pct'"), std::string::npos) << manager.warnings()[1];
   EXPECT_EQ(manager.instance_count(), 1u);
@@ -397,6 +405,227 @@ TEST_F(AlertManagerTest, ShortPointReadsAsNoDataNotZero) {
   const auto active = manager.active();
   ASSERT_EQ(active.size(), 1u);
   EXPECT_EQ(active[0].state, AlertState::nodata) << "a missing value must not read as 0 (< 5 would fire)";
+}
+
+// The agent's series registry over the platform's sources, ticked by hand
+// with the CPUs online in each tick; a CPU absent from one read retires (the
+// agent waits a minute), so a test sees series appear and retire in a few
+// ticks. Feeds the manager what the sampler feeds it: the schema change,
+// then the values.
+class DynamicSchemaTest : public ::testing::Test {
+ protected:
+  DynamicSchemaTest() : registry_(platform_sources(), SeriesRegistryOptions{.retire_after_reads = 1}), t_(wall_ms()) {
+    spdlog::set_level(spdlog::level::off);
+    next_schema({0, 1});
+  }
+  ~DynamicSchemaTest() override { spdlog::set_level(saved_level_); }
+
+  SchemaChange next_schema(std::initializer_list<std::uint32_t> cpus) {
+    std::vector<double> scratch;
+    registry_.begin_tick(++seq_, scratch);
+    const std::span<const SourceDefinition> sources = platform_sources();
+    for (std::size_t index = 0; index < sources.size(); ++index) {
+      if (sources[index].name != "proc_stat") continue;
+      for (const std::uint32_t cpu : cpus) registry_.writer(index).entity("cpu", std::to_string(cpu));
+    }
+    const std::unique_ptr<bool[]> ok = std::make_unique<bool[]>(sources.size());
+    std::fill_n(ok.get(), sources.size(), true);
+    SchemaChange change = registry_.end_tick(std::span<const bool>(ok.get(), sources.size()));
+    values_.resize(registry_.schema()->size(), 10.0);
+    return change;
+  }
+  // One tick one second later with these CPUs online: the schema change (if
+  // any) first, as the sampler does, then the values.
+  void tick(AlertManager& manager, std::initializer_list<std::uint32_t> cpus) {
+    t_ += 1000;
+    const SchemaChange change = next_schema(cpus);
+    if (!change.empty()) manager.apply_schema(*registry_.schema(), change, t_);
+    manager.observe(t_, values_);
+  }
+  void set(std::string_view name, double value) {
+    const auto found = registry_.schema()->find(name);
+    ASSERT_TRUE(found.has_value()) << name;
+    values_[*found] = value;
+  }
+  const Schema& schema() const { return *registry_.schema(); }
+
+  spdlog::level::level_enum saved_level_ = spdlog::get_level();
+  SeriesRegistry registry_;
+  std::uint64_t seq_ = 0;
+  std::vector<double> values_;
+  std::int64_t t_;
+};
+
+TEST_F(DynamicSchemaTest, GlobRuleGetsAnInstanceWhenAMatchingSeriesAppearsAndFiresOnIt) {
+  AlertManager manager(schema(), {make_rule("core_busy", "cpu.*.busy_pct", "> 80"), make_rule("load", "load.1m", "> 50")});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  EXPECT_EQ(manager.instance_count(), 2u + 1u);
+
+  tick(manager, {0, 1, 2});  // CPU 2 comes online
+  EXPECT_EQ(manager.instance_count(), 3u + 1u) << "one new instance, for core_busy only";
+  EXPECT_TRUE(sunk.empty()) << "a new instance starts OK, without an event";
+
+  set("cpu.2.busy_pct", 95);
+  tick(manager, {0, 1, 2});
+  EXPECT_EQ(instances(manager.active()), (std::vector<std::string>{"core_busy/cpu.2.busy_pct"}));
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].instance, "cpu.2.busy_pct");
+  EXPECT_EQ(sunk[0].to, AlertState::warning);
+  EXPECT_TRUE(sunk[0].reason.empty()) << "ordinary transitions carry no reason";
+  EXPECT_FALSE(alert_event_json(sunk[0]).contains("reason"));
+
+  // The same change applied again (a reload built from the newer schema first) adds nothing.
+  SchemaChange again;
+  again.added.push_back(*schema().find("cpu.2.busy_pct"));
+  manager.apply_schema(schema(), again, t_);
+  EXPECT_EQ(manager.instance_count(), 3u + 1u);
+}
+
+TEST_F(DynamicSchemaTest, RuleMatchingNothingAtStartGetsInstancesLater) {
+  AlertManager manager(schema(), {make_rule("core_5", "cpu.5.busy_pct", "> 80")});
+  ASSERT_EQ(manager.warnings().size(), 1u);
+  EXPECT_NE(manager.warnings()[0].find("matches no series yet"), std::string::npos) << manager.warnings()[0];
+  EXPECT_EQ(manager.instance_count(), 0u);
+  tick(manager, {0, 1, 5});
+  EXPECT_EQ(manager.instance_count(), 1u);
+  set("cpu.5.busy_pct", 90);
+  tick(manager, {0, 1, 5});
+  EXPECT_EQ(instances(manager.active()), (std::vector<std::string>{"core_5/cpu.5.busy_pct"}));
+}
+
+TEST_F(DynamicSchemaTest, FiringInstanceWhoseSeriesRetiresResolvesOnceWithTheReason) {
+  AlertRule rule = make_rule("core_busy", "cpu.*.busy_pct", "> 80");
+  rule.description = "core {{series}} at {{value}}";
+  AlertManager manager(schema(), {rule});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  set("cpu.1.busy_pct", 90);
+  tick(manager, {0, 1});
+  ASSERT_EQ(sunk.size(), 1u);
+  const std::int64_t fired_at = t_;
+
+  tick(manager, {0});  // CPU 1 goes offline and (grace period of one read) retires
+  EXPECT_TRUE(manager.active().empty()) << "an ended instance is not active";
+  EXPECT_EQ(manager.instance_count(), 1u);
+  ASSERT_EQ(sunk.size(), 2u);
+  const AlertEvent& resolved = sunk[1];
+  EXPECT_EQ(resolved.rule, "core_busy");
+  EXPECT_EQ(resolved.instance, "cpu.1.busy_pct");
+  EXPECT_EQ(resolved.from, AlertState::warning);
+  EXPECT_EQ(resolved.to, AlertState::ok);
+  EXPECT_EQ(resolved.reason, "series_retired");
+  EXPECT_EQ(resolved.t_ms, t_);
+  EXPECT_EQ(resolved.incident_ms, t_ - fired_at);
+  EXPECT_EQ(resolved.severity, "warning");
+  EXPECT_EQ(alert_event_json(resolved)["reason"], "series_retired");
+  ASSERT_FALSE(manager.recent_events().empty());
+  EXPECT_EQ(manager.recent_events().back().reason, "series_retired");
+
+  // Later ticks say nothing more about it, and its old id's values are ignored.
+  for (int i = 0; i < 3; ++i) tick(manager, {0});
+  EXPECT_EQ(sunk.size(), 2u);
+  EXPECT_TRUE(manager.active().empty());
+
+  // The CPU comes back: a new series (new id), a fresh instance.
+  tick(manager, {0, 1});
+  EXPECT_EQ(manager.instance_count(), 2u);
+  EXPECT_TRUE(manager.active().empty());
+}
+
+TEST_F(DynamicSchemaTest, PendingAndNodataInstancesAlsoResolveWhenTheirSeriesRetires) {
+  AlertRule slow = make_rule("slow", "cpu.*.busy_pct", "> 80");
+  slow.for_duration = 1h;
+  AlertRule quiet = make_rule("quiet", "cpu.*.idle_pct", "< 0");
+  quiet.nodata_after = 1s;
+  AlertManager manager(schema(), {slow, quiet});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  set("cpu.1.busy_pct", 90);
+  set("cpu.1.idle_pct", kNaN);
+  tick(manager, {0, 1});
+  tick(manager, {0, 1});
+  ASSERT_EQ(manager.active().size(), 2u);
+  sunk.clear();
+  tick(manager, {0});
+  EXPECT_TRUE(manager.active().empty());
+  ASSERT_EQ(sunk.size(), 2u);
+  for (const AlertEvent& event : sunk) {
+    EXPECT_EQ(event.instance.substr(0, 6), "cpu.1.");
+    EXPECT_EQ(event.to, AlertState::ok);
+    EXPECT_EQ(event.reason, "series_retired");
+  }
+}
+
+TEST_F(DynamicSchemaTest, OkInstanceWhoseSeriesRetiresEndsSilently) {
+  AlertManager manager(schema(), {make_rule("core_busy", "cpu.*.busy_pct", "> 80")});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  tick(manager, {0, 1});
+  EXPECT_EQ(manager.instance_count(), 2u);
+  tick(manager, {0});
+  EXPECT_EQ(manager.instance_count(), 1u);
+  EXPECT_TRUE(sunk.empty());
+  EXPECT_TRUE(manager.recent_events().empty());
+  EXPECT_TRUE(manager.active().empty());
+}
+
+TEST_F(DynamicSchemaTest, LabelMatcherRuleSelectsByFamilyAndLabelsAsSeriesAppear) {
+  AlertRule per_core = make_rule("per_core", "", "> 80");
+  per_core.family = "cpu.busy_pct";
+  per_core.match_labels = {{"cpu", "*"}};
+  AlertRule core_1x = make_rule("core_1x", "", "> 80");
+  core_1x.family = "cpu.busy_pct";
+  core_1x.match_labels = {{"cpu", "1*"}};
+  AlertRule whole_family = make_rule("whole_family", "", "> 80");
+  whole_family.family = "cpu.busy_pct";
+  AlertRule both = make_rule("both", "cpu.1*", "> 80");  // series glob and family: both must hold
+  both.family = "cpu.iowait_pct";
+  both.match_labels = {{"cpu", "*"}};
+  AlertManager manager(schema(), {per_core, core_1x, whole_family, both});
+  // cpus 0 and 1: per_core 2, core_1x 1, whole_family 3 (host-wide too), both 1 (cpu.1.iowait_pct).
+  EXPECT_EQ(manager.instance_count(), 2u + 1u + 3u + 1u);
+  EXPECT_TRUE(manager.warnings().empty());
+
+  tick(manager, {0, 1, 12});
+  EXPECT_EQ(manager.instance_count(), 3u + 2u + 4u + 2u);
+  set("cpu.12.busy_pct", 99);
+  set("cpu.12.iowait_pct", 99);
+  tick(manager, {0, 1, 12});
+  EXPECT_EQ(instances(manager.active()),
+            (std::vector<std::string>{"per_core/cpu.12.busy_pct", "core_1x/cpu.12.busy_pct",
+                                      "whole_family/cpu.12.busy_pct", "both/cpu.12.iowait_pct"}));
+}
+
+// A reload builds from the schema it is given, and keeps an unchanged rule's
+// firing instance on a series that schema already shows retired, so the
+// retirement the sampler applies next still ends it with its event.
+TEST_F(DynamicSchemaTest, ReloadBuildsFromTheCurrentSchemaAndKeepsRetirementEvents) {
+  const AlertRule rule = make_rule("core_busy", "cpu.*.busy_pct", "> 80");
+  AlertManager manager(schema(), {rule});
+  std::vector<AlertEvent> sunk;
+  manager.set_sink([&](const AlertEvent& event) { sunk.push_back(event); });
+  set("cpu.1.busy_pct", 90);
+  tick(manager, {0, 1});
+  ASSERT_EQ(sunk.size(), 1u);
+
+  // CPU 3 appears and CPU 1 retires in the registry; the reload sees that
+  // schema before the sampler hands the change to the manager.
+  t_ += 1000;
+  const SchemaChange change = next_schema({0, 3});
+  ASSERT_TRUE(manager.replace_rules(schema(), {rule}));
+  EXPECT_EQ(manager.instance_count(), 2u + 1u) << "cpu.0, cpu.3, and cpu.1's still firing instance";
+  manager.apply_schema(schema(), change, t_);
+  EXPECT_EQ(manager.instance_count(), 2u) << "no duplicate for cpu.3";
+  ASSERT_EQ(sunk.size(), 2u);
+  EXPECT_EQ(sunk[1].instance, "cpu.1.busy_pct");
+  EXPECT_EQ(sunk[1].reason, "series_retired");
+
+  // A schema older than the one applied is refused (the agent retries with the current one).
+  const SchemaSnapshot old = testing_support::platform_schema({0, 1});
+  ASSERT_LT(old->version(), schema().version());
+  EXPECT_FALSE(manager.replace_rules(*old, {rule}));
+  EXPECT_EQ(manager.instance_count(), 2u);
 }
 
 }  // namespace

@@ -65,6 +65,24 @@ TEST(ConfigTest, IntervalAsIntegerMilliseconds) {
   EXPECT_EQ(config.interval, 500ms);
 }
 
+TEST(ConfigTest, SeriesTableSetsTheCapAndTheRetirePeriod) {
+  Config config;
+  ASSERT_TRUE(load_config_text("[series]\nmax_live = 2000\nretire_after = \"5m\"\n", "t.toml", config).ok());
+  EXPECT_EQ(config.series.max_series, 2000u);
+  EXPECT_EQ(config.series.retire_after, 5min);
+  Config defaults;
+  EXPECT_EQ(defaults.series.max_series, 10'000u);
+  EXPECT_EQ(defaults.series.retire_after, 60s);
+  for (const char* bad : {"[series]\nmax_live = 99\n", "[series]\nretire_after = \"10ms\"\n",
+                          "[series]\nretire_after = \"2d\"\n", "[series]\nmax = 1\n", "series = 1\n"}) {
+    Config rejected;
+    const Status status = load_config_text(bad, "t.toml", rejected);
+    EXPECT_FALSE(status.ok()) << bad;
+    EXPECT_NE(status.error.find("t.toml:"), std::string::npos) << status.error;
+    EXPECT_NE(status.error.find("series"), std::string::npos) << status.error;
+  }
+}
+
 TEST(ConfigTest, EmptyFileKeepsDefaults) {
   Config config;
   ASSERT_TRUE(load_config_text("", "t.toml", config).ok());

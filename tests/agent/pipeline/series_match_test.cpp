@@ -1,6 +1,10 @@
 #include "agent/pipeline/series_match.hpp"
 #include "tests/support/platform_schema.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace hostpulse {
@@ -19,6 +23,53 @@ TEST(GlobMatchTest, Table) {
       {"", "x", false},                       {"*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
   };
   for (const Case& c : cases) EXPECT_EQ(glob_match(c.pattern, c.name), c.match) << c.pattern << " vs " << c.name;
+}
+
+TEST(LabelsMatchTest, FamilyEqualsAndEveryListedLabelMatchesItsGlob) {
+  const auto series = [](std::string name, std::string family, std::vector<SeriesLabel> labels) {
+    SeriesInfo info;
+    info.name = std::move(name);
+    info.family = std::move(family);
+    info.labels = std::move(labels);
+    return info;
+  };
+  const SeriesInfo core = series("disk.sda1.read_bytes", "disk.read_bytes", {{"disk", "sda1"}, {"kind", "partition"}});
+  const SeriesInfo host = series("disk.read_bytes", "disk.read_bytes", {});
+  struct Case {
+    const char* what;
+    const SeriesInfo& info;
+    const char* family;
+    std::vector<SeriesLabel> globs;
+    bool match;
+  };
+  const Case cases[] = {
+      {"family only", core, "disk.read_bytes", {}, true},
+      {"family only, host-wide", host, "disk.read_bytes", {}, true},
+      {"other family", core, "disk.write_bytes", {}, false},
+      {"family is not a prefix or glob", core, "disk.*", {}, false},
+      {"empty family matches nothing", core, "", {}, false},
+      {"star: label present", core, "disk.read_bytes", {{"disk", "*"}}, true},
+      {"star: label absent (host-wide)", host, "disk.read_bytes", {{"disk", "*"}}, false},
+      {"exact value", core, "disk.read_bytes", {{"disk", "sda1"}}, true},
+      {"other value", core, "disk.read_bytes", {{"disk", "sda"}}, false},
+      {"value glob", core, "disk.read_bytes", {{"disk", "sd*"}}, true},
+      {"every listed label must match", core, "disk.read_bytes", {{"disk", "sd*"}, {"kind", "whole"}}, false},
+      {"both listed labels match", core, "disk.read_bytes", {{"kind", "part*"}, {"disk", "*1"}}, true},
+      {"unknown label name", core, "disk.read_bytes", {{"cpu", "*"}}, false},
+  };
+  for (const Case& c : cases) EXPECT_EQ(labels_match(c.info, c.family, c.globs), c.match) << c.what;
+
+  // On the platform's schema: { cpu = "*" } in cpu.busy_pct is exactly the per-core series.
+  const SchemaSnapshot schema = testing_support::platform_schema({0, 1, 10});
+  const std::vector<SeriesLabel> any_cpu{{"cpu", "*"}};
+  const std::vector<SeriesLabel> cpu_1x{{"cpu", "1*"}};
+  std::vector<std::string> per_core, ones;
+  for (const SeriesInfo& info : schema->series()) {
+    if (labels_match(info, "cpu.busy_pct", any_cpu)) per_core.push_back(info.name);
+    if (labels_match(info, "cpu.busy_pct", cpu_1x)) ones.push_back(info.name);
+  }
+  EXPECT_EQ(per_core, (std::vector<std::string>{"cpu.0.busy_pct", "cpu.1.busy_pct", "cpu.10.busy_pct"}));
+  EXPECT_EQ(ones, (std::vector<std::string>{"cpu.1.busy_pct", "cpu.10.busy_pct"}));
 }
 
 TEST(ResolveSeriesTest, NamesAndGlobsInOrderWithoutDuplicates) {

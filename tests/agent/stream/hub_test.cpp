@@ -101,7 +101,7 @@ class StreamHubTest : public ::testing::Test {
   static SubscribeRequest request(std::vector<std::string> series, std::uint32_t max_samples = 1,
                                   std::chrono::milliseconds max_delay = 0ms, std::uint32_t every = 1) {
     SubscribeRequest r;
-    r.series = std::move(series);
+    r.series = selectors_from_patterns(series);
     r.batch = BatchSettings{max_samples, max_delay};
     r.every = every;
     return r;
@@ -215,10 +215,12 @@ TEST_F(StreamHubTest, ShapeIsSeriesOrderFormatBatchAndEvery) {
   subs.push_back(subscribe(subscriber, request({"load.1m", "load.5m"}, 1, 0ms, 3)));
   EXPECT_EQ(subs, (std::vector<std::uint32_t>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(hub().stats().groups, 6u);
-  // A glob and the names it resolves to are the same shape.
+  // The same selection shares the group; a glob that resolves to the same
+  // names today is another shape (it may follow other series later).
   auto other = std::make_shared<RecordingSubscriber>();
-  EXPECT_EQ(subscribe(other, request({"load.1m", "l*d.5m"})), 1u);
-  EXPECT_EQ(hub().stats().groups, 6u);
+  EXPECT_EQ(subscribe(other, request({"load.1m", "load.5m"})), 1u);
+  EXPECT_EQ(subscribe(other, request({"load.1m", "l*d.5m"})), 7u);
+  EXPECT_EQ(hub().stats().groups, 7u);
 }
 
 TEST_F(StreamHubTest, BatchesByCount) {
@@ -902,6 +904,90 @@ TEST_F(StreamHubTest, MsgpackLiveCatchUpAndTrimmedFramesDecodeToTheJsonFrames) {
   EXPECT_EQ(columns[0][0], 2);
   EXPECT_TRUE(columns[2][0].is_null());
   EXPECT_EQ(columns[3][0], 0);
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The schema grows (a CPU comes online) while a glob subscription is open:
+// its batch with the old columns goes out first, then frames carry the new
+// series too; a retired series leaves the columns.
+TEST(StreamHubSchemaTest, GlobSubscriptionsFollowSeriesThatAppearAndRetire) {
+  const SchemaSnapshot one_cpu = testing_support::platform_schema({0});
+  // cpu1 comes online at point 3, as the registry would record it.
+  const SchemaSnapshot as_built = testing_support::platform_schema({0, 1});
+  std::vector<SeriesInfo> grown(as_built->series().begin(), as_built->series().end());
+  for (SeriesInfo& info : grown) {
+    if (!info.labels.empty() && info.labels[0].value == "1") info.first_seq = 3;
+  }
+  const SchemaSnapshot two_cpus = std::make_shared<const Schema>(std::move(grown), one_cpu->version() + 1);
+  const std::uint32_t cpu0 = *two_cpus->find("cpu.0.busy_pct");
+  const std::uint32_t cpu1 = *two_cpus->find("cpu.1.busy_pct");
+  History history(two_cpus->size(), 100);
+  StreamHub hub(one_cpu, history);
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  SubscribeRequest request;
+  request.series = selectors_from_patterns(std::vector<std::string>{"cpu.*.busy_pct"});
+  request.batch = BatchSettings{3, 0ms};
+  const Clock::time_point now{};
+  ASSERT_NE(hub.subscribe(subscriber, request, 16, now), 0u);
+  EXPECT_EQ(subscriber->last()["series"], json({cpu0}));
+
+  std::vector<double> values(two_cpus->size(), 1.0);
+  const auto publish = [&](std::uint64_t seq) {
+    history.append(static_cast<std::int64_t>(seq) * 1000, values);
+    hub.publish(seq, static_cast<std::int64_t>(seq) * 1000, values, now);
+  };
+  publish(1);
+  publish(2);
+  EXPECT_TRUE(subscriber->sample_frames().empty()) << "the batch of 3 is not full yet";
+  hub.update_schema(two_cpus);
+  auto frames = subscriber->sample_frames();
+  ASSERT_EQ(frames.size(), 1u) << "the old columns' batch goes out before the change";
+  EXPECT_EQ(frames[0]["series"], json({cpu0}));
+  EXPECT_EQ(frames[0]["t"].size(), 2u);
+  publish(3);
+  publish(4);
+  publish(5);
+  frames = subscriber->sample_frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1]["series"], json({cpu0, cpu1}));
+  EXPECT_EQ(frames[1]["seq_first"], 3);
+
+  // cpu0 retires: only cpu1 is left.
+  std::vector<SeriesInfo> series(two_cpus->series().begin(), two_cpus->series().end());
+  for (SeriesInfo& info : series) {
+    if (!info.labels.empty() && info.labels[0].value == "0") {
+      info.live = false;
+      info.retired_seq = 6;
+    }
+  }
+  hub.update_schema(std::make_shared<const Schema>(std::move(series), two_cpus->version() + 1));
+  publish(6);
+  publish(7);
+  publish(8);
+  frames = subscriber->sample_frames();
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[2]["series"], json({cpu1}));
+  EXPECT_EQ(subscriber->seqs(), range(1, 8)) << "no gap across the changes";
+
+  // A resume from 0 now gets what the subscriber above got, column set by column set.
+  auto late = std::make_shared<RecordingSubscriber>();
+  request.resume_from = 0;
+  request.batch = BatchSettings{1, 0ms};
+  ASSERT_NE(hub.subscribe(late, request, 16, now), 0u);
+  const auto catch_up = late->sample_frames();
+  ASSERT_EQ(catch_up.size(), 3u);
+  EXPECT_EQ(catch_up[0]["series"], json({cpu0}));
+  EXPECT_EQ(catch_up[0]["seq_first"], 1);
+  EXPECT_EQ(catch_up[0]["seq_last"], 2);
+  EXPECT_EQ(catch_up[1]["series"], json({cpu0, cpu1}));
+  EXPECT_EQ(catch_up[1]["seq_last"], 5);
+  EXPECT_EQ(catch_up[2]["series"], json({cpu1}));
+  EXPECT_EQ(catch_up[2]["seq_last"], 8);
 }
 
 }  // namespace

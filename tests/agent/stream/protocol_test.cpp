@@ -42,7 +42,7 @@ std::string nested(int depth, std::string_view open, std::string_view close, std
 TEST(ProtocolTest, SubscribeDefaults) {
   const auto request = parsed_as<SubscribeRequest>(R"({"type":"subscribe"})");
   EXPECT_EQ(request.id, "");
-  EXPECT_EQ(request.series, std::vector<std::string>{"*"});
+  EXPECT_EQ(request.series, selectors_from_patterns(std::vector<std::string>{"*"}));
   EXPECT_EQ(request.format, StreamFormat::json);
   EXPECT_EQ(request.batch.max_samples, 1u);
   EXPECT_EQ(request.batch.max_delay, 0ms);
@@ -61,7 +61,7 @@ TEST(ProtocolTest, SubscribeWithEveryField) {
       R"({"type":"subscribe","id":"cpu-chart","series":["cpu.*","mem.used_bytes"],"format":"msgpack",
           "batch":{"max_samples":10,"max_delay_ms":2000},"every":5,"resume_from":1200})");
   EXPECT_EQ(request.id, R"("cpu-chart")");
-  EXPECT_EQ(request.series, (std::vector<std::string>{"cpu.*", "mem.used_bytes"}));
+  EXPECT_EQ(request.series, selectors_from_patterns(std::vector<std::string>{"cpu.*", "mem.used_bytes"}));
   EXPECT_EQ(request.format, StreamFormat::msgpack);
   EXPECT_EQ(request.batch.max_samples, 10u);
   EXPECT_EQ(request.batch.max_delay, 2000ms);
@@ -90,7 +90,7 @@ TEST(ProtocolTest, SubscribeLimitsAreInclusive) {
 
 TEST(ProtocolTest, SeriesAsStringAndAtTheLimits) {
   EXPECT_EQ(parsed_as<SubscribeRequest>(R"({"type":"subscribe","series":"load.1m"})").series,
-            std::vector<std::string>{"load.1m"});
+            selectors_from_patterns(std::vector<std::string>{"load.1m"}));
   // 256 entries of 256 characters each are accepted.
   std::string text = R"({"type":"subscribe","series":[)";
   const std::string longest(kMaxPatternLength, 'a');
@@ -98,10 +98,10 @@ TEST(ProtocolTest, SeriesAsStringAndAtTheLimits) {
   text += "]}";
   const auto request = parsed_as<SubscribeRequest>(text);
   EXPECT_EQ(request.series.size(), kMaxSeriesPatterns);
-  EXPECT_EQ(request.series.back(), longest);
+  EXPECT_EQ(request.series.back().pattern, longest);
   // Brackets inside strings do not count towards the depth limit.
   EXPECT_EQ(parsed_as<SubscribeRequest>(R"({"type":"subscribe","series":["[[[[[[[[[[{{{{{{{{{{\"[["]})").series,
-            std::vector<std::string>{"[[[[[[[[[[{{{{{{{{{{\"[["});
+            selectors_from_patterns(std::vector<std::string>{"[[[[[[[[[[{{{{{{{{{{\"[["}));
 }
 
 TEST(ProtocolTest, RequestIdIsEchoedAsRawJson) {
@@ -125,10 +125,22 @@ TEST(ProtocolTest, Unsubscribe) {
   EXPECT_EQ(parsed_as<UnsubscribeRequest>(R"({"type":"unsubscribe","sub":4294967295})").subscription, 4294967295u);
 }
 
+TEST(ProtocolTest, SubscribeByFamilyAndLabels) {
+  const auto request = parsed_as<SubscribeRequest>(
+      R"({"type":"subscribe","series":["load.1m",{"family":"cpu.busy_pct","labels":{"cpu":"1*"}}]})");
+  ASSERT_EQ(request.series.size(), 2u);
+  EXPECT_EQ(request.series[0].pattern, "load.1m");
+  EXPECT_EQ(request.series[1].family, "cpu.busy_pct");
+  EXPECT_EQ(request.series[1].labels, (std::vector<std::pair<std::string, std::string>>{{"cpu", "1*"}}));
+  const auto single = parsed_as<SubscribeRequest>(R"({"type":"subscribe","series":{"family":"mem.*"}})");
+  ASSERT_EQ(single.series.size(), 1u);
+  EXPECT_EQ(single.series[0].family, "mem.*");
+}
+
 TEST(ProtocolTest, History) {
   auto request = parsed_as<HistoryRequest>(R"({"type":"history","id":"h","series":["load.*"],"last":"5m"})");
   EXPECT_EQ(request.id, R"("h")");
-  EXPECT_EQ(request.series, std::vector<std::string>{"load.*"});
+  EXPECT_EQ(request.series, selectors_from_patterns(std::vector<std::string>{"load.*"}));
   EXPECT_EQ(request.last, std::optional<std::chrono::milliseconds>(300'000ms));
   EXPECT_FALSE(request.since_seq.has_value());
   request = parsed_as<HistoryRequest>(R"({"type":"history","series":"load.1m","since_seq":17})");
@@ -184,8 +196,14 @@ TEST(ProtocolTest, ErrorsNameTheProblem) {
       {R"({"type":"subscribe","series":[]})", error_code::bad_field, "series: must not be empty"},
       {R"({"type":"subscribe","series":[""]})", error_code::bad_field, "series: names must be 1 to 256 characters"},
       {R"({"type":"subscribe","series":""})", error_code::bad_field, "series: names must be 1 to 256 characters"},
-      {R"({"type":"subscribe","series":[1]})", error_code::bad_field, "series: entries must be strings"},
-      {R"({"type":"subscribe","series":{"a":1}})", error_code::bad_field, "series: expected an array of names or globs"},
+      {R"({"type":"subscribe","series":[1]})", error_code::bad_field, "series: entries must be names, globs or"},
+      {R"({"type":"subscribe","series":{"a":1}})", error_code::bad_field, "series: unknown field 'a' in a matcher"},
+      {R"({"type":"subscribe","series":[{"labels":{"cpu":"1"}}]})", error_code::bad_field, "series: a matcher needs a non-empty family"},
+      {R"({"type":"subscribe","series":[{"family":"cpu.busy_pct","labels":["cpu"]}]})", error_code::bad_field,
+       "series: labels must be an object"},
+      {R"({"type":"subscribe","series":[{"family":"cpu.busy_pct","labels":{"cpu":3}}]})", error_code::bad_field,
+       "series: label 'cpu' must be a string"},
+      {R"({"type":"subscribe","series":7})", error_code::bad_field, "series: expected an array of names, globs or matchers"},
       {R"({"type":"subscribe","series":7})", error_code::bad_field, "series: expected an array"},
       {R"({"type":"subscribe","format":"xml"})", error_code::bad_field, "format: must be \"json\" or \"msgpack\""},
       {R"({"type":"subscribe","format":1})", error_code::bad_field, "format: must be"},
