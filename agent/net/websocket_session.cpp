@@ -79,10 +79,11 @@ class WebSocketSession final : public StreamSession,
 
   void start(http::request<http::string_body>&& request) {
     const StreamOptions& options = service_.options();
-    const RequestCredentials credentials{header(request, http::field::authorization),
-                                         header(request, http::field::sec_websocket_protocol),
-                                         header(request, http::field::cookie), header(request, http::field::origin),
-                                         header(request, http::field::host)};
+    const RequestCredentials credentials{.authorization = header(request, http::field::authorization),
+                                         .protocols = header(request, http::field::sec_websocket_protocol),
+                                         .cookie = header(request, http::field::cookie),
+                                         .origin = header(request, http::field::origin),
+                                         .host = header(request, http::field::host)};
     // Decide now, close after the handshake: a browser only sees a close
     // code, never the HTTP status of a refused upgrade.
     if (!access_.host_allowed(credentials)) {
