@@ -66,7 +66,7 @@ Status selectors_from_query(const RequestTarget& target, std::vector<SeriesSelec
   SeriesSelector matcher;
   for (const auto& [key, value] : target.query) {
     if (key.rfind(kLabelParameterPrefix, 0) != 0) continue;
-    matcher.labels.emplace_back(key.substr(kLabelParameterPrefix.size()), value);
+    matcher.labels.push_back(SeriesLabel{.name = key.substr(kLabelParameterPrefix.size()), .value = value});
   }
   if (const std::string* family = target.parameter("family")) {
     matcher.family = *family;

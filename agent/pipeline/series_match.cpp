@@ -30,6 +30,10 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 
 bool labels_match(const SeriesInfo& info, std::string_view family, std::span<const SeriesLabel> label_globs) {
   if (family.empty() || info.family != family) return false;
+  return label_globs_match(info, label_globs);
+}
+
+bool label_globs_match(const SeriesInfo& info, std::span<const SeriesLabel> label_globs) {
   return std::all_of(label_globs.begin(), label_globs.end(), [&](const SeriesLabel& wanted) {
     return std::any_of(info.labels.begin(), info.labels.end(), [&](const SeriesLabel& label) {
       return label.name == wanted.name && glob_match(wanted.value, label.value);

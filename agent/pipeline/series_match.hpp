@@ -21,6 +21,9 @@ bool glob_match(std::string_view pattern, std::string_view name);
 // label is present, whatever its value). Labels not listed are not looked at,
 // so { cpu = "*" } selects the per-core series of cpu.busy_pct, not the
 // host-wide one. An empty family matches nothing.
+// Every wanted label is present with a value matching its glob (the one
+// label matcher: alert rules, subscriptions and REST queries use it).
+bool label_globs_match(const SeriesInfo& info, std::span<const SeriesLabel> label_globs);
 bool labels_match(const SeriesInfo& info, std::string_view family, std::span<const SeriesLabel> label_globs);
 
 // Resolves names and globs to series ids, in schema order per pattern, without

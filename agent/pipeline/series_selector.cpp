@@ -8,15 +8,7 @@ bool SeriesSelector::matches(const SeriesInfo& info) const {
   if (!pattern.empty()) {
     return pattern.find('*') == std::string::npos ? pattern == info.name : glob_match(pattern, info.name);
   }
-  if (!glob_match(family, info.family)) return false;
-  for (const auto& [label, value_glob] : labels) {
-    const SeriesLabel* found = nullptr;
-    for (const SeriesLabel& candidate : info.labels) {
-      if (candidate.name == label) found = &candidate;
-    }
-    if (found == nullptr || !glob_match(value_glob, found->value)) return false;
-  }
-  return true;
+  return glob_match(family, info.family) && label_globs_match(info, labels);
 }
 
 std::string SeriesSelector::describe() const {
@@ -24,7 +16,7 @@ std::string SeriesSelector::describe() const {
   std::string text = family + "{";
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) text += ",";
-    text += labels[i].first + "=\"" + labels[i].second + "\"";
+    text += labels[i].name + "=\"" + labels[i].value + "\"";
   }
   return text + "}";
 }

@@ -18,7 +18,7 @@ namespace hostpulse {
 struct SeriesSelector {
   std::string pattern;  // a name or a glob over canonical names; empty when family is used
   std::string family;   // a glob over families
-  std::vector<std::pair<std::string, std::string>> labels;  // label name -> glob over its value
+  std::vector<SeriesLabel> labels;  // label name -> glob over its value
 
   [[nodiscard]] bool matches(const SeriesInfo& info) const;
   // For messages: the pattern, or family{label="glob",...}.

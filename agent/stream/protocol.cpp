@@ -70,7 +70,7 @@ struct Fields {
         for (const auto& [label, glob] : value.items()) {
           if (!glob.is_string()) return error(error_code::bad_field, "series: label '" + label + "' must be a string (a glob)");
           if (out.labels.size() == kMaxSelectorLabels) break;
-          out.labels.emplace_back(label, glob.get<std::string>());
+          out.labels.push_back(SeriesLabel{.name = label, .value = glob.get<std::string>()});
         }
         if (value.size() > kMaxSelectorLabels) {
           return error(error_code::bad_field, "series: more than " + std::to_string(kMaxSelectorLabels) + " label matchers");

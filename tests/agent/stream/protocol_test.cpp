@@ -131,7 +131,7 @@ TEST(ProtocolTest, SubscribeByFamilyAndLabels) {
   ASSERT_EQ(request.series.size(), 2u);
   EXPECT_EQ(request.series[0].pattern, "load.1m");
   EXPECT_EQ(request.series[1].family, "cpu.busy_pct");
-  EXPECT_EQ(request.series[1].labels, (std::vector<std::pair<std::string, std::string>>{{"cpu", "1*"}}));
+  EXPECT_EQ(request.series[1].labels, (std::vector<SeriesLabel>{{"cpu", "1*"}}));
   const auto single = parsed_as<SubscribeRequest>(R"({"type":"subscribe","series":{"family":"mem.*"}})");
   ASSERT_EQ(single.series.size(), 1u);
   EXPECT_EQ(single.series[0].family, "mem.*");
