@@ -29,6 +29,7 @@ namespace hostpulse {
 namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t abnormal = 1006;  // never sent: the connection dropped without a close frame
 inline constexpr std::uint16_t policy = 1008;
 inline constexpr std::uint16_t too_big = 1009;
 inline constexpr std::uint16_t internal_error = 1011;
