@@ -46,7 +46,7 @@ void StreamService::publish(const SampledPoint& point) {
       schema_ = point.schema;
       hello_cache_.reset();
     }
-    asio::post(strand_, [this, schema = point.schema, seq = point.seq,
+    asio::post(strand_, [this, schema = point.schema,
                          message = std::make_shared<const std::string>(
                              encode_schema_change(*point.schema, *point.change, point.seq))] {
       hub_.update_schema(schema);
