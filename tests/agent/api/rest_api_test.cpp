@@ -55,6 +55,33 @@ TEST_F(RestApiFixture, InfoDescribesAgentAndSchema) {
   EXPECT_TRUE(j["schema"][0].contains("kind"));
 }
 
+TEST_F(RestApiFixture, SeriesListsByFamilyAndLabels) {
+  HttpResponse r = get("/api/v1/series?family=cpu.busy_pct&label.cpu=1");
+  ASSERT_EQ(r.status, 200) << r.payload();
+  json list = body(r)["series"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "cpu.1.busy_pct");
+  EXPECT_EQ(list[0]["labels"], json({{"cpu", "1"}}));
+  EXPECT_EQ(list[0]["live"], true);
+  // Labels alone: every family; no match is an empty list, not an error.
+  EXPECT_EQ(body(get("/api/v1/series?label.cpu=0"))["series"].size(), 11u);
+  EXPECT_TRUE(body(get("/api/v1/series?family=disk.*"))["series"].empty());
+  // The same filters select snapshot columns.
+  r = get("/api/v1/snapshot?family=cpu.busy_pct&label.cpu=*");
+  ASSERT_EQ(r.status, 200) << r.payload();
+  EXPECT_EQ(body(r)["values"].size(), 2u);
+}
+
+TEST_F(RestApiFixture, BadSeriesFiltersAre400) {
+  for (const std::string& target : std::vector<std::string>{"/api/v1/series?family=", "/api/v1/series?retired=maybe", "/api/v1/series?label.=x",
+        "/api/v1/series?family=" + std::string(300, 'a'), "/api/v1/series?family=x&label.cpu=" + std::string(300, '1'),
+        "/api/v1/snapshot?family=disk.*", "/api/v1/history?label.nope=1"}) {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.status, 400) << target << " -> " << r.payload();
+    EXPECT_TRUE(body(r)["error"]["message"].is_string()) << target;
+  }
+}
+
 TEST_F(RestApiFixture, SnapshotBeforeAnyPointIsEmpty) {
   const json j = body(get("/api/v1/snapshot?series=load.1m"));
   EXPECT_EQ(j["seq"], 0);
