@@ -52,6 +52,10 @@ void raise_open_file_limit(const Config& config) {
   }
 }
 
+SourceSettings source_settings(const Config& config) {
+  return SourceSettings{.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs}};
+}
+
 SeriesRegistryOptions series_registry_options(const Config& config) {
   SeriesRegistryOptions options;
   options.max_series = config.series.max_series;
@@ -108,8 +112,7 @@ Agent::Agent(AgentSetup setup)
       token_(std::move(setup.token)),
       systemd_(SystemdNotifier::from_environment()),
       identity_(identify()),
-      paths_{config_.procfs, config_.sysfs},
-      collectors_(paths_),
+      collectors_(source_settings(config_), platform_sources()),
       registry_(collectors_.definitions(), series_registry_options(config_)),
       history_(0, config_.history_points),
       primed_(prime(collectors_, registry_, history_)),
@@ -262,7 +265,9 @@ void Agent::reload() {
   std::vector<std::string> need_restart;
   if (next.listen.to_string() != config_.listen.to_string()) need_restart.emplace_back("listen");
   if (next.interval != config_.interval) need_restart.emplace_back("interval");
-  if (next.procfs != config_.procfs || next.sysfs != config_.sysfs) need_restart.emplace_back("procfs/sysfs");
+  if (next.procfs != config_.procfs || next.sysfs != config_.sysfs || next.rootfs != config_.rootfs) {
+    need_restart.emplace_back("procfs/sysfs/rootfs");
+  }
   if (next.history_points != config_.history_points) need_restart.emplace_back("history_points");
   if (next.token_file != config_.token_file || next.allowed_origins != config_.allowed_origins ||
       next.allowed_hosts != config_.allowed_hosts) {

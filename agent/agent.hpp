@@ -68,7 +68,6 @@ class Agent {
   // Type=notify under systemd (READY, RELOADING, STOPPING, WATCHDOG); inert elsewhere.
   SystemdNotifier systemd_;
   const AgentIdentity identity_;
-  const HostPaths paths_;
   CollectorSet collectors_;
   SeriesRegistry registry_;
   History history_;

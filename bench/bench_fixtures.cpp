@@ -34,11 +34,11 @@ HostReads load_reads(const std::string& procfs_root) {
   return reads;
 }
 
-ReadsDeriver::ReadsDeriver() : registry_(platform_sources()) {}
+ReadsDeriver::ReadsDeriver() : registry_(core_sources()) {}
 
 void ReadsDeriver::derive(const HostReads& previous, const HostReads& current, double elapsed_s,
                           std::vector<double>& values) {
-  const std::span<const SourceDefinition> sources = platform_sources();
+  const std::span<const SourceDefinition> sources = core_sources();
   registry_.begin_tick(++seq_, values);
   const DeriveContext context{.elapsed_s = elapsed_s, .facts = {.cpus_online = current.stat.cpus.size()}};
   bool ok[4] = {true, true, true, true};

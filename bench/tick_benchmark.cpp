@@ -74,7 +74,7 @@ class AllocationProbe {
 // Everything one tick needs, warmed up so the loop sees the steady state.
 struct TickFixture {
   explicit TickFixture(const Machine& machine)
-      : collectors(HostPaths{machine.procfs, "/sys"}),
+      : collectors(HostPaths{machine.procfs, "/sys"}, core_sources()),
         current(load_reads(machine.procfs)),
         previous(previous_of(current, 1)),
         history(0, kHistoryPoints) {
@@ -124,7 +124,7 @@ struct TickFixture {
 // series registry, appending to history, both encodings in the callback.
 struct SamplerFixture {
   explicit SamplerFixture(const Machine& machine)
-      : collectors(HostPaths{machine.procfs, "/sys"}),
+      : collectors(HostPaths{machine.procfs, "/sys"}, core_sources()),
         registry(collectors.definitions()),
         history(0, kHistoryPoints),
         sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {

@@ -16,12 +16,16 @@ std::string_view series_kind_name(SeriesKind kind) {
 }
 
 CollectorSet::CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions)
+    : CollectorSet(SourceSettings{.paths = paths}, definitions) {}
+
+CollectorSet::CollectorSet(const SourceSettings& settings, std::span<const SourceDefinition> definitions)
     : definitions_(definitions) {
   readers_.reserve(definitions_.size());
   sources_.reserve(definitions_.size());
   for (const SourceDefinition& definition : definitions_) {
-    readers_.emplace_back(paths.proc_file(definition.procfs_path));
-    sources_.push_back(definition.create());
+    readers_.emplace_back(definition.procfs_path.empty() ? std::string()
+                                                         : settings.paths.proc_file(definition.procfs_path));
+    sources_.push_back(definition.create(settings));
   }
 }
 
@@ -39,12 +43,16 @@ Status CollectorSet::collect_one(std::size_t index) {
   // the backstop that keeps one collector from taking down the sampler thread.
   try {
     source.fail();
-    status = reader.read();
-    if (status.ok()) {
-      status = source.parse(reader.contents());
-      // Parser messages name the file but not where it was read from, which
-      // matters when HostPaths points somewhere other than the real /proc.
-      if (!status.ok()) status.error.insert(0, reader.path() + ": ");
+    if (definition.procfs_path.empty()) {
+      status = source.read({});
+    } else {
+      status = reader.read();
+      if (status.ok()) {
+        status = source.read(reader.contents());
+        // Parser messages name the file but not where it was read from, which
+        // matters when HostPaths points somewhere other than the real /proc.
+        if (!status.ok()) status.error.insert(0, reader.path() + ": ");
+      }
     }
   } catch (const std::bad_alloc&) {
     status = Status::failure(std::string(definition.name) + ": out of memory");
@@ -60,7 +68,8 @@ Status CollectorSet::collect_one(std::size_t index) {
 std::size_t CollectorSet::collect_all() {
   std::size_t failed = 0;
   for (std::size_t index = 0; index < definitions_.size(); ++index) {
-    if (!collect_one(index).ok()) ++failed;
+    const Status status = collect_one(index);
+    if (!status.ok() && !status.unavailable) ++failed;
   }
   return failed;
 }

@@ -18,12 +18,18 @@ namespace hostpulse {
 // by CMake; adding a source is one line there.
 std::span<const SourceDefinition> platform_sources();
 
+// The first entries of that table: the sources every Linux since 2.6 has
+// (stat, meminfo, loadavg, uptime). Tests and benchmarks whose fixtures hold
+// only those four files run these, so adding a source does not change them.
+std::span<const SourceDefinition> core_sources();
+
 // Owns one reusable reader and one source (its last two parsed reads) per
 // table entry. It does no timing or counting: the sampler does that in one
 // place around collect_one().
 class CollectorSet {
  public:
-  explicit CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions = platform_sources());
+  CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions);
+  CollectorSet(const SourceSettings& settings, std::span<const SourceDefinition> definitions);
 
   [[nodiscard]] std::size_t size() const { return definitions_.size(); }
   [[nodiscard]] const SourceDefinition& definition(std::size_t index) const { return definitions_[index]; }
@@ -31,9 +37,10 @@ class CollectorSet {
   [[nodiscard]] const Source& source(std::size_t index) const { return *sources_[index]; }
 
   // Reads and parses source `index` into its current read. Never throws; a
-  // missing or garbled file is a failed Status (and a failed read).
+  // missing or garbled file is a failed Status (and a failed read); a source
+  // the host does not have is a Status with unavailable set.
   Status collect_one(std::size_t index);
-  // Runs every source; returns how many failed.
+  // Runs every source; returns how many failed (an unavailable one has not).
   std::size_t collect_all();
 
   // What the current reads tell other sources (CPUs online).
@@ -52,7 +59,7 @@ class CollectorSet {
 
  private:
   std::span<const SourceDefinition> definitions_;
-  std::vector<FileReader> readers_;
+  std::vector<FileReader> readers_;  // of each procfs_path; unused for an empty one
   std::vector<std::unique_ptr<Source>> sources_;
 };
 

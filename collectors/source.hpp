@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/status.hpp"
+#include "collectors/source_settings.hpp"
 
 namespace hostpulse {
 
@@ -87,8 +88,11 @@ struct DeriveContext {
 class Source {
  public:
   virtual ~Source() = default;
-  // Parses this tick's text into the current read.
-  virtual Status parse(std::string_view text) = 0;
+  // Reads this tick into the current read. primary is the text of the
+  // definition's procfs_path, already read ("" when it names none); a source
+  // that reads more files (sysfs attributes per interface) reads them here.
+  // Status::unavailable: the host has no such data (no PSI, no battery).
+  virtual Status read(std::string_view primary) = 0;
   // Marks this tick as failed without parsing (the file could not be read).
   virtual void fail() = 0;
   virtual void contribute(HostFacts& facts) const = 0;
@@ -114,11 +118,14 @@ struct SourceFunctions {
 template <class Raw, const SourceFunctions<Raw>& Functions>
 class TypedSource final : public Source {
  public:
-  Status parse(std::string_view text) override {
+  TypedSource() = default;
+  explicit TypedSource(const SourceSettings& /*settings*/) {}
+  Status read(std::string_view text) override {
     Status status = Functions.parse(text, reads_[current_]);
     ok_[current_] = status.ok();
     return status;
   }
+  Status parse(std::string_view text) { return read(text); }
   void fail() override { ok_[current_] = false; }
   void contribute(HostFacts& facts) const override {
     if (ok_[current_] && Functions.contribute != nullptr) Functions.contribute(reads_[current_], facts);
@@ -143,17 +150,70 @@ class TypedSource final : public Source {
   std::size_t current_ = 0;
 };
 
+// A source that reads more than one file: the directory entries and sysfs
+// attributes of every interface, disk or sensor. State is built once from the
+// settings and keeps what the reads need between ticks (a FileReader per
+// attribute of each entity), so a steady tick allocates nothing; read does
+// the I/O through it and leaves the parsed values in out.
+template <class Raw, class State>
+struct StatefulFunctions {
+  Status (*read)(State& state, std::string_view primary, Raw& out);
+  void (*derive)(const Raw* previous, const Raw& current, const DeriveContext& context, SeriesWriter& out);
+  void (*contribute)(const Raw& current, HostFacts& facts) = nullptr;
+};
+
+template <class Raw, class State, const StatefulFunctions<Raw, State>& Functions>
+class StatefulSource final : public Source {
+ public:
+  explicit StatefulSource(const SourceSettings& settings) : state_(settings) {}
+  Status read(std::string_view primary) override {
+    Status status = Functions.read(state_, primary, reads_[current_]);
+    ok_[current_] = status.ok();
+    return status;
+  }
+  void fail() override { ok_[current_] = false; }
+  void contribute(HostFacts& facts) const override {
+    if (ok_[current_] && Functions.contribute != nullptr) Functions.contribute(reads_[current_], facts);
+  }
+  void derive(const DeriveContext& context, SeriesWriter& out) const override {
+    if (!ok_[current_]) return;
+    const std::size_t previous = 1 - current_;
+    Functions.derive(ok_[previous] ? &reads_[previous] : nullptr, reads_[current_], context, out);
+  }
+  void advance() override {
+    current_ = 1 - current_;
+    ok_[current_] = false;
+  }
+  [[nodiscard]] bool current_ok() const override { return ok_[current_]; }
+
+  [[nodiscard]] const Raw& current() const { return reads_[current_]; }
+  [[nodiscard]] State& state() { return state_; }
+
+ private:
+  State state_;
+  Raw reads_[2]{};
+  bool ok_[2] = {false, false};
+  std::size_t current_ = 0;
+};
+
 // One line of the platform table.
 struct SourceDefinition {
   std::string_view name;         // e.g. "proc_stat"; shown in /api/v1/health
-  std::string_view procfs_path;  // relative to HostPaths::proc, e.g. "stat"
+  // Relative to HostPaths::proc, e.g. "stat"; read by the collector set and
+  // handed to Source::read. Empty: the source reads everything itself.
+  std::string_view procfs_path;
   std::span<const SeriesSpec> series;
-  std::unique_ptr<Source> (*create)();
+  std::unique_ptr<Source> (*create)(const SourceSettings& settings);
 };
 
 template <class Raw, const SourceFunctions<Raw>& Functions>
-std::unique_ptr<Source> create_source() {
-  return std::make_unique<TypedSource<Raw, Functions>>();
+std::unique_ptr<Source> create_source(const SourceSettings& settings) {
+  return std::make_unique<TypedSource<Raw, Functions>>(settings);
+}
+
+template <class Raw, class State, const StatefulFunctions<Raw, State>& Functions>
+std::unique_ptr<Source> create_stateful_source(const SourceSettings& settings) {
+  return std::make_unique<StatefulSource<Raw, State, Functions>>(settings);
 }
 
 // Helpers every derive uses, so the rounding rules live in one place.

@@ -419,9 +419,11 @@ HttpResponse RestApi::health() const {
   bool healthy = !stalled;
   json collectors = json::array();
   for (const CollectorStats& c : stats.collectors) {
-    healthy = healthy && c.last_ok;
+    healthy = healthy && (c.last_ok || !c.available);
     collectors.push_back(json{{"name", c.name},
                               {"ok", c.last_ok},
+                              {"available", c.available},
+                              {"unavailable_reason", c.available ? json(nullptr) : json(c.unavailable_reason)},
                               {"successes", c.successes},
                               {"failures", c.failures},
                               {"last_error", c.last_error.empty() ? json(nullptr) : json(c.last_error)},

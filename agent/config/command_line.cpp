@@ -28,13 +28,17 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       "Exit codes: 0 ok, 1 bad configuration or start-up failure, 2 bad usage.");
   app.get_formatter()->column_width(28);
 
-  std::string config_path, listen, interval, procfs, log_level;
+  std::string config_path, listen, interval, procfs, sysfs, rootfs, log_level;
   bool version = false;
   app.add_option("-c,--config", config_path, "TOML config file (see docs/configuration.md)")->type_name("FILE");
   app.add_option("-l,--listen", listen, "Address and port to serve on [default: 127.0.0.1:9870]")->type_name("ADDR:PORT");
   app.add_option("-i,--interval", interval, "Sampling interval in ms (100-60000), or a duration like 1s [default: 1000]")
       ->type_name("MS");
   app.add_option("--procfs", procfs, "Where procfs is mounted [default: /proc]")->type_name("DIR");
+  app.add_option("--sysfs", sysfs, "Where sysfs is mounted [default: /sys]")->type_name("DIR");
+  app.add_option("--rootfs", rootfs,
+                 "The host's root filesystem, when a container watches its host (e.g. /host/root) [default: /]")
+      ->type_name("DIR");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off [default: info]")->type_name("LEVEL");
   bool allow_unauthenticated = false;
   app.add_flag("--allow-unauthenticated", allow_unauthenticated,
@@ -84,6 +88,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     result.config.interval = parsed;
   }
   if (!procfs.empty()) result.config.procfs = procfs;
+  if (!sysfs.empty()) result.config.sysfs = sysfs;
+  if (!rootfs.empty()) {
+    if (rootfs.front() != '/') return fail(kExitUsage, "--rootfs: must be an absolute path, got '" + rootfs + "'");
+    result.config.rootfs = rootfs;
+  }
   if (allow_unauthenticated) result.config.allow_unauthenticated = true;
   if (!log_level.empty()) {
     const auto level = parse_log_level(log_level);

@@ -483,6 +483,13 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
          Status s = reader.read_string(v, k, config.sysfs);
          return s.ok() && config.sysfs.empty() ? reader.error_at(v, k, "must not be empty") : s;
        }},
+      {"rootfs", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, config.rootfs);
+         if (s.ok() && (config.rootfs.empty() || config.rootfs.front() != '/')) {
+           return reader.error_at(v, k, "must be an absolute path");
+         }
+         return s;
+       }},
       {"log_level",
        [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, text);
@@ -709,11 +716,16 @@ Status load_access_token(const Config& config, std::string& token) {
 Status check_startup_requirements(const Config& config, std::string& token) {
   if (Status status = load_access_token(config, token); !status.ok()) return status;
   // The collectors read everything below procfs; without it there is nothing to serve.
-  // (sysfs is not read by any collector yet, so it is not required.)
+  // sysfs is optional (a container may not have it: those sources report
+  // themselves unavailable), but a rootfs that was asked for must exist.
   struct stat info {};
   if (::stat(config.procfs.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
     return Status::failure("procfs: " + quote(config.procfs, kMaxShownNameBytes) +
                            " is not a directory (set --procfs or procfs in the config)");
+  }
+  if (::stat(config.rootfs.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return Status::failure("rootfs: " + quote(config.rootfs, kMaxShownNameBytes) +
+                           " is not a directory (set --rootfs or rootfs in the config)");
   }
   return Status::success();
 }

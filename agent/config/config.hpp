@@ -35,6 +35,9 @@ struct Config {
   std::chrono::milliseconds interval{1000};
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  // The host's root filesystem, for filesystem usage; another path (with
+  // procfs and sysfs under it too) when a container watches its host.
+  std::string rootfs = "/";
   spdlog::level::level_enum log_level = spdlog::level::info;
   // One hour at the default 1 s interval.
   std::size_t history_points = 3600;

@@ -111,7 +111,19 @@ void Sampler::collect() {
     if (status.ok()) {
       ++s.successes;
       s.last_ok = true;
+      s.available = true;
+      s.unavailable_reason.clear();
+    } else if (status.unavailable) {
+      // The host has no such data: said once, in health and the log, and
+      // neither a failure nor a reason for "degraded".
+      if (s.available || s.unavailable_reason != status.error) {
+        spdlog::info("collector {} unavailable: {}", s.name, status.error);
+      }
+      s.last_ok = false;
+      s.available = false;
+      s.unavailable_reason = std::move(status.error);
     } else {
+      s.available = true;
       ++s.failures;
       // Log the first failure and every change of reason, not every tick.
       if (s.last_ok || s.last_error != status.error) {

@@ -35,10 +35,14 @@ struct CollectorStats {
   std::uint64_t successes = 0;
   std::uint64_t failures = 0;
   bool last_ok = false;
-  std::string last_error;          // empty when the collector has never failed
+  std::string last_error{};        // empty when the collector has never failed
   std::int64_t last_error_t_ms = 0;
   std::uint64_t last_duration_us = 0;
   std::uint64_t max_duration_us = 0;
+  // False while the host has no such data (no PSI, no battery): the source
+  // is then neither ok nor failing, and unavailable_reason says why.
+  bool available = true;
+  std::string unavailable_reason{};
 };
 
 struct SamplerStats {

@@ -19,4 +19,9 @@ std::span<const SourceDefinition> platform_sources() {
   return table;
 }
 
+std::span<const SourceDefinition> core_sources() {
+  constexpr std::size_t kCoreSources = 4;
+  return platform_sources().first(kCoreSources);
+}
+
 }  // namespace hostpulse

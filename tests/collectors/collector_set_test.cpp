@@ -32,7 +32,7 @@ HostPaths fixture_paths(std::string_view case_name) {
 }
 
 TEST(PlatformSourcesTest, ListsEveryLinuxSourceExplicitly) {
-  const std::span<const SourceDefinition> table = platform_sources();
+  const std::span<const SourceDefinition> table = core_sources();
   ASSERT_EQ(table.size(), 4u);
   EXPECT_EQ(table[0].name, "proc_stat");
   EXPECT_EQ(table[0].procfs_path, "stat");
@@ -49,7 +49,7 @@ TEST(PlatformSourcesTest, ListsEveryLinuxSourceExplicitly) {
 }
 
 TEST(CollectorSetTest, CollectsEverySourceFromFixture) {
-  CollectorSet collectors(fixture_paths("linux6_2cpu"));
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), core_sources());
   ASSERT_EQ(collectors.size(), 4u);
   std::vector<std::pair<std::string, std::string>> entities;
   EXPECT_EQ(collectors.collect_all(), 0u);
@@ -66,7 +66,7 @@ TEST(CollectorSetTest, CollectsEverySourceFromFixture) {
 }
 
 TEST(CollectorSetTest, CollectOneReadsOnlyItsSource) {
-  CollectorSet collectors(fixture_paths("linux6_2cpu"));
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), core_sources());
   ASSERT_TRUE(collectors.collect_one(2).ok());
   EXPECT_TRUE(collectors.source(2).current_ok());
   EXPECT_FALSE(collectors.source(0).current_ok());
@@ -77,7 +77,7 @@ TEST(CollectorSetTest, CollectOneReadsOnlyItsSource) {
 TEST(CollectorSetTest, EveryBadFixtureFailsEverySource) {
   for (const std::string_view case_name : testing_support::kBadCases) {
     SCOPED_TRACE(case_name);
-    CollectorSet collectors(fixture_paths(case_name));
+    CollectorSet collectors(fixture_paths(case_name), core_sources());
     EXPECT_EQ(collectors.collect_all(), 4u);
     for (std::size_t i = 0; i < collectors.size(); ++i) EXPECT_FALSE(collectors.source(i).current_ok());
     // A failed read writes nothing.
@@ -86,7 +86,7 @@ TEST(CollectorSetTest, EveryBadFixtureFailsEverySource) {
 }
 
 TEST(CollectorSetTest, ParseErrorsNameTheFileRead) {
-  CollectorSet collectors(fixture_paths("empty"));
+  CollectorSet collectors(fixture_paths("empty"), core_sources());
   const Status status = collectors.collect_one(0);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error, fixture_root("empty") + "/stat: stat: file is empty");
@@ -95,7 +95,7 @@ TEST(CollectorSetTest, ParseErrorsNameTheFileRead) {
 TEST(CollectorSetTest, GoodFixturesPassEverySource) {
   for (const std::string_view case_name : testing_support::kGoodCases) {
     SCOPED_TRACE(case_name);
-    CollectorSet collectors(fixture_paths(case_name));
+    CollectorSet collectors(fixture_paths(case_name), core_sources());
     for (std::size_t index = 0; index < collectors.size(); ++index) {
       const Status status = collectors.collect_one(index);
       EXPECT_TRUE(status.ok()) << collectors.definition(index).name << ": " << status.error;
@@ -106,7 +106,7 @@ TEST(CollectorSetTest, GoodFixturesPassEverySource) {
 TEST(CollectorSetTest, MissingRootFailsWithPathAndReason) {
   HostPaths paths;
   paths.proc = ::testing::TempDir() + "hostpulse_no_such_proc";
-  CollectorSet collectors(paths);
+  CollectorSet collectors(paths, core_sources());
   EXPECT_EQ(collectors.collect_all(), 4u);
   const Status status = collectors.collect_one(1);
   EXPECT_THAT(status.error, HasSubstr(paths.proc_file("meminfo")));
@@ -114,7 +114,7 @@ TEST(CollectorSetTest, MissingRootFailsWithPathAndReason) {
 }
 
 TEST(CollectorSetTest, RatesNeedTwoGoodReadsInARow) {
-  CollectorSet collectors(fixture_paths("linux6_2cpu"));
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), core_sources());
   ASSERT_EQ(collectors.collect_all(), 0u);
   collectors.advance_all();
   ASSERT_EQ(collectors.collect_all(), 0u);
@@ -128,7 +128,7 @@ TEST(CollectorSetTest, RatesNeedTwoGoodReadsInARow) {
 }
 
 TEST(CollectorSetTest, IndexOutOfRangeIsAFailure) {
-  CollectorSet collectors(fixture_paths("linux6_2cpu"));
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), core_sources());
   const Status status = collectors.collect_one(4);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.error, HasSubstr("collector index 4 out of range (4 collectors)"));
@@ -166,7 +166,7 @@ TEST(CollectorSetTest, ExceptionsBecomeFailures) {
 
 // The real kernel of whatever machine runs the tests.
 TEST(CollectorSetLiveTest, ReadsThisMachinesProc) {
-  CollectorSet collectors{HostPaths{}};
+  CollectorSet collectors{HostPaths{}, core_sources()};
   for (std::size_t index = 0; index < collectors.size(); ++index) {
     const Status status = collectors.collect_one(index);
     EXPECT_TRUE(status.ok()) << collectors.definition(index).name << ": " << status.error;

@@ -85,7 +85,7 @@ TEST(SteadyStateAllocationTest, ParsersAllocateNothingOnceWarm) {
 TEST(SteadyStateAllocationTest, CollectorSetAllocatesNothingOnceWarm) {
   HostPaths paths;
   paths.proc = fixture_root("linux6_256cpu");
-  CollectorSet collectors(paths);
+  CollectorSet collectors(paths, core_sources());
   // Each source keeps two reads (previous and current): warm both.
   for (int warm = 0; warm < 2; ++warm) {
     ASSERT_EQ(collectors.collect_all(), 0u);
@@ -101,7 +101,7 @@ TEST(SteadyStateAllocationTest, CollectorSetAllocatesNothingOnceWarm) {
 }
 
 TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
-  CollectorSet collectors{HostPaths{}};
+  CollectorSet collectors{HostPaths{}, platform_sources()};
   // Both reads of every source, and a live file can grow between reads (a
   // longer number), so warm each twice.
   for (int warm = 0; warm < 4; ++warm) {

@@ -17,7 +17,7 @@
 namespace hostpulse::testing_support {
 
 inline SchemaSnapshot platform_schema(std::span<const std::uint32_t> cpu_ids) {
-  const std::span<const SourceDefinition> sources = platform_sources();
+  const std::span<const SourceDefinition> sources = core_sources();
   SeriesRegistry registry(sources);
   std::vector<double> values;
   registry.begin_tick(1, values);

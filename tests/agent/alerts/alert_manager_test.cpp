@@ -414,7 +414,7 @@ TEST_F(AlertManagerTest, ShortPointReadsAsNoDataNotZero) {
 // then the values.
 class DynamicSchemaTest : public ::testing::Test {
  protected:
-  DynamicSchemaTest() : registry_(platform_sources(), SeriesRegistryOptions{.retire_after_reads = 1}), t_(wall_ms()) {
+  DynamicSchemaTest() : registry_(core_sources(), SeriesRegistryOptions{.retire_after_reads = 1}), t_(wall_ms()) {
     spdlog::set_level(spdlog::level::off);
     next_schema({0, 1});
   }
@@ -423,7 +423,7 @@ class DynamicSchemaTest : public ::testing::Test {
   SchemaChange next_schema(std::initializer_list<std::uint32_t> cpus) {
     std::vector<double> scratch;
     registry_.begin_tick(++seq_, scratch);
-    const std::span<const SourceDefinition> sources = platform_sources();
+    const std::span<const SourceDefinition> sources = core_sources();
     for (std::size_t index = 0; index < sources.size(); ++index) {
       if (sources[index].name != "proc_stat") continue;
       for (const std::uint32_t cpu : cpus) registry_.writer(index).entity("cpu", std::to_string(cpu));

@@ -228,8 +228,10 @@ TEST_F(RestApiFixture, ServesEmbeddedAssets) {
 TEST_F(RestApiFixture, HealthReportsCollectorsAndSampler) {
   stats.ticks = 7;
   stats.missed_ticks = 1;
-  stats.collectors = {CollectorStats{"proc_stat", 7, 0, true, "", 0, 10, 20},
-                      CollectorStats{"proc_meminfo", 6, 1, false, "meminfo: MemTotal missing", 1234, 5, 9}};
+  stats.collectors = {CollectorStats{.name = "proc_stat", .successes = 7, .last_ok = true, .last_duration_us = 10, .max_duration_us = 20},
+                      CollectorStats{.name = "proc_meminfo", .successes = 6, .failures = 1, .last_ok = false,
+                                     .last_error = "meminfo: MemTotal missing", .last_error_t_ms = 1234,
+                                     .last_duration_us = 5, .max_duration_us = 9}};
   json j = body(get("/api/v1/health"));
   EXPECT_EQ(j["status"], "degraded");
   EXPECT_EQ(j["sampler"]["ticks"], 7);
@@ -242,14 +244,32 @@ TEST_F(RestApiFixture, HealthReportsCollectorsAndSampler) {
   stats.collectors[1].last_ok = true;
   j = body(get("/api/v1/health"));
   EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["collectors"][1]["available"], true);
+  EXPECT_TRUE(j["collectors"][1]["unavailable_reason"].is_null());
+}
+
+// A source the host does not have (no PSI, no battery) is reported with its
+// reason and does not make the agent degraded; a failing one still does.
+TEST_F(RestApiFixture, HealthReportsUnavailableSourcesWithoutDegrading) {
+  stats.collectors = {CollectorStats{.name = "proc_stat", .successes = 3, .last_ok = true},
+                      CollectorStats{.name = "pressure", .last_ok = false, .available = false,
+                                     .unavailable_reason = "/proc/pressure: not present (kernel without PSI)"}};
+  json j = body(get("/api/v1/health"));
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["collectors"][1]["available"], false);
+  EXPECT_EQ(j["collectors"][1]["ok"], false);
+  EXPECT_EQ(j["collectors"][1]["unavailable_reason"], "/proc/pressure: not present (kernel without PSI)");
+  stats.collectors[1].available = true;
+  j = body(get("/api/v1/health"));
+  EXPECT_EQ(j["status"], "degraded");
 }
 
 // A stuck sampler thread updates none of its counters; health must see the
 // stall from the age of the last completed tick alone.
 TEST_F(RestApiFixture, HealthIsDegradedWhenTheSamplerHasNotTickedForTooLong) {
   stats.ticks = 3;
-  stats.collectors = {CollectorStats{"proc_stat", 3, 0, true, "", 0, 10, 20},
-                      CollectorStats{"proc_loadavg", 3, 0, true, "", 0, 10, 20}};
+  stats.collectors = {CollectorStats{.name = "proc_stat", .successes = 3, .last_ok = true, .last_duration_us = 10, .max_duration_us = 20},
+                      CollectorStats{.name = "proc_loadavg", .successes = 3, .last_ok = true, .last_duration_us = 10, .max_duration_us = 20}};
   stats.running = true;
   stats.last_progress = SteadyClock::now();
   json j = body(get("/api/v1/health"));

@@ -70,8 +70,8 @@ void install_fixture(const char* folder, const std::string& proc) {
 std::map<std::string, std::string> derive_case(const GoldenCase& golden) {
   testing_support::TempDir proc;
   install_fixture(golden.before, proc.path());
-  CollectorSet collectors(HostPaths{proc.path(), "/nonexistent-sysfs"});
-  SeriesRegistry registry(platform_sources());
+  CollectorSet collectors(HostPaths{proc.path(), "/nonexistent-sysfs"}, core_sources());
+  SeriesRegistry registry(core_sources());
   std::vector<double> values;
   const auto writer_for = [&registry](std::size_t index) -> SeriesWriter& { return registry.writer(index); };
 

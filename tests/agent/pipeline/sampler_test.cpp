@@ -40,7 +40,7 @@ TEST(NextTickTest, SkipsAndCountsWholeMissedPeriods) {
 std::string fixture(const char* name) { return std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/" + name; }
 
 TEST(SamplerTest, TicksAppendPointsAndCountCollectors) {
-  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"});
+  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, core_sources());
   SeriesRegistry registry(collectors.definitions());
   History history(0, 16);
   std::vector<std::uint64_t> seen;
@@ -77,7 +77,7 @@ TEST(SamplerTest, TicksAppendPointsAndCountCollectors) {
 }
 
 TEST(SamplerTest, FailingCollectorsAreCountedAndDoNotStopTheTick) {
-  CollectorSet collectors(HostPaths{fixture("garbage"), "/sys"});
+  CollectorSet collectors(HostPaths{fixture("garbage"), "/sys"}, core_sources());
   SeriesRegistry registry(collectors.definitions());
   History history(0, 4);
   Sampler sampler(collectors, registry, history, 1000ms);
@@ -97,7 +97,7 @@ TEST(SamplerTest, FailingCollectorsAreCountedAndDoNotStopTheTick) {
 }
 
 TEST(SamplerTest, MissingProcfsIsAFailureNotACrash) {
-  CollectorSet collectors(HostPaths{"/nonexistent/proc", "/nonexistent/sys"});
+  CollectorSet collectors(HostPaths{"/nonexistent/proc", "/nonexistent/sys"}, core_sources());
   SeriesRegistry registry(collectors.definitions());
   History history(0, 4);
   Sampler sampler(collectors, registry, history, 1000ms);
@@ -110,7 +110,7 @@ TEST(SamplerTest, MissingProcfsIsAFailureNotACrash) {
 }
 
 TEST(SamplerTest, ThreadTicksOnScheduleAndStopsPromptly) {
-  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"});
+  CollectorSet collectors(HostPaths{fixture("linux6_2cpu"), "/sys"}, core_sources());
   SeriesRegistry registry(collectors.definitions());
   History history(0, 64);
   Sampler sampler(collectors, registry, history, 100ms);
