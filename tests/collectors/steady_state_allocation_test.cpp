@@ -16,6 +16,7 @@
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
+#include "collectors/linux/pressure.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -113,6 +114,54 @@ TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
   ASSERT_EQ(collectors.collect_all(), 0u);
   collectors.advance_all();
   EXPECT_EQ(counter.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The whole-host /proc sources (pressure, vmstat, snmp, sockstat, file-nr)
+// on their captured and hand-made fixture trees: a warm tick, derive
+// included, allocates nothing. The recorder allocates, so derives write to a
+// writer that only counts.
+class ProcSourceCountingWriter final : public SeriesWriter {
+ public:
+  void set(std::size_t /*spec*/, double /*value*/) override { ++values; }
+  EntityHandle entity(std::string_view /*label*/, std::string_view /*key*/) override { return EntityHandle{0}; }
+  void set(EntityHandle /*entity*/, std::size_t /*spec*/, double /*value*/) override { ++values; }
+  std::size_t values = 0;
+};
+
+void expect_proc_source_warm_ticks_allocate_nothing(std::string_view case_name, const SourceDefinition& definition) {
+  SCOPED_TRACE(case_name);
+  SourceSettings settings;
+  settings.paths.proc = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name) + "/proc";
+  const SourceDefinition definitions[] = {definition};
+  CollectorSet collectors(settings, definitions);
+  ProcSourceCountingWriter writer;
+  for (int warm = 0; warm < 2; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+    collectors.advance_all();
+  }
+  const std::size_t warm_values = writer.values;
+
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+    collectors.advance_all();
+  }
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_GT(writer.values, warm_values);  // the ticks did write values
+}
+
+TEST(SteadyStateAllocationTest, PressureAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("psi_this_vm", pressure_source());  // irq missing: skipped every tick
+  expect_proc_source_warm_ticks_allocate_nothing("psi_with_irq", pressure_source());
+  expect_proc_source_warm_ticks_allocate_nothing("psi_old_kernel", pressure_source());
 }
 
 }  // namespace
