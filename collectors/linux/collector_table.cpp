@@ -5,6 +5,7 @@
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
 
 namespace hostpulse {
 
@@ -17,6 +18,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_loadavg_source(),
       proc_uptime_source(),
       pressure_source(),
+      proc_vmstat_source(),
   };
   return table;
 }

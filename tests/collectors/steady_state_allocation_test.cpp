@@ -17,6 +17,7 @@
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -162,6 +163,11 @@ TEST(SteadyStateAllocationTest, PressureAllocatesNothingOnceWarm) {
   expect_proc_source_warm_ticks_allocate_nothing("psi_this_vm", pressure_source());  // irq missing: skipped every tick
   expect_proc_source_warm_ticks_allocate_nothing("psi_with_irq", pressure_source());
   expect_proc_source_warm_ticks_allocate_nothing("psi_old_kernel", pressure_source());
+}
+
+TEST(SteadyStateAllocationTest, VmstatAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("vmstat_this_vm", proc_vmstat_source());
+  expect_proc_source_warm_ticks_allocate_nothing("vmstat_old_kernel", proc_vmstat_source());
 }
 
 }  // namespace
