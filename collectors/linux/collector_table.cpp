@@ -6,6 +6,7 @@
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
 #include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_net_snmp.hpp"
 
 namespace hostpulse {
 
@@ -19,6 +20,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_uptime_source(),
       pressure_source(),
       proc_vmstat_source(),
+      proc_net_snmp_source(),
   };
   return table;
 }

@@ -18,6 +18,7 @@
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
 #include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_net_snmp.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -168,6 +169,11 @@ TEST(SteadyStateAllocationTest, PressureAllocatesNothingOnceWarm) {
 TEST(SteadyStateAllocationTest, VmstatAllocatesNothingOnceWarm) {
   expect_proc_source_warm_ticks_allocate_nothing("vmstat_this_vm", proc_vmstat_source());
   expect_proc_source_warm_ticks_allocate_nothing("vmstat_old_kernel", proc_vmstat_source());
+}
+
+TEST(SteadyStateAllocationTest, NetSnmpAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("snmp_this_vm", proc_net_snmp_source());
+  expect_proc_source_warm_ticks_allocate_nothing("snmp_old_kernel", proc_net_snmp_source());
 }
 
 }  // namespace
