@@ -7,6 +7,7 @@
 #include "collectors/linux/pressure.hpp"
 #include "collectors/linux/proc_vmstat.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
+#include "collectors/linux/proc_net_sockstat.hpp"
 
 namespace hostpulse {
 
@@ -21,6 +22,7 @@ std::span<const SourceDefinition> platform_sources() {
       pressure_source(),
       proc_vmstat_source(),
       proc_net_snmp_source(),
+      proc_net_sockstat_source(),
   };
   return table;
 }

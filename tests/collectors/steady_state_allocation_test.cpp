@@ -19,6 +19,7 @@
 #include "collectors/linux/pressure.hpp"
 #include "collectors/linux/proc_vmstat.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
+#include "collectors/linux/proc_net_sockstat.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -174,6 +175,11 @@ TEST(SteadyStateAllocationTest, VmstatAllocatesNothingOnceWarm) {
 TEST(SteadyStateAllocationTest, NetSnmpAllocatesNothingOnceWarm) {
   expect_proc_source_warm_ticks_allocate_nothing("snmp_this_vm", proc_net_snmp_source());
   expect_proc_source_warm_ticks_allocate_nothing("snmp_old_kernel", proc_net_snmp_source());
+}
+
+TEST(SteadyStateAllocationTest, NetSockstatAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("sockstat_this_vm", proc_net_sockstat_source());
+  expect_proc_source_warm_ticks_allocate_nothing("sockstat_missing_keys", proc_net_sockstat_source());
 }
 
 }  // namespace
