@@ -8,6 +8,7 @@
 #include "collectors/linux/proc_vmstat.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
 #include "collectors/linux/proc_net_sockstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 
 namespace hostpulse {
 
@@ -23,6 +24,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_vmstat_source(),
       proc_net_snmp_source(),
       proc_net_sockstat_source(),
+      proc_file_nr_source(),
   };
   return table;
 }

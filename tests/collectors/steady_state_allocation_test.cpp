@@ -20,6 +20,7 @@
 #include "collectors/linux/proc_vmstat.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
 #include "collectors/linux/proc_net_sockstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -180,6 +181,11 @@ TEST(SteadyStateAllocationTest, NetSnmpAllocatesNothingOnceWarm) {
 TEST(SteadyStateAllocationTest, NetSockstatAllocatesNothingOnceWarm) {
   expect_proc_source_warm_ticks_allocate_nothing("sockstat_this_vm", proc_net_sockstat_source());
   expect_proc_source_warm_ticks_allocate_nothing("sockstat_missing_keys", proc_net_sockstat_source());
+}
+
+TEST(SteadyStateAllocationTest, FileNrAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("filenr_this_vm", proc_file_nr_source());
+  expect_proc_source_warm_ticks_allocate_nothing("filenr_zero_max", proc_file_nr_source());
 }
 
 }  // namespace
