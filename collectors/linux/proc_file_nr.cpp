@@ -52,9 +52,13 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUsedPercent + 1);
 
-constexpr SourceFunctions<FileNr> kFunctions{&parse_proc_file_nr, &derive_proc_file_nr};
+constexpr StatefulFunctions<FileNr, FileNrState> kFunctions{&read_proc_file_nr, &derive_proc_file_nr};
 
 }  // namespace
+
+Status read_proc_file_nr(FileNrState& state, std::string_view /*primary*/, FileNr& out) {
+  return state.file.read(&parse_proc_file_nr, out, "/proc/sys not mounted: a sandboxed or partial /proc");
+}
 
 void derive_proc_file_nr(const FileNr* /*previous*/, const FileNr& current, const DeriveContext& /*context*/,
                          SeriesWriter& out) {
@@ -70,8 +74,8 @@ void derive_proc_file_nr(const FileNr* /*previous*/, const FileNr& current, cons
 }
 
 SourceDefinition proc_file_nr_source() {
-  return {.name = "proc_file_nr", .procfs_path = "sys/fs/file-nr", .series = kSeries,
-          .create = &create_source<FileNr, kFunctions>};
+  return {.name = "proc_file_nr", .procfs_path = "", .series = kSeries,
+          .create = &create_stateful_source<FileNr, FileNrState, kFunctions>};
 }
 
 }  // namespace hostpulse

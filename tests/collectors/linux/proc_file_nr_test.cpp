@@ -124,6 +124,17 @@ TEST(ProcFileNrCollectorSetTest, CollectsFixtureTree) {
   EXPECT_THAT(garbage.collect_one(0).error, HasSubstr("/hosts/filenr_garbage/proc/sys/fs/file-nr: file-nr: "));
 }
 
+TEST(ProcFileNrCollectorSetTest, MissingFileIsAbsentNotAFailure) {
+  // psi_none holds only a loadavg, like a sandbox's partial /proc.
+  const SourceDefinition definitions[] = {proc_file_nr_source()};
+  CollectorSet collectors(host_fixture_settings("psi_none"), definitions);
+  const Status status = collectors.collect_one(0);
+  EXPECT_TRUE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/sys/fs/file-nr not present ("));
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
 TEST(ProcFileNrLiveTest, ReadsThisMachine) {
   const std::string text = testing_support::read_live_proc("sys/fs/file-nr");
   if (text.empty()) GTEST_SKIP() << "no /proc/sys/fs/file-nr here";

@@ -189,6 +189,17 @@ TEST(ProcNetSnmpCollectorSetTest, CollectsFixtureTree) {
   EXPECT_THAT(mismatch.collect_one(0).error, HasSubstr("/hosts/snmp_mismatch/proc/net/snmp: snmp line 8: "));
 }
 
+TEST(ProcNetSnmpCollectorSetTest, MissingFileIsAbsentNotAFailure) {
+  // psi_none holds only a loadavg, like a sandbox's partial /proc.
+  const SourceDefinition definitions[] = {proc_net_snmp_source()};
+  CollectorSet collectors(host_fixture_settings("psi_none"), definitions);
+  const Status status = collectors.collect_one(0);
+  EXPECT_TRUE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/net/snmp not present ("));
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
 TEST(ProcNetSnmpLiveTest, ReadsThisMachine) {
   const std::string text = testing_support::read_live_proc("net/snmp");
   if (text.empty()) GTEST_SKIP() << "no /proc/net/snmp here";

@@ -152,6 +152,17 @@ TEST(ProcNetSockstatCollectorSetTest, CollectsFixtureTree) {
   EXPECT_THAT(garbage.collect_one(0).error, HasSubstr("/hosts/sockstat_odd_pairs/proc/net/sockstat: sockstat line 2"));
 }
 
+TEST(ProcNetSockstatCollectorSetTest, MissingFileIsAbsentNotAFailure) {
+  // psi_none holds only a loadavg, like a sandbox's partial /proc.
+  const SourceDefinition definitions[] = {proc_net_sockstat_source()};
+  CollectorSet collectors(host_fixture_settings("psi_none"), definitions);
+  const Status status = collectors.collect_one(0);
+  EXPECT_TRUE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/net/sockstat not present ("));
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
 TEST(ProcNetSockstatLiveTest, ReadsThisMachine) {
   const std::string text = testing_support::read_live_proc("net/sockstat");
   if (text.empty()) GTEST_SKIP() << "no /proc/net/sockstat here";

@@ -213,6 +213,17 @@ TEST(ProcVmstatCollectorSetTest, CollectsFixtureTree) {
   EXPECT_THAT(status.error, HasSubstr("/hosts/vmstat_garbage/proc/vmstat: vmstat: "));
 }
 
+TEST(ProcVmstatCollectorSetTest, MissingFileIsAbsentNotAFailure) {
+  // psi_none holds only a loadavg, like a sandbox's partial /proc.
+  const SourceDefinition definitions[] = {proc_vmstat_source()};
+  CollectorSet collectors(host_fixture_settings("psi_none"), definitions);
+  const Status status = collectors.collect_one(0);
+  EXPECT_TRUE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/vmstat not present ("));
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
 TEST(ProcVmstatLiveTest, ReadsThisMachine) {
   std::ifstream stream("/proc/vmstat");
   if (!stream) GTEST_SKIP() << "no /proc/vmstat here";
