@@ -188,5 +188,13 @@ TEST(SteadyStateAllocationTest, FileNrAllocatesNothingOnceWarm) {
   expect_proc_source_warm_ticks_allocate_nothing("filenr_zero_max", proc_file_nr_source());
 }
 
+TEST(SteadyStateAllocationTest, ProcSourcesOnTheLargeHostTreeAllocateNothingOnceWarm) {
+  for (const SourceDefinition& definition : {pressure_source(), proc_vmstat_source(), proc_net_snmp_source(),
+                                             proc_net_sockstat_source(), proc_file_nr_source()}) {
+    SCOPED_TRACE(definition.name);
+    expect_proc_source_warm_ticks_allocate_nothing("procs_large_host", definition);
+  }
+}
+
 }  // namespace
 }  // namespace hostpulse
