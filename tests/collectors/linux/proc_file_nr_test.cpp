@@ -1,5 +1,8 @@
 #include "collectors/linux/proc_file_nr.hpp"
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <string>
@@ -11,6 +14,7 @@
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
 #include "tests/support/recording_series_writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hostpulse {
 namespace {
@@ -133,6 +137,27 @@ TEST(ProcFileNrCollectorSetTest, MissingFileIsAbsentNotAFailure) {
   EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/sys/fs/file-nr not present ("));
   EXPECT_FALSE(collectors.source(0).current_ok());
   EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
+TEST(ProcFileNrCollectorSetTest, FifoOrDirectoryInPlaceOfTheFileFailsWithoutBlocking) {
+  // Something is there, so it is not "absent": a failure naming what is there.
+  const testing_support::TempDir root;
+  std::filesystem::create_directories(root.file("sys/fs"));
+  ASSERT_EQ(::mkfifo(root.file("sys/fs/file-nr").c_str(), 0600), 0);
+  SourceSettings settings;
+  settings.paths.proc = root.path();
+  const SourceDefinition definitions[] = {proc_file_nr_source()};
+  CollectorSet fifo(settings, definitions);
+  const Status status = fifo.collect_one(0);
+  EXPECT_FALSE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("sys/fs/file-nr: is a FIFO, not a regular file"));
+
+  std::filesystem::remove(root.file("sys/fs/file-nr"));
+  std::filesystem::create_directories(root.file("sys/fs/file-nr"));
+  CollectorSet directory(settings, definitions);
+  const Status directory_status = directory.collect_one(0);
+  EXPECT_FALSE(directory_status.unavailable);
+  EXPECT_FALSE(directory_status.ok());
 }
 
 TEST(ProcFileNrLiveTest, ReadsThisMachine) {
