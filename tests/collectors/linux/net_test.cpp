@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <random>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -295,6 +296,35 @@ TEST(NetDevParserTest, AcceptsCrlfLines) {
   ASSERT_TRUE(parse_proc_net_dev(text, net).ok());
   ASSERT_EQ(net.interfaces.size(), 1u);
   EXPECT_EQ(net.interfaces[0].counters.tx_compressed, 7u);
+}
+
+// Every prefix of every fixture (most are cut mid-line, so must fail on the
+// missing newline; those cut at a line end must parse), and random bytes
+// spliced in: under ASan this proves the parser never reads out of bounds.
+TEST(NetDevParserTest, SurvivesCutsAndSplicedJunk) {
+  std::mt19937 random(20261201);
+  for (const std::string_view case_name : {"net_this_vm", "net_docker", "net_linux2_6", "net_hostile"}) {
+    SCOPED_TRACE(case_name);
+    const std::string text = read_net_dev(case_name);
+    const std::size_t header_end = text.find('\n', text.find('\n') + 1) + 1;
+    NetDev net;
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+      // Exactly cut bytes on the heap: a read past them hits ASan's redzone.
+      const std::vector<char> exact(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(cut));
+      const Status status = parse_proc_net_dev(std::string_view(exact.data(), exact.size()), net);
+      const bool whole_lines = cut >= header_end && text[cut - 1] == '\n';
+      EXPECT_EQ(status.ok(), whole_lines) << "cut at " << cut << ": " << status.error;
+    }
+    for (int round = 0; round < 500; ++round) {
+      std::string mutated = text;
+      const std::size_t at = random() % mutated.size();
+      mutated[at] = static_cast<char>(random() & 0xff);
+      const Status status = parse_proc_net_dev(mutated, net);
+      if (status.ok()) {
+        EXPECT_EQ(net.listed, net.interfaces.size() + net.skipped_unusable_names + net.skipped_over_cap);
+      }
+    }
+  }
 }
 
 // ---- sysfs attributes -----------------------------------------------------
