@@ -1,5 +1,7 @@
 #include "collectors/linux/net.hpp"
 
+#include <sys/stat.h>  // mkfifo
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -513,6 +515,27 @@ TEST(NetReadTest, OldSysfsDirectoriesTellHardwareByItsDeviceLink) {
   ASSERT_TRUE(read_net(state, text, net).ok());
   EXPECT_EQ(interface_named(net, "eth0").is_virtual, false);
   EXPECT_EQ(interface_named(net, "dummy0").is_virtual, true);
+}
+
+TEST(NetReadTest, AFifoInPlaceOfAnAttributeIsNoValueNotAHang) {
+  const testing_support::TempDir root;
+  std::filesystem::create_directories(root.file("sys/devices/pci0000:00/net/eth0"));
+  std::filesystem::create_directories(root.file("sys/class/net"));
+  std::filesystem::create_symlink("../../devices/pci0000:00/net/eth0", root.file("sys/class/net/eth0"));
+  root.write("sys/devices/pci0000:00/net/eth0/operstate", "up\n");
+  root.write("sys/devices/pci0000:00/net/eth0/mtu", "1500\n");
+  ASSERT_EQ(::mkfifo(root.file("sys/devices/pci0000:00/net/eth0/speed").c_str(), 0600), 0);
+  NetState state(SourceSettings{.paths = HostPaths{.proc = root.file("proc"), .sys = root.file("sys")}});
+  const std::string text = std::string(kHeader) + "eth0:" + counters_of(1) + "\n";
+  for (int tick = 0; tick < 2; ++tick) {
+    NetDev net;
+    ASSERT_TRUE(read_net(state, text, net).ok());
+    EXPECT_EQ(net.interfaces[0].speed_bytes_per_s, std::nullopt);
+    EXPECT_EQ(net.interfaces[0].up, true);
+    EXPECT_EQ(net.interfaces[0].mtu_bytes, 1500u);
+    EXPECT_EQ(net.interfaces[0].is_virtual, false);
+  }
+  EXPECT_TRUE(state.interfaces()[0].speed_unreadable);
 }
 
 // ---- derive ---------------------------------------------------------------
