@@ -208,8 +208,8 @@ NetInterfaceFiles NetState::make_files(std::string_view name) const {
   } else if (length < 0 && errno == ENOENT) {
     files.sysfs_missing = true;
   } else if (length < 0 && errno == EINVAL) {
-    // A directory, not a link: sysfs before 2.6.25 (or with
-    // CONFIG_SYSFS_DEPRECATED) had these, with a "device" link in those of
+    // A directory, not a link: old kernels built with
+    // CONFIG_SYSFS_DEPRECATED have these, with a "device" link in those of
     // real hardware only.
     files.is_virtual = ::access((directory + "/device").c_str(), F_OK) != 0;
   }
