@@ -1,5 +1,6 @@
 #include "collectors/collector_table.hpp"
 
+#include "collectors/linux/net.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -20,6 +21,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_meminfo_source(),
       proc_loadavg_source(),
       proc_uptime_source(),
+      net_source(),
       pressure_source(),
       proc_vmstat_source(),
       proc_net_snmp_source(),
