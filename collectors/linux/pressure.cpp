@@ -1,10 +1,11 @@
 #include "collectors/linux/pressure.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <string>
 #include <system_error>
 
-#include "collectors/linux/optional_proc_file.hpp"
 #include "collectors/linux/procfs_text.hpp"
 
 namespace hostpulse {
@@ -119,6 +120,14 @@ PressureState::PressureState(const SourceSettings& settings)
 
 namespace {
 
+// Whether nothing is at path (as opposed to something unreadable there),
+// without allocating: a missing resource file is the steady case on most
+// kernels (irq).
+bool path_missing(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -126,7 +135,7 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 }  // namespace
 
 Status read_pressure(PressureState& state, std::string_view /*primary*/, Pressure& out) {
-  if (procfs_path_missing(state.directory)) {
+  if (path_missing(state.directory)) {
     return Status::absent("pressure stall information not present (no " + state.directory +
                           ": kernel before 4.20 or without CONFIG_PSI, or booted with psi=0)");
   }
@@ -137,9 +146,9 @@ Status read_pressure(PressureState& state, std::string_view /*primary*/, Pressur
     // irq appeared in 6.1, and needs CONFIG_IRQ_TIME_ACCOUNTING: a kernel
     // without it simply has no such file. Checked before reading, because a
     // failed read builds an error message, and this happens every tick.
-    if (procfs_path_missing(reader.path())) continue;
+    if (path_missing(reader.path())) continue;
     if (Status status = reader.read(); !status.ok()) {
-      if (procfs_path_missing(reader.path())) continue;  // removed since the check
+      if (reader.missing()) continue;  // removed since the check
       if (ends_with(status.error, state.not_supported_message)) {
         return Status::absent("pressure stall information disabled (" + reader.path() +
                               ": reads refused with EOPNOTSUPP, booted with psi=0?)");

@@ -52,13 +52,9 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUsedPercent + 1);
 
-constexpr StatefulFunctions<FileNr, FileNrState> kFunctions{&read_proc_file_nr, &derive_proc_file_nr};
+constexpr SourceFunctions<FileNr> kFunctions{&parse_proc_file_nr, &derive_proc_file_nr};
 
 }  // namespace
-
-Status read_proc_file_nr(FileNrState& state, std::string_view /*primary*/, FileNr& out) {
-  return state.file.read(&parse_proc_file_nr, out, "/proc/sys not mounted: a sandboxed or partial /proc");
-}
 
 void derive_proc_file_nr(const FileNr* /*previous*/, const FileNr& current, const DeriveContext& /*context*/,
                          SeriesWriter& out) {
@@ -74,8 +70,8 @@ void derive_proc_file_nr(const FileNr* /*previous*/, const FileNr& current, cons
 }
 
 SourceDefinition proc_file_nr_source() {
-  return {.name = "proc_file_nr", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<FileNr, FileNrState, kFunctions>};
+  return {.name = "proc_file_nr", .procfs_path = "sys/fs/file-nr", .series = kSeries,
+          .create = &create_source<FileNr, kFunctions>};
 }
 
 }  // namespace hostpulse

@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "base/status.hpp"
-#include "collectors/linux/optional_proc_file.hpp"
 #include "collectors/source.hpp"
 
 namespace hostpulse {
@@ -22,14 +21,6 @@ struct FileNr {
 Status parse_proc_file_nr(std::string_view text, FileNr& out);
 
 // The source: open file handles, the limit and the share of it in use.
-// Kept between ticks: the file's reader. A host without the file
-// (/proc/sys not mounted: a sandboxed or partial /proc) has the source absent, not failing.
-struct FileNrState {
-  explicit FileNrState(const SourceSettings& settings) : file(settings.paths, "sys/fs/file-nr") {}
-  OptionalProcFile file;
-};
-Status read_proc_file_nr(FileNrState& state, std::string_view primary, FileNr& out);
-
 void derive_proc_file_nr(const FileNr* previous, const FileNr& current, const DeriveContext& context,
                          SeriesWriter& out);
 SourceDefinition proc_file_nr_source();

@@ -141,7 +141,7 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUdpSndbufErrors + 1);
 
-constexpr StatefulFunctions<NetSnmp, NetSnmpState> kFunctions{&read_proc_net_snmp, &derive_proc_net_snmp};
+constexpr SourceFunctions<NetSnmp> kFunctions{&parse_proc_net_snmp, &derive_proc_net_snmp};
 
 void set_rate(const NetSnmp* previous, const NetSnmp& current, SnmpCounter NetSnmp::*counter, std::size_t spec,
               double elapsed_s, SeriesWriter& out) {
@@ -151,10 +151,6 @@ void set_rate(const NetSnmp* previous, const NetSnmp& current, SnmpCounter NetSn
 }
 
 }  // namespace
-
-Status read_proc_net_snmp(NetSnmpState& state, std::string_view /*primary*/, NetSnmp& out) {
-  return state.file.read(&parse_proc_net_snmp, out, "a kernel without IPv4, or a sandboxed or partial /proc");
-}
 
 void derive_proc_net_snmp(const NetSnmp* previous, const NetSnmp& current, const DeriveContext& context,
                           SeriesWriter& out) {
@@ -168,8 +164,8 @@ void derive_proc_net_snmp(const NetSnmp* previous, const NetSnmp& current, const
 }
 
 SourceDefinition proc_net_snmp_source() {
-  return {.name = "proc_net_snmp", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<NetSnmp, NetSnmpState, kFunctions>};
+  return {.name = "proc_net_snmp", .procfs_path = "net/snmp", .series = kSeries,
+          .create = &create_source<NetSnmp, kFunctions>};
 }
 
 }  // namespace hostpulse

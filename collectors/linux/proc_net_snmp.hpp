@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "base/status.hpp"
-#include "collectors/linux/optional_proc_file.hpp"
 #include "collectors/source.hpp"
 
 namespace hostpulse {
@@ -37,14 +36,6 @@ Status parse_proc_net_snmp(std::string_view text, NetSnmp& out);
 
 // The source: established TCP connections, TCP open/retransmit rates, UDP
 // error rates.
-// Kept between ticks: the file's reader. A host without the file
-// (a kernel without IPv4, or a sandboxed or partial /proc) has the source absent, not failing.
-struct NetSnmpState {
-  explicit NetSnmpState(const SourceSettings& settings) : file(settings.paths, "net/snmp") {}
-  OptionalProcFile file;
-};
-Status read_proc_net_snmp(NetSnmpState& state, std::string_view primary, NetSnmp& out);
-
 void derive_proc_net_snmp(const NetSnmp* previous, const NetSnmp& current, const DeriveContext& context,
                           SeriesWriter& out);
 SourceDefinition proc_net_snmp_source();

@@ -99,17 +99,13 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUdpInUse + 1);
 
-constexpr StatefulFunctions<SockStat, SockStatState> kFunctions{&read_proc_net_sockstat, &derive_proc_net_sockstat};
+constexpr SourceFunctions<SockStat> kFunctions{&parse_proc_net_sockstat, &derive_proc_net_sockstat};
 
 void set_count(const SockstatCount& count, std::size_t spec, SeriesWriter& out) {
   if (count.present) out.set(spec, static_cast<double>(count.value));
 }
 
 }  // namespace
-
-Status read_proc_net_sockstat(SockStatState& state, std::string_view /*primary*/, SockStat& out) {
-  return state.file.read(&parse_proc_net_sockstat, out, "a kernel without IPv4, or a sandboxed or partial /proc");
-}
 
 void derive_proc_net_sockstat(const SockStat* /*previous*/, const SockStat& current, const DeriveContext& /*context*/,
                               SeriesWriter& out) {
@@ -121,8 +117,8 @@ void derive_proc_net_sockstat(const SockStat* /*previous*/, const SockStat& curr
 }
 
 SourceDefinition proc_net_sockstat_source() {
-  return {.name = "proc_net_sockstat", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<SockStat, SockStatState, kFunctions>};
+  return {.name = "proc_net_sockstat", .procfs_path = "net/sockstat", .series = kSeries,
+          .create = &create_source<SockStat, kFunctions>};
 }
 
 }  // namespace hostpulse

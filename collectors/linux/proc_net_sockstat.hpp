@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "base/status.hpp"
-#include "collectors/linux/optional_proc_file.hpp"
 #include "collectors/source.hpp"
 
 namespace hostpulse {
@@ -35,14 +34,6 @@ struct SockStat {
 Status parse_proc_net_sockstat(std::string_view text, SockStat& out);
 
 // The source: socket counts as gauges.
-// Kept between ticks: the file's reader. A host without the file
-// (a kernel without IPv4, or a sandboxed or partial /proc) has the source absent, not failing.
-struct SockStatState {
-  explicit SockStatState(const SourceSettings& settings) : file(settings.paths, "net/sockstat") {}
-  OptionalProcFile file;
-};
-Status read_proc_net_sockstat(SockStatState& state, std::string_view primary, SockStat& out);
-
 void derive_proc_net_sockstat(const SockStat* previous, const SockStat& current, const DeriveContext& context,
                               SeriesWriter& out);
 SourceDefinition proc_net_sockstat_source();

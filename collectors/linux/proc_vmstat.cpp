@@ -91,7 +91,7 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kOomKills + 1);
 
-constexpr StatefulFunctions<VmStat, VmStatState> kFunctions{&read_proc_vmstat, &derive_proc_vmstat};
+constexpr SourceFunctions<VmStat> kFunctions{&parse_proc_vmstat, &derive_proc_vmstat};
 
 void set_rate(const VmStat* previous, const VmStat& current, VmStatCounter VmStat::*counter, std::size_t spec,
               double elapsed_s, SeriesWriter& out) {
@@ -101,10 +101,6 @@ void set_rate(const VmStat* previous, const VmStat& current, VmStatCounter VmSta
 }
 
 }  // namespace
-
-Status read_proc_vmstat(VmStatState& state, std::string_view /*primary*/, VmStat& out) {
-  return state.file.read(&parse_proc_vmstat, out, "every Linux since 2.6 has it: a sandboxed or partial /proc");
-}
 
 void derive_proc_vmstat(const VmStat* previous, const VmStat& current, const DeriveContext& context,
                         SeriesWriter& out) {
@@ -117,8 +113,8 @@ void derive_proc_vmstat(const VmStat* previous, const VmStat& current, const Der
 }
 
 SourceDefinition proc_vmstat_source() {
-  return {.name = "proc_vmstat", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<VmStat, VmStatState, kFunctions>};
+  return {.name = "proc_vmstat", .procfs_path = "vmstat", .series = kSeries,
+          .create = &create_source<VmStat, kFunctions>};
 }
 
 }  // namespace hostpulse

@@ -4,7 +4,6 @@
 #include <string_view>
 
 #include "base/status.hpp"
-#include "collectors/linux/optional_proc_file.hpp"
 #include "collectors/source.hpp"
 
 namespace hostpulse {
@@ -34,14 +33,6 @@ struct VmStat {
 Status parse_proc_vmstat(std::string_view text, VmStat& out);
 
 // The source: paging, swapping and major-fault rates and the OOM-kill count.
-// Kept between ticks: the file's reader. A host without the file
-// (every Linux since 2.6 has it: a sandboxed or partial /proc) has the source absent, not failing.
-struct VmStatState {
-  explicit VmStatState(const SourceSettings& settings) : file(settings.paths, "vmstat") {}
-  OptionalProcFile file;
-};
-Status read_proc_vmstat(VmStatState& state, std::string_view primary, VmStat& out);
-
 void derive_proc_vmstat(const VmStat* previous, const VmStat& current, const DeriveContext& context,
                         SeriesWriter& out);
 SourceDefinition proc_vmstat_source();

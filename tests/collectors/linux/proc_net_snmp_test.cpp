@@ -195,7 +195,7 @@ TEST(ProcNetSnmpCollectorSetTest, MissingFileIsAbsentNotAFailure) {
   CollectorSet collectors(host_fixture_settings("psi_none"), definitions);
   const Status status = collectors.collect_one(0);
   EXPECT_TRUE(status.unavailable);
-  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/net/snmp not present ("));
+  EXPECT_THAT(status.error, HasSubstr("/hosts/psi_none/proc/net/snmp: not present"));
   EXPECT_FALSE(collectors.source(0).current_ok());
   EXPECT_EQ(collectors.collect_all(), 0u);
 }
