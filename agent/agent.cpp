@@ -53,7 +53,11 @@ void raise_open_file_limit(const Config& config) {
 }
 
 SourceSettings source_settings(const Config& config) {
-  return SourceSettings{.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs}};
+  // Field by field: each source's options are one more member, defaulted
+  // unless the config sets them.
+  SourceSettings settings;
+  settings.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs};
+  return settings;
 }
 
 SeriesRegistryOptions series_registry_options(const Config& config) {

@@ -15,8 +15,19 @@ std::string_view series_kind_name(SeriesKind kind) {
   return "gauge";
 }
 
+namespace {
+
+// Every source's options at their defaults, only the paths given.
+SourceSettings settings_with_paths(const HostPaths& paths) {
+  SourceSettings settings;
+  settings.paths = paths;
+  return settings;
+}
+
+}  // namespace
+
 CollectorSet::CollectorSet(const HostPaths& paths, std::span<const SourceDefinition> definitions)
-    : CollectorSet(SourceSettings{.paths = paths}, definitions) {}
+    : CollectorSet(settings_with_paths(paths), definitions) {}
 
 CollectorSet::CollectorSet(const SourceSettings& settings, std::span<const SourceDefinition> definitions)
     : definitions_(definitions) {
