@@ -9,6 +9,8 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <random>
+#include <vector>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -538,6 +540,59 @@ TEST(CgroupSourceTest, FindsTheFilesAgainWhenTheAgentMovesOrTheyVanish) {
   std::filesystem::copy(service, other, std::filesystem::copy_options::recursive);
   ASSERT_TRUE(state.read(read).ok());
   EXPECT_EQ(read.memory_used_bytes, 20971520u);
+}
+
+// Every parser on every prefix of every fixture file and on random bytes,
+// each copied into a heap block of exactly its size so a read past the end
+// meets ASan's redzone: never a crash, and "ok" only with sane results.
+void parse_everything(std::string_view text) {
+  const std::vector<char> exact(text.begin(), text.end());
+  const std::string_view view(exact.data(), exact.size());
+  CgroupMembership membership;
+  if (parse_cgroup_membership(view, membership).ok()) {
+    for (const auto& path : {membership.unified, membership.cpu, membership.cpuacct, membership.memory}) {
+      if (path) {
+        EXPECT_EQ(path->front(), '/');
+      }
+    }
+  }
+  CgroupMounts mounts;
+  if (parse_cgroup_mountinfo(view, mounts).ok()) {
+    EXPECT_LE(mounts.mounts.size(), kMaxCgroupMounts);
+  }
+  std::optional<double> cores;
+  if (parse_cpu_max(view, cores).ok() && cores) {
+    EXPECT_GT(*cores, 0.0);
+  }
+  std::optional<std::uint64_t> limit;
+  if (parse_cfs_quota(view, limit).ok() && limit) {
+    EXPECT_GT(*limit, 0u);
+  }
+  (void)parse_memory_max(view, limit);
+  if (parse_v1_memory_limit(view, limit).ok() && limit) {
+    EXPECT_LT(*limit, kV1UnlimitedBytes);
+  }
+  std::uint64_t value = 0;
+  (void)parse_cgroup_number(view, "file", value);
+  (void)parse_cgroup_keyed(view, "file", "usage_usec", value);
+}
+
+TEST(CgroupParserRobustnessTest, PrefixesOfEveryFixtureAndRandomBytes) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts")) {
+    if (!entry.is_regular_file() || entry.path().string().find("/cgroup_") == std::string::npos) continue;
+    const std::string text = read_text(entry.path().string());
+    // Long files (mountinfo) in steps, so the test stays fast.
+    const std::size_t step = text.size() > 512 ? 7 : 1;
+    for (std::size_t length = 0; length <= text.size(); length += step) parse_everything(text.substr(0, length));
+  }
+  std::mt19937 random(20261201);
+  for (int round = 0; round < 2000; ++round) {
+    std::string junk(random() % 64, '\0');
+    constexpr std::string_view kAlphabet = "0123456789 :/-\n\\maxcpu,_";
+    for (char& c : junk) c = kAlphabet[random() % kAlphabet.size()];
+    parse_everything(junk);
+  }
 }
 
 // This machine: whatever it has must read without failing (it is a hybrid
