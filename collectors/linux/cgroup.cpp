@@ -442,8 +442,16 @@ Status CgroupState::locate() {
   if (!status.ok()) return status;
 
   if (!cpu_limit_ && !cpu_usage_ && !memory_limit_ && !memory_usage_) {
-    return Status::absent("cgroup: no cgroup cpu or memory files readable (hierarchies in " + self_cgroup_.path() +
-                          " not mounted per " + self_mountinfo_.path() + ")");
+    std::string looked_in;
+    for (const std::string* directory : {&unified, &cpu, &cpuacct, &memory}) {
+      if (directory->empty() || looked_in.find(*directory) != std::string::npos) continue;
+      looked_in += (looked_in.empty() ? "" : ", ") + *directory;
+    }
+    return Status::absent("cgroup: no cgroup cpu or memory files readable (" +
+                          (looked_in.empty() ? "the hierarchies of " + self_cgroup_.path() + " are not mounted per " +
+                                                   self_mountinfo_.path()
+                                             : "none in " + looked_in) +
+                          ")");
   }
   located_membership_.assign(self_cgroup_.contents());
   located_ = true;

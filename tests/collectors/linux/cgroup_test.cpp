@@ -436,7 +436,8 @@ TEST(CgroupSourceTest, NotMountedIsAbsent) {
   CollectorSet collectors(settings_for(host_case("cgroup_not_mounted")), kCgroupOnly);
   const Status status = collectors.collect_one(0);
   EXPECT_TRUE(status.unavailable);
-  EXPECT_THAT(status.error, HasSubstr("no cgroup cpu or memory files readable"));
+  EXPECT_THAT(status.error, HasSubstr("no cgroup cpu or memory files readable (the hierarchies of "));
+  EXPECT_THAT(status.error, HasSubstr("are not mounted per "));
   EXPECT_EQ(collectors.collect_all(), 0u) << "absent is not a failure";
 }
 
@@ -536,7 +537,9 @@ TEST(CgroupSourceTest, FindsTheFilesAgainWhenTheAgentMovesOrTheyVanish) {
 
   // The whole cgroup goes: absent until it is back.
   std::filesystem::remove_all(other);
-  EXPECT_TRUE(state.read(read).unavailable);
+  const Status gone = state.read(read);
+  EXPECT_TRUE(gone.unavailable);
+  EXPECT_THAT(gone.error, HasSubstr("none in " + other));
   std::filesystem::copy(service, other, std::filesystem::copy_options::recursive);
   ASSERT_TRUE(state.read(read).ok());
   EXPECT_EQ(read.memory_used_bytes, 20971520u);
