@@ -53,11 +53,7 @@ void raise_open_file_limit(const Config& config) {
 }
 
 SourceSettings source_settings(const Config& config) {
-  // Field by field: each source's options are one more member, defaulted
-  // unless the config sets them.
-  SourceSettings settings;
-  settings.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs};
-  return settings;
+  return SourceSettings{.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs}};
 }
 
 SeriesRegistryOptions series_registry_options(const Config& config) {

@@ -19,8 +19,10 @@ struct CgroupOptions {
 // of the sources that have any (filled from the config's [sources] table).
 // Each source reads only its own part.
 struct SourceSettings {
-  HostPaths paths;
-  CgroupOptions cgroup;
+  // Each with "= {}" so `SourceSettings{.paths = ...}` keeps compiling
+  // without a missing-initializer warning as sources add options.
+  HostPaths paths = {};
+  CgroupOptions cgroup = {};
 };
 
 }  // namespace hostpulse

@@ -1,7 +1,5 @@
 #include "collectors/linux/cgroup.hpp"
 
-#include <sys/stat.h>
-
 #include <limits>
 #include <string>
 #include <utility>
@@ -331,10 +329,9 @@ Status open_if_present(const std::string& directory, std::string_view name, std:
   reader.emplace(directory + "/" + std::string(name), kCgroupFileMaxBytes);
   Status status = reader->read();
   if (status.ok()) return status;
-  struct stat info {};
-  const bool present = ::lstat(reader->path().c_str(), &info) == 0;
+  const bool missing = reader->missing();
   reader.reset();
-  return present ? status : Status::success();
+  return missing ? Status::success() : status;
 }
 
 // Reads the file and parses it with `parse`, naming the path on failure.
