@@ -1,5 +1,6 @@
 #include "collectors/collector_table.hpp"
 
+#include "collectors/linux/cgroup.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
@@ -27,6 +28,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_net_snmp_source(),
       proc_net_sockstat_source(),
       proc_file_nr_source(),
+      cgroup_source(),
   };
   return table;
 }

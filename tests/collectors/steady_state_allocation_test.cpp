@@ -155,6 +155,40 @@ TEST(SteadyStateAllocationTest, NetSourceAllocatesNothingOnceWarm) {
   }
 }
 
+// The cgroup source over each layout it reads (v1, v2, hybrid): a steady
+// tick re-reads /proc/self/cgroup and the value files, derives, and
+// allocates nothing.
+TEST(SteadyStateAllocationTest, CgroupSourceAllocatesNothingOnceWarm) {
+  const SourceDefinition* cgroup = nullptr;
+  for (const SourceDefinition& definition : platform_sources()) {
+    if (definition.name == "cgroup") cgroup = &definition;
+  }
+  ASSERT_NE(cgroup, nullptr);
+  for (const std::string_view case_name : {"cgroup_this_vm", "cgroup_docker_v2", "cgroup_v1_docker",
+                                           "cgroup_systemd_unlimited", "cgroup_v2_root"}) {
+    SCOPED_TRACE(case_name);
+    const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name);
+    SourceSettings settings;
+    settings.paths.proc = root + "/proc";
+    settings.cgroup.mounts_root = root;
+    CollectorSet collectors(settings, std::span(cgroup, 1));
+    DiscardingSeriesWriter writer;
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+      collectors.advance_all();
+    }
+
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
 }  // namespace
 }  // namespace hostpulse
 
