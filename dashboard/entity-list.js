@@ -252,7 +252,7 @@ export function entityPanel({ id, title, subtitle, wide, groups }) {
           for (const [key, name] of Object.entries(part.host)) host[key] = newest(view, name);
           setText(part.summary, group.summary(host));
         }
-        const { rows, total, filtered } = rankRows(group, part.entities, view, part);
+        const { rows, total, filtered } = rankRows(group, part.entities, view, { showAll: part.showAll, showFiltered: part.showFiltered });
         const list = part.list;
         rows.forEach(({ entity, values }, i) => {
           let row = part.rows.get(entity.key);

@@ -3,7 +3,7 @@
 import { entityPanel } from "{{asset:entity-list.js}}";
 import { celsius, rpm } from "{{asset:format.js}}";
 
-// Without a critical threshold from the chip, the stock rule's fixed ones (sensor_temperature_high).
+// Without a critical threshold from the chip, the stock rule's fixed ones (temperature_high).
 const WARN_C = 85;
 const CRIT_C = 95;
 // Within this many degrees of the chip's own critical threshold is worth a look.
