@@ -1918,7 +1918,10 @@ TEST(HostileProcfs, SamplerStuckInReadIsReportedAndDoesNotBlockShutdown) {
   // The counters the stuck thread would update stand still and still look fine.
   const json later = api.get_json("/api/v1/health");
   EXPECT_EQ(sampler_ticks(later), sampler_ticks(*stalled));
-  for (const json& collector : later["collectors"]) EXPECT_EQ(collector["ok"], true) << collector.dump();
+  // (Sources the fake tree lacks, such as net/dev, are unavailable, not failing.)
+  for (const json& collector : later["collectors"]) {
+    EXPECT_TRUE(collector["ok"] == true || collector["available"] == false) << collector.dump();
+  }
 
   const auto signalled = Clock::now();
   agent->signal(SIGTERM);
