@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "base/directory_entries.hpp"
 #include "base/file_reader.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
@@ -112,6 +113,19 @@ TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
   const AllocationCounter counter;
   ASSERT_EQ(collectors.collect_all(), 0u);
   collectors.advance_all();
+  EXPECT_EQ(counter.allocations(), 0u);
+}
+
+TEST(SteadyStateAllocationTest, DirectoryListingAllocatesNothing) {
+  DirectoryEntries lister;
+  const std::string directory = fixture_root("linux6_2cpu");
+  const std::string absent = directory + "/absent";
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(lister.list(directory), 0);
+    ASSERT_FALSE(lister.entries().empty());
+    ASSERT_NE(lister.list(absent), 0);
+  }
   EXPECT_EQ(counter.allocations(), 0u);
 }
 
