@@ -4,6 +4,7 @@
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
+#include "collectors/linux/sensors.hpp"
 
 namespace hostpulse {
 
@@ -15,6 +16,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_meminfo_source(),
       proc_loadavg_source(),
       proc_uptime_source(),
+      sensors_source(),
   };
   return table;
 }

@@ -17,6 +17,7 @@
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
+#include "collectors/linux/sensors.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -127,6 +128,32 @@ TEST(SteadyStateAllocationTest, DirectoryListingAllocatesNothing) {
     ASSERT_NE(lister.list(absent), 0);
   }
   EXPECT_EQ(counter.allocations(), 0u);
+}
+
+// A sysfs tree under tests/fixtures/hosts/<case>, as a CollectorSet sees it.
+SourceSettings host_fixture(std::string_view case_name) {
+  const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name);
+  return SourceSettings{.paths = HostPaths{.proc = root + "/proc", .sys = root + "/sys", .rootfs = "/"}};
+}
+
+// Every tick rescans /sys/class/hwmon and /sys/class/thermal; only a chip
+// seen for the first time may allocate.
+TEST(SteadyStateAllocationTest, SensorsAllocateNothingOnceWarm) {
+  static const SourceDefinition definitions[] = {sensors_source()};
+  for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_hostile", "sensors_none"}) {
+    SCOPED_TRACE(case_name);
+    CollectorSet collectors(host_fixture(case_name), definitions);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
 }
 
 }  // namespace
