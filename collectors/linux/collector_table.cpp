@@ -1,5 +1,6 @@
 #include "collectors/collector_table.hpp"
 
+#include "collectors/linux/cpufreq.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -17,6 +18,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_loadavg_source(),
       proc_uptime_source(),
       sensors_source(),
+      cpufreq_source(),
   };
   return table;
 }
