@@ -1,6 +1,7 @@
 #include "collectors/collector_table.hpp"
 
 #include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -19,6 +20,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_uptime_source(),
       sensors_source(),
       cpufreq_source(),
+      power_supply_source(),
   };
   return table;
 }

@@ -14,6 +14,7 @@
 #include "base/directory_entries.hpp"
 #include "base/file_reader.hpp"
 #include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -160,6 +161,24 @@ TEST(SteadyStateAllocationTest, SensorsAllocateNothingOnceWarm) {
 TEST(SteadyStateAllocationTest, CpufreqAllocatesNothingOnceWarm) {
   static const SourceDefinition definitions[] = {cpufreq_source()};
   for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_none"}) {
+    SCOPED_TRACE(case_name);
+    CollectorSet collectors(host_fixture(case_name), definitions);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+TEST(SteadyStateAllocationTest, PowerSupplyAllocatesNothingOnceWarm) {
+  static const SourceDefinition definitions[] = {power_supply_source()};
+  for (const std::string_view case_name : {"power_laptop", "power_hostile", "power_none"}) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(host_fixture(case_name), definitions);
     for (int warm = 0; warm < 2; ++warm) {
