@@ -164,6 +164,56 @@ TEST(CollectorSetTest, ExceptionsBecomeFailures) {
   EXPECT_TRUE(collectors.source(3).current_ok());
 }
 
+// A stateful source without a procfs file, whose data comes and goes: it
+// counts how often it was asked, so the test sees when the set reads it.
+struct Probe {
+  explicit Probe(const SourceSettings& /*settings*/) {}
+  int reads = 0;
+  bool present = false;
+};
+Status read_probe(Probe& probe, std::string_view primary, Nothing&) {
+  ++probe.reads;
+  EXPECT_TRUE(primary.empty());
+  return probe.present ? Status::success() : Status::absent("probe: not present");
+}
+constexpr StatefulFunctions<Nothing, Probe> kProbe{&read_probe, &derive_nothing};
+
+TEST(CollectorSetTest, UnavailableSourcesRestBetweenRetries) {
+  static const SourceDefinition kDefinitions[] = {
+      {.name = "probe", .procfs_path = "", .series = {}, .create = &create_stateful_source<Nothing, Probe, kProbe>},
+      {.name = "fine", .procfs_path = "uptime", .series = {}, .create = &create_source<Nothing, kAccepting>},
+  };
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), kDefinitions);
+  auto& probe = const_cast<StatefulSource<Nothing, Probe, kProbe>&>(
+                    dynamic_cast<const StatefulSource<Nothing, Probe, kProbe>&>(collectors.source(0)))
+                    .state();
+  // Unavailable is not a failure, and it is asked once per retry period.
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  EXPECT_EQ(probe.reads, 1);
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  for (std::uint32_t read = 1; read < CollectorSet::kUnavailableRetryReads; ++read) {
+    EXPECT_EQ(collectors.collect_all(), 0u);
+    EXPECT_FALSE(collectors.source(0).current_ok());
+    EXPECT_TRUE(collectors.source(1).current_ok());
+  }
+  EXPECT_EQ(probe.reads, 1);
+  // The data appears (a battery plugged in): the next retry reads it, and
+  // from then on it is read every time.
+  probe.present = true;
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  EXPECT_EQ(probe.reads, 2);
+  EXPECT_TRUE(collectors.source(0).current_ok());
+  EXPECT_FALSE(collectors.resting(0));
+  EXPECT_TRUE(collectors.collect_one(0).ok());
+  EXPECT_EQ(probe.reads, 3);
+  // Gone again: unavailable, with the reason, then resting.
+  probe.present = false;
+  const Status gone = collectors.collect_one(0);
+  EXPECT_TRUE(gone.unavailable);
+  EXPECT_EQ(gone.error, "probe: not present");
+  EXPECT_TRUE(collectors.resting(0));
+}
+
 // The real kernel of whatever machine runs the tests.
 TEST(CollectorSetLiveTest, ReadsThisMachinesProc) {
   CollectorSet collectors{HostPaths{}, core_sources()};
