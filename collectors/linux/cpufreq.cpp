@@ -16,11 +16,6 @@ namespace {
 
 using derive_math::kNoValue;
 
-// Fits std::string's inline buffer: a host without cpufreq returns it every
-// tick, and a longer message would allocate each time.
-constexpr std::string_view kAbsentMessage = "no cpufreq";
-static_assert(kAbsentMessage.size() <= 15);
-
 constexpr std::string_view kFrequencyFile = "/cpufreq/scaling_cur_freq";
 
 bool cpu_number(std::string_view name, unsigned& number) {
@@ -62,13 +57,14 @@ Status parse_scaling_cur_freq(std::string_view text, std::string_view file_name,
 }
 
 CpufreqState::CpufreqState(const SourceSettings& settings)
-    : cpu_directory(settings.paths.sys_file("devices/system/cpu")) {}
+    : cpu_directory(settings.paths.sys_file("devices/system/cpu")),
+      absent_message("no cpufreq: no " + cpu_directory + "/cpuN/cpufreq (no frequency-scaling driver, as in most VMs)") {}
 
 Status read_cpufreq(CpufreqState& state, std::string_view /*primary*/, CpufreqRead& out) {
   out.cpus.clear();
   ++state.tick;
   const int error_number = state.lister.list(state.cpu_directory);
-  if (error_number == ENOENT || error_number == ENOTDIR) return Status::absent(std::string(kAbsentMessage));
+  if (error_number == ENOENT || error_number == ENOTDIR) return Status::absent(state.absent_message);
   if (error_number != 0) {
     return Status::failure(state.cpu_directory + ": cannot list: " + std::generic_category().message(error_number));
   }
@@ -111,7 +107,7 @@ Status read_cpufreq(CpufreqState& state, std::string_view /*primary*/, CpufreqRe
     }
     out.cpus.push_back(CpuFrequency{.cpu = cpu.name, .hertz = hertz});
   }
-  if (!any_cpufreq) return Status::absent(std::string(kAbsentMessage));
+  if (!any_cpufreq) return Status::absent(state.absent_message);
   return Status::success();
 }
 

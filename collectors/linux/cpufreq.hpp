@@ -51,6 +51,7 @@ class CpufreqState {
   };
 
   std::string cpu_directory;
+  std::string absent_message;  // built once: the set asks an absent source again every minute
   DirectoryEntries lister{kListedEntries, kListedNameBytes};
   std::vector<Cpu> cpus;  // sorted by number
   std::uint64_t tick = 0;

@@ -16,11 +16,6 @@ namespace {
 using derive_math::kNoValue;
 using sysfs_attribute::kMaxAttributeBytes;
 
-// Fits std::string's inline buffer: a host without supplies returns it every
-// tick, and a longer message would allocate each time.
-constexpr std::string_view kAbsentMessage = "no power supply";
-static_assert(kAbsentMessage.size() <= 15);
-
 // A battery slot with nothing in it, or a fuel gauge that is not answering:
 // no value this tick.
 bool is_no_value_error(int error_number) {
@@ -157,7 +152,8 @@ Status parse_online(std::string_view text, std::string_view file_name, double& o
 }
 
 PowerSupplyState::PowerSupplyState(const SourceSettings& settings)
-    : directory(settings.paths.sys_file("class/power_supply")) {}
+    : directory(settings.paths.sys_file("class/power_supply")),
+      absent_message("no power supply in " + directory + " (no battery, no AC adapter)") {}
 
 Status read_power_supply(PowerSupplyState& state, std::string_view /*primary*/, PowerSupplyRead& out) {
   out.supplies.clear();
@@ -182,7 +178,7 @@ Status read_power_supply(PowerSupplyState& state, std::string_view /*primary*/, 
   }
   std::erase_if(state.supplies,
                 [&state](const PowerSupplyState::Supply& supply) { return supply.seen_tick != state.tick; });
-  if (state.supplies.empty()) return Status::absent(std::string(kAbsentMessage));
+  if (state.supplies.empty()) return Status::absent(state.absent_message);
 
   Status failure;
   for (PowerSupplyState::Supply& supply : state.supplies) {

@@ -65,6 +65,7 @@ class PowerSupplyState {
   };
 
   std::string directory;
+  std::string absent_message;  // built once: the set asks an absent source again every minute
   DirectoryEntries class_lister;
   DirectoryEntries supply_lister;  // used only when a supply first appears
   std::vector<Supply> supplies;    // sorted by name

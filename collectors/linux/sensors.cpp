@@ -22,11 +22,6 @@ using derive_math::kNoValue;
 using sysfs_attribute::kMaxAttributeBytes;
 using sysfs_attribute::usable_name;
 
-// Short enough for std::string's inline buffer (15 bytes in libstdc++, 22 in
-// libc++): a host without sensors returns this every tick, and a longer
-// message would be a heap allocation per tick. docs/api.md says what it means.
-constexpr std::string_view kAbsentMessage = "no sensors";
-static_assert(kAbsentMessage.size() <= 15);
 static_assert(SensorsState::kMaxChipNameBytes + 1 + SensorsState::kMaxDeviceNameBytes + 1 +
                       SensorsState::kMaxLabelBytes + std::string_view("@temp4294967295").size() <=
                   256,
@@ -410,7 +405,8 @@ bool is_critical_trip(std::string_view trip_type_text) {
 
 SensorsState::SensorsState(const SourceSettings& settings)
     : hwmon_directory(settings.paths.sys_file("class/hwmon")),
-      thermal_directory(settings.paths.sys_file("class/thermal")) {}
+      thermal_directory(settings.paths.sys_file("class/thermal")),
+      absent_message("no hwmon chip in " + hwmon_directory + " and no thermal zone in " + thermal_directory) {}
 
 Status read_sensors(SensorsState& state, std::string_view /*primary*/, SensorsRead& out) {
   out.temperatures.clear();
@@ -423,7 +419,7 @@ Status read_sensors(SensorsState& state, std::string_view /*primary*/, SensorsRe
       !status.ok()) {
     return status;
   }
-  if (state.temperatures.empty() && state.fans.empty()) return Status::absent(std::string(kAbsentMessage));
+  if (state.temperatures.empty() && state.fans.empty()) return Status::absent(state.absent_message);
 
   Status failure;
   for (SensorsState::Temperature& sensor : state.temperatures) {

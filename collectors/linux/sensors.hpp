@@ -105,6 +105,7 @@ class SensorsState {
 
   std::string hwmon_directory;
   std::string thermal_directory;
+  std::string absent_message;  // built once: the set asks an absent source again every minute
   DirectoryEntries class_lister;
   DirectoryEntries chip_lister;  // used only when a chip or zone first appears
   std::vector<Known> chips;      // sorted by entry

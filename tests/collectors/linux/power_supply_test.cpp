@@ -166,7 +166,7 @@ TEST(PowerSupplyFixtureTest, NoSuppliesIsAbsent) {
     PowerRun run(root);
     const Status status = run.read();
     EXPECT_TRUE(status.unavailable);
-    EXPECT_EQ(status.error, "no power supply");
+    EXPECT_EQ(status.error, "no power supply in " + root + "/sys/class/power_supply (no battery, no AC adapter)");
   }
 }
 
@@ -226,7 +226,7 @@ TEST(PowerSupplyLiveTest, ThisMachineHasNoPowerSupplyAndReportsItAbsent) {
   CollectorSet collectors(SourceSettings{}, definitions);
   const Status status = collectors.collect_one(0);
   EXPECT_TRUE(status.unavailable) << status.error;
-  EXPECT_EQ(status.error, "no power supply");
+  EXPECT_EQ(status.error, "no power supply in /sys/class/power_supply (no battery, no AC adapter)");
   EXPECT_EQ(collectors.collect_all(), 0u);
 }
 
