@@ -14,14 +14,8 @@ namespace hostpulse {
 namespace {
 
 using derive_math::kNoValue;
+using sysfs_attribute::is_no_value_error;
 using sysfs_attribute::kMaxAttributeBytes;
-
-// A battery slot with nothing in it, or a fuel gauge that is not answering:
-// no value this tick.
-bool is_no_value_error(int error_number) {
-  return error_number == ENODEV || error_number == ENODATA || error_number == EIO || error_number == ENXIO ||
-         error_number == EAGAIN || error_number == ETIMEDOUT || error_number == ENOENT;
-}
 
 std::string join(std::string_view directory, std::string_view name) {
   std::string path(directory);

@@ -19,6 +19,7 @@ namespace hostpulse {
 namespace {
 
 using derive_math::kNoValue;
+using sysfs_attribute::is_no_value_error;
 using sysfs_attribute::kMaxAttributeBytes;
 using sysfs_attribute::usable_name;
 
@@ -27,32 +28,17 @@ static_assert(SensorsState::kMaxChipNameBytes + 1 + SensorsState::kMaxDeviceName
                   256,
               "sensor keys must stay under the registry's key cap");
 
-// Errors a sensor of absent or sleeping hardware gives on read (a fan
-// header with nothing plugged in, an NVMe drive in a low-power state, an
-// I2C chip that timed out): no value this tick, not a broken source.
-bool is_no_value_error(int error_number) {
-  switch (error_number) {
-    case EIO:
-    case ENODATA:
-    case ENXIO:
-    case ENODEV:
-    case ETIMEDOUT:
-    case EAGAIN:
-    case ENOENT:  // the chip went away between listing and reading
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_missing(int error_number) { return error_number == ENOENT || error_number == ENOTDIR; }
 
-// "hwmon12" with prefix "hwmon": true, index 12. "hwmon", "hwmon1a": false.
+// "hwmon12" with prefix "hwmon": true, index 12. "hwmon", "hwmon1a", "hwmon01": false.
 bool numbered(std::string_view name, std::string_view prefix, std::string_view suffix, unsigned& index) {
   if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix)) {
     return false;
   }
   const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  // "temp01_input" is not what the kernel names "temp1_input"; the path
+  // rebuilt from the number would not exist.
+  if (digits.size() > 1 && digits.front() == '0') return false;
   const auto [stop, error] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
   return error == std::errc{} && stop == digits.data() + digits.size();
 }

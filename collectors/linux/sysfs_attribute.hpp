@@ -4,6 +4,7 @@
 // kernel with a final '\n' ("45000\n", "Discharging\n"). Shared by the
 // sources that read /sys/class/... (sensors, power supplies, cpufreq).
 
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -18,6 +19,31 @@ namespace hostpulse::sysfs_attribute {
 // sysfs shows at most one page per attribute (PAGE_SIZE); anything bigger
 // was planted, so readers are capped at it.
 inline constexpr std::size_t kMaxAttributeBytes = 4096;
+
+// Errors a driver's show() gives for hardware that has no reading now (a fan
+// header with nothing on it, an NVMe drive asleep, an empty battery slot, an
+// I2C chip that timed out, a Wi-Fi thermal zone while the radio is off),
+// and ENOENT for an entity that went away between listing and reading: no
+// value this tick, not a broken source. A permission error is not among
+// them: that is a setup problem health should show.
+inline bool is_no_value_error(int error_number) {
+  switch (error_number) {
+    case EIO:
+    case ENODATA:
+    case ENXIO:
+    case ENODEV:
+    case ETIMEDOUT:
+    case EAGAIN:
+    case EINVAL:
+    case EOPNOTSUPP:
+    case EBUSY:
+    case EREMOTEIO:
+    case ENOENT:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The one line of an attribute, without its '\n'. A missing final newline
 // means a cut read (a cut "45000" would parse as a smaller number), a second

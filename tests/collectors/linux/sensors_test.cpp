@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
@@ -134,6 +135,16 @@ TEST(SensorsConversionTest, OnlyTheCriticalTripIsCritical) {
   EXPECT_FALSE(is_critical_trip(""));
 }
 
+TEST(SensorsConversionTest, HardwareErrorsAreNoValueSetupErrorsAreNot) {
+  for (const int error_number : {EIO, ENODATA, ENXIO, ENODEV, ETIMEDOUT, EAGAIN, EINVAL, EOPNOTSUPP, EBUSY, EREMOTEIO,
+                                 ENOENT}) {
+    EXPECT_TRUE(sysfs_attribute::is_no_value_error(error_number)) << error_number;
+  }
+  for (const int error_number : {0, EACCES, EPERM, EMFILE, ENFILE, ENOMEM, ELOOP}) {
+    EXPECT_FALSE(sysfs_attribute::is_no_value_error(error_number)) << error_number;
+  }
+}
+
 TEST(SensorsConversionTest, UsableNamesAreShortPrintableAndSlashFree) {
   EXPECT_TRUE(sysfs_attribute::usable_name("Package id 0", 100));
   EXPECT_TRUE(sysfs_attribute::usable_name("100% %zz", 100));
@@ -222,6 +233,7 @@ TEST(SensorsFixtureTest, HostileNamesAndValuesNeverFailTheSource) {
   EXPECT_EQ(values.at("sensor.dup/Core 1.temp_celsius"), 43.0);
   EXPECT_EQ(values.at("sensor.dirchip/temp2.temp_celsius"), 36.0);
   EXPECT_EQ(values.count("sensor.dirchip/temp1.temp_celsius"), 0u);  // a directory, not a file
+  EXPECT_EQ(values.count("sensor.outdoor/temp9.temp_celsius"), 0u);  // temp09_input: not a kernel name
   EXPECT_EQ(values.at("sensor.thermal/acpitz@thermal_zone0.temp_crit_celsius"), 105.0);
   EXPECT_EQ(values.at("sensor.thermal/acpitz@thermal_zone1.temp_crit_celsius"), 110.0);  // trip 1
   EXPECT_EQ(run.state.counts.names_replaced, 5u);  // three labels, two chip names
