@@ -45,6 +45,8 @@ class FileReader {
   // callers treat as "no value now", not as a broken file.
   [[nodiscard]] int error_number() const { return error_number_; }
   [[nodiscard]] const std::string& path() const { return path_; }
+  // Whether the last read failed because the file does not exist (ENOENT).
+  [[nodiscard]] bool missing() const { return missing_; }
   // Bytes held by the read buffer (what a read can fill without growing).
   [[nodiscard]] std::size_t capacity() const { return buffer_.size(); }
 
@@ -58,6 +60,7 @@ class FileReader {
   std::size_t size_ = 0;
   std::size_t max_bytes_;
   int error_number_ = 0;
+  bool missing_ = false;
 };
 
 }  // namespace hostpulse

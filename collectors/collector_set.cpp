@@ -55,7 +55,9 @@ Status CollectorSet::collect_one(std::size_t index) {
       status = source.read({});
     } else {
       status = reader.read();
-      if (status.ok()) {
+      if (!status.ok() && reader.missing() && !definition.required) {
+        status = Status::absent(reader.path() + ": not present");
+      } else if (status.ok()) {
         status = source.read(reader.contents());
         // Parser messages name the file but not where it was read from, which
         // matters when HostPaths points somewhere other than the real /proc.

@@ -214,6 +214,28 @@ TEST(CollectorSetTest, UnavailableSourcesRestBetweenRetries) {
   EXPECT_TRUE(collectors.resting(0));
 }
 
+// A fake --procfs tree or a kernel without the file: unavailable for an
+// optional source, a failure for a required one.
+TEST(CollectorSetTest, MissingFileIsUnavailableUnlessRequired) {
+  static const SourceDefinition kDefinitions[] = {
+      {.name = "optional", .procfs_path = "net/nowhere", .series = {}, .create = &create_source<Nothing, kAccepting>},
+      {.name = "required", .procfs_path = "nowhere", .series = {}, .create = &create_source<Nothing, kAccepting>,
+       .required = true},
+      {.name = "present", .procfs_path = "uptime", .series = {}, .create = &create_source<Nothing, kAccepting>},
+  };
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), kDefinitions);
+  const Status optional = collectors.collect_one(0);
+  EXPECT_TRUE(optional.unavailable);
+  EXPECT_THAT(optional.error, HasSubstr("/net/nowhere: not present"));
+  const Status required = collectors.collect_one(1);
+  EXPECT_FALSE(required.ok());
+  EXPECT_FALSE(required.unavailable);
+  EXPECT_THAT(required.error, HasSubstr("No such file"));
+  EXPECT_TRUE(collectors.collect_one(2).ok());
+  EXPECT_EQ(collectors.collect_all(), 1u);  // only the required one counts as failed
+  for (const SourceDefinition& definition : core_sources()) EXPECT_TRUE(definition.required) << definition.name;
+}
+
 // The real kernel of whatever machine runs the tests.
 TEST(CollectorSetLiveTest, ReadsThisMachinesProc) {
   CollectorSet collectors{HostPaths{}, core_sources()};
