@@ -12,6 +12,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "base/file_reader.hpp"
+#include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -113,6 +114,36 @@ TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
   ASSERT_EQ(collectors.collect_all(), 0u);
   collectors.advance_all();
   EXPECT_EQ(counter.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The filesystems source: mountinfo parsed, mounts handed to its statvfs
+// worker and the answers taken back, on a fixture tree (real statvfs of the
+// directories under root/) and live. The worker thread's allocations count
+// too: the counter is global.
+TEST(SteadyStateAllocationTest, FilesystemsAllocateNothingOnceWarm) {
+  static const SourceDefinition filesystems[] = {filesystems_source()};
+  const std::string host = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/fs_docker_host";
+  const SourceSettings fixture{.paths = {.proc = host + "/proc", .sys = host + "/sys", .rootfs = host + "/root"}};
+  for (const SourceSettings& settings : {fixture, SourceSettings{}}) {
+    SCOPED_TRACE(settings.paths.rootfs);
+    CollectorSet collectors(settings, filesystems);
+    for (int warm = 0; warm < 4; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
 }
 
 }  // namespace
