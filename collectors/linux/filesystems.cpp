@@ -1,6 +1,7 @@
 #include "collectors/linux/filesystems.hpp"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -381,7 +382,14 @@ Status FilesystemsState::read(Filesystems& out) {
   out.count = 0;
   out.stuck = 0;
   out.failed = 0;
-  if (Status status = mountinfo_.read(); !status.ok()) return status;
+  if (Status status = mountinfo_.read(); !status.ok()) {
+    // Every Linux since 2.6.26 has it; a procfs without it is a test's or a
+    // container's partial copy: nothing to measure, not a fault.
+    if (::access(mountinfo_.path().c_str(), F_OK) != 0 && errno == ENOENT) {
+      return Status::absent(mountinfo_.path() + " not present (no mount table to read)");
+    }
+    return status;
+  }
   if (Status status = parse_mountinfo(mountinfo_.contents(), table_); !status.ok()) {
     status.error.insert(0, mountinfo_.path() + ": ");
     return status;

@@ -359,14 +359,15 @@ TEST(FilesystemsSourceTest, CollectorSetOverFixtureTreeWithRealStatvfs) {
   EXPECT_EQ(values.at("fs.stuck_mounts"), 0.0);
 }
 
-TEST(FilesystemsSourceTest, MissingMountinfoFailsNamingTheFile) {
+TEST(FilesystemsSourceTest, MissingMountinfoIsAbsentNamingTheFile) {
   SourceSettings settings;
   settings.paths.proc = host_fixture("fs_docker_host") + "/no-such-proc";
   FilesystemsState state(settings);
   Filesystems out;
   const Status status = state.read(out);
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(status.error, HasSubstr("no-such-proc/self/mountinfo"));
+  EXPECT_TRUE(status.unavailable);
+  EXPECT_THAT(status.error, HasSubstr("no-such-proc/self/mountinfo not present"));
 }
 
 TEST(FilesystemsSourceTest, GarbageMountinfoFailsWithPathAndLine) {
@@ -376,6 +377,7 @@ TEST(FilesystemsSourceTest, GarbageMountinfoFailsWithPathAndLine) {
   Filesystems out;
   const Status status = state.read(out);
   ASSERT_FALSE(status.ok());
+  EXPECT_FALSE(status.unavailable);
   EXPECT_THAT(status.error, HasSubstr("fs_garbage/proc/self/mountinfo: mountinfo: line 3"));
 }
 
