@@ -16,7 +16,6 @@ struct FilesystemUsage {
   std::uint64_t blocks_available = 0;  // to unprivileged users (without the root reserve)
   std::uint64_t files = 0;
   std::uint64_t files_free = 0;
-  bool readonly = false;  // ST_RDONLY
 };
 
 // Measures the filesystem at path (a host path under rootfs); 0 or an errno.

@@ -62,6 +62,7 @@ struct MountLine {
   std::string_view options;
   std::string_view fs_type;
   std::string_view source;
+  std::string_view super_options;
 };
 
 Status split_line(std::string_view line, std::size_t number, MountLine& out) {
@@ -94,8 +95,8 @@ Status split_line(std::string_view line, std::size_t number, MountLine& out) {
   }
   out.fs_type = next_field(line);
   out.source = next_field(line);
-  const std::string_view super_options = next_field(line);
-  if (out.fs_type.empty() || out.source.empty() || super_options.empty()) {
+  out.super_options = next_field(line);
+  if (out.fs_type.empty() || out.source.empty() || out.super_options.empty()) {
     return line_error(number, "expected filesystem type, source and super options after \"-\"");
   }
   if (const std::string_view extra = next_field(line); !extra.empty()) {
@@ -184,10 +185,7 @@ Status parse_mountinfo(std::string_view text, MountTable& out) {
       ++out.duplicates;
       // The same filesystem again (a bind mount): the shorter mount point
       // names it ("/home" rather than its bind mount "/srv/www/home").
-      if (decoded.size() < same_device->mount_point.size()) {
-        same_device->mount_point.assign(decoded);
-        same_device->readonly = has_option(fields.options, "ro");
-      }
+      if (decoded.size() < same_device->mount_point.size()) same_device->mount_point.assign(decoded);
       continue;
     }
     if (out.count == kMaxMounts) {
@@ -203,7 +201,12 @@ Status parse_mountinfo(std::string_view text, MountTable& out) {
     entry.fs_type.assign(fields.fs_type);
     entry.major = fields.major;
     entry.minor = fields.minor;
-    entry.readonly = has_option(fields.options, "ro");
+    // The filesystem's own flag (the super options), not this mount's: the
+    // packaged unit's ProtectSystem=strict, and a container's ":ro" bind of
+    // the host's root, make every mount the agent sees read-only, while
+    // the super options still say whether the filesystem itself is (mounted
+    // ro, or remounted ro after errors).
+    entry.readonly = has_option(fields.super_options, "ro");
     ++out.count;
   }
   return Status::success();
@@ -296,8 +299,7 @@ int statvfs_usage(const char* path, FilesystemUsage& out) {
                         .blocks_free = result.f_bfree,
                         .blocks_available = result.f_bavail,
                         .files = result.f_files,
-                        .files_free = result.f_ffree,
-                        .readonly = (result.f_flag & ST_RDONLY) != 0};
+                        .files_free = result.f_ffree};
   return 0;
 }
 
@@ -448,7 +450,7 @@ Status FilesystemsState::read(Filesystems& out) {
       reading.mount_point.assign(job.mount_point);
       reading.usage = job.usage;
       reading.has_usage = true;
-      reading.readonly = job.readonly_option || job.usage.readonly;
+      reading.readonly = job.readonly_option;
     }
   }
   lock.unlock();
@@ -484,7 +486,7 @@ constexpr SeriesSpec kSeries[] = {
     {"fs.{mount}.used_pct", "percent", SeriesKind::gauge, "Used of used + available, as df shows it", 2},
     {"fs.{mount}.inodes_used_pct", "percent", SeriesKind::gauge, "Inodes in use (none when it has no inode count)",
      2},
-    {"fs.{mount}.readonly", "bool", SeriesKind::gauge, "1 when mounted read-only", 0},
+    {"fs.{mount}.readonly", "bool", SeriesKind::gauge, "1 when the filesystem is read-only (ro in its super options)", 0},
     {"fs.stuck_mounts", "count", SeriesKind::gauge,
      "Mounts whose statvfs did not return in time (a dead NFS server): not measured until it does", 0},
 };

@@ -30,7 +30,7 @@ struct MountEntry {
   std::string source;
   std::uint32_t major = 0;
   std::uint32_t minor = 0;
-  bool readonly = false;  // "ro" in the per-mount options
+  bool readonly = false;  // "ro" in the super options: the filesystem, not this mount of it
 };
 
 // What parse_mountinfo kept, and what it left out (for tests and status).
@@ -69,7 +69,7 @@ Status parse_mountinfo(std::string_view text, MountTable& out);
 // One measured filesystem in a read.
 struct FilesystemReading {
   std::string mount_point;
-  bool readonly = false;   // mount option or ST_RDONLY
+  bool readonly = false;   // the filesystem is read-only (MountEntry::readonly)
   bool has_usage = false;  // statvfs answered this round
   FilesystemUsage usage;
 };
