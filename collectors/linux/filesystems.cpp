@@ -221,7 +221,10 @@ class StatWorker {
     std::string mount_point;
     std::string host_path;
     bool readonly_option = false;
-    bool done = false;
+    // Answered for this mount point, in this round or an earlier one: a
+    // slow but live server whose answer is not in yet shows the last one
+    // rather than a gap.
+    bool has_result = false;
     int error = 0;
     FilesystemUsage usage;
   };
@@ -256,7 +259,7 @@ class StatWorker {
       Job& job = self->jobs[index];
       job.usage = usage;
       job.error = error;
-      job.done = true;
+      job.has_result = true;
       ++self->finished_count;
       self->finished.notify_all();
     }
@@ -370,9 +373,9 @@ void FilesystemsState::hand_over() {
     if (job.mount_point != entry.mount_point) {
       job.mount_point.assign(entry.mount_point);
       job.host_path = paths_.root_file(entry.mount_point);  // only when the mount changes
+      job.has_result = false;
     }
     job.readonly_option = entry.readonly;
-    job.done = false;
   }
   worker.job_count = count;
   worker.next = 0;
@@ -440,7 +443,7 @@ Status FilesystemsState::read(Filesystems& out) {
   if (!hung || abandoned_.size() < kMaxAbandonedWorkers) {
     for (std::size_t i = 0; i < worker_->job_count; ++i) {
       const StatWorker::Job& job = worker_->jobs[i];
-      if (!job.done) continue;
+      if (!job.has_result) continue;
       if (job.error != 0) {
         ++out.failed;
         continue;

@@ -1918,7 +1918,11 @@ TEST(HostileProcfs, SamplerStuckInReadIsReportedAndDoesNotBlockShutdown) {
   // The counters the stuck thread would update stand still and still look fine.
   const json later = api.get_json("/api/v1/health");
   EXPECT_EQ(sampler_ticks(later), sampler_ticks(*stalled));
-  for (const json& collector : later["collectors"]) EXPECT_EQ(collector["ok"], true) << collector.dump();
+  // (A source the synthetic procfs has no file for, such as mountinfo, is
+  // unavailable from the start: not ok, but not failing either.)
+  for (const json& collector : later["collectors"]) {
+    EXPECT_TRUE(collector["ok"] == true || collector["available"] == false) << collector.dump();
+  }
 
   const auto signalled = Clock::now();
   agent->signal(SIGTERM);

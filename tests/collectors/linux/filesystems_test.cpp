@@ -406,6 +406,7 @@ struct HangingStat {
     std::mutex mutex;
     std::condition_variable released_cv;
     bool released = false;
+    bool armed = true;  // false: calls pass until armed
     int inside = 0;     // calls blocked now
     int returned = 0;   // blocked calls that came back
   };
@@ -415,10 +416,12 @@ struct HangingStat {
     return [gate = gate, hang = std::move(hang)](const char* path, FilesystemUsage& out) {
       if (std::string_view(path).ends_with(hang)) {
         std::unique_lock lock(gate->mutex);
-        ++gate->inside;
-        gate->released_cv.wait(lock, [&gate] { return gate->released; });
-        --gate->inside;
-        ++gate->returned;
+        if (gate->armed) {
+          ++gate->inside;
+          gate->released_cv.wait(lock, [&gate] { return gate->released; });
+          --gate->inside;
+          ++gate->returned;
+        }
       }
       out = {.fragment_bytes = 4096, .blocks = 1000, .blocks_free = 500, .blocks_available = 500,
              .files = 10, .files_free = 5};
@@ -508,6 +511,34 @@ TEST(FilesystemsHangTest, HungMountNeverBlocksTheTickAndOthersStillReport) {
   EXPECT_EQ(out.stuck, 0u);
   EXPECT_EQ(state.abandoned_workers(), 0u);
   EXPECT_EQ(state.problem(), "");
+}
+
+TEST(FilesystemsHangTest, SlowMountShowsItsLastAnswerUntilTheNextArrives) {
+  const HangingStat hanging;
+  {
+    std::lock_guard lock(hanging.gate->mutex);
+    hanging.gate->armed = false;
+  }
+  SourceSettings settings = hanging_settings(hanging, "/root/home");
+  settings.filesystems.stat_timeout = 60s;  // slow, not stuck
+  FilesystemsState state(settings);
+  Filesystems out;
+  const auto deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < deadline && measured(out).size() != 7u) ASSERT_TRUE(state.read(out).ok());
+  ASSERT_EQ(measured(out).size(), 7u);
+  {
+    std::lock_guard lock(hanging.gate->mutex);
+    hanging.gate->armed = true;
+  }
+  // /home's next answer is late: ticks go on, /home keeps its last value.
+  for (int tick = 0; tick < 5; ++tick) {
+    const auto started = SteadyClock::now();
+    ASSERT_TRUE(state.read(out).ok());
+    EXPECT_LT(SteadyClock::now() - started, kReadBudget);
+    EXPECT_EQ(measured(out).size(), 7u);
+    EXPECT_EQ(out.stuck, 0u);
+  }
+  hanging.release();
 }
 
 TEST(FilesystemsHangTest, CollectorSetTickStaysShortWhileAMountHangs) {
