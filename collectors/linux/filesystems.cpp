@@ -1,7 +1,6 @@
 #include "collectors/linux/filesystems.hpp"
 
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -390,7 +389,7 @@ Status FilesystemsState::read(Filesystems& out) {
   if (Status status = mountinfo_.read(); !status.ok()) {
     // Every Linux since 2.6.26 has it; a procfs without it is a test's or a
     // container's partial copy: nothing to measure, not a fault.
-    if (::access(mountinfo_.path().c_str(), F_OK) != 0 && errno == ENOENT) {
+    if (mountinfo_.missing()) {
       return Status::absent(mountinfo_.path() + " not present (no mount table to read)");
     }
     return status;
