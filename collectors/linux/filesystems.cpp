@@ -12,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "base/log.hpp"
 #include "collectors/linux/procfs_text.hpp"
 
 namespace hostpulse {
@@ -356,7 +357,9 @@ bool FilesystemsState::is_stuck(std::string_view mount_point) const {
 void FilesystemsState::forget_returned() {
   std::erase_if(abandoned_, [](const Abandoned& abandoned) {
     std::lock_guard lock(abandoned.worker->mutex);
-    return !abandoned.worker->in_call;
+    if (abandoned.worker->in_call) return false;
+    spdlog::info("filesystems: statvfs on {} returned; measuring it again", quote(abandoned.mount_point));
+    return true;
   });
 }
 
@@ -414,9 +417,12 @@ Status FilesystemsState::read(Filesystems& out) {
         replace = true;
         abandoned_.push_back({.worker = worker_, .mount_point = worker_->jobs[worker_->call_index].mount_point});
       } else {
-        problem_ = "statvfs stuck on " + std::to_string(abandoned_.size() + 1) +
-                   " mounts; not replacing the worker (at most " + std::to_string(kMaxAbandonedWorkers) +
-                   " abandoned)";
+        std::string problem = "statvfs stuck on " + std::to_string(abandoned_.size() + 1) +
+                              " mounts; not replacing the worker (at most " +
+                              std::to_string(kMaxAbandonedWorkers) + " abandoned)";
+        // Said once per change, not every tick.
+        if (problem != problem_) spdlog::warn("filesystems: {}", problem);
+        problem_ = std::move(problem);
       }
     }
   }
@@ -426,6 +432,7 @@ Status FilesystemsState::read(Filesystems& out) {
     stuck.thread.detach();
     problem_ = "statvfs stuck on " + quote(abandoned_.back().mount_point) + " (no answer in " +
                std::to_string(options_.stat_timeout.count()) + " ms); not asked until it returns";
+    spdlog::warn("filesystems: {}", problem_);
     worker_.reset();
     if (Status status = start_worker(); !status.ok()) return status;
     idle = true;
