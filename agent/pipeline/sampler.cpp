@@ -97,12 +97,12 @@ void Sampler::primed_already() {
 void Sampler::collect() {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     // Unavailable and not due to be asked again: its stats stay as they are.
-    // Unless they hold nothing yet: priming (prime_sources) reads outside
-    // the sampler, so a source absent then would rest with stats that say
-    // neither ok nor unavailable, and health would be degraded for a minute.
-    const CollectorStats& known = stats_.collectors[i];
-    const bool recorded = known.successes > 0 || known.failures > 0 || !known.available;
-    if (recorded && collectors_.resting(i)) continue;
+    // Only once the stats say so: priming reads every source before the
+    // first tick without recording stats, and a source it found unavailable
+    // would otherwise rest through its first minute looking "not ok" (and
+    // health "degraded") instead of unavailable. Only this thread writes
+    // stats_, so reading them here needs no lock.
+    if (!stats_.collectors[i].available && collectors_.resting(i)) continue;
     {
       std::lock_guard lock(stats_mutex_);
       stats_.busy_collector = i;

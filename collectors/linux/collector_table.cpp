@@ -2,6 +2,7 @@
 
 #include "collectors/linux/cgroup.hpp"
 #include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
@@ -35,6 +36,7 @@ std::span<const SourceDefinition> platform_sources() {
       sensors_source(),
       cpufreq_source(),
       power_supply_source(),
+      filesystems_source(),
   };
   return table;
 }

@@ -14,6 +14,7 @@
 #include "base/directory_entries.hpp"
 #include "base/file_reader.hpp"
 #include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
@@ -332,6 +333,36 @@ TEST(SteadyStateAllocationTest, PowerSupplyAllocatesNothingOnceWarm) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(host_fixture(case_name), definitions);
     for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The filesystems source: mountinfo parsed, mounts handed to its statvfs
+// worker and the answers taken back, on a fixture tree (real statvfs of the
+// directories under root/) and live. The worker thread's allocations count
+// too: the counter is global.
+TEST(SteadyStateAllocationTest, FilesystemsAllocateNothingOnceWarm) {
+  static const SourceDefinition filesystems[] = {filesystems_source()};
+  const std::string host = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/fs_docker_host";
+  const SourceSettings fixture{.paths = {.proc = host + "/proc", .sys = host + "/sys", .rootfs = host + "/root"}};
+  for (const SourceSettings& settings : {fixture, SourceSettings{}}) {
+    SCOPED_TRACE(settings.paths.rootfs);
+    CollectorSet collectors(settings, filesystems);
+    for (int warm = 0; warm < 4; ++warm) {
       ASSERT_EQ(collectors.collect_all(), 0u);
       collectors.advance_all();
     }
