@@ -7,6 +7,7 @@
 #include <iterator>
 #include <map>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -203,6 +204,37 @@ TEST(DiskstatsFileTest, BadFilesFailNamingTheLine) {
   // A host without block devices (some containers) has an empty file.
   EXPECT_TRUE(parse_all("", status).empty());
   EXPECT_TRUE(status.ok());
+}
+
+TEST(DiskstatsFileTest, EveryCutOffPrefixFailsUnlessItEndsALine) {
+  const std::string text = diskstats_of("disk_lvm");
+  for (std::size_t size = 1; size < text.size(); ++size) {
+    // An exact heap block: a read past the end hits ASan's redzone.
+    const std::vector<char> bytes(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(size));
+    Status status;
+    parse_all(std::string_view(bytes.data(), bytes.size()), status);
+    // A prefix ending in '\n' is whole lines, so it parses.
+    EXPECT_EQ(status.ok(), bytes.back() == '\n') << size << ": " << status.error;
+  }
+}
+
+TEST(DiskstatsFileTest, MutatedFixturesNeverCrash) {
+  std::mt19937 random(20261201);
+  for (const std::string_view case_name : {"disk_lvm", "disk_nvme", "disk_linux2_6"}) {
+    const std::string original = diskstats_of(case_name);
+    DiskState state(SourceSettings{.paths = host_paths(case_name)});
+    DiskStats stats;
+    for (int round = 0; round < 300; ++round) {
+      std::string text = original;
+      for (int change = 0; change < 4; ++change) {
+        text[random() % text.size()] = static_cast<char>(random() % 256);
+      }
+      const Status status = read_disks(state, text, stats);
+      if (status.ok()) {
+        EXPECT_LE(stats.disks.size(), kMaxReportedDisks);
+      }
+    }
+  }
 }
 
 // ---- which devices ----
