@@ -95,6 +95,7 @@ Status FileReader::read_into_buffer() {
   do {
     descriptor = ::open(path_.c_str(), kOpenFlags);
   } while (descriptor < 0 && errno == EINTR);
+  missing_ = descriptor < 0 && errno == ENOENT;
   if (descriptor < 0) {
     const int error_number = errno;
     // A UNIX socket cannot be opened at all (ENXIO); say what is there.

@@ -40,6 +40,8 @@ class FileReader {
 
   [[nodiscard]] std::string_view contents() const { return {buffer_.data(), size_}; }
   [[nodiscard]] const std::string& path() const { return path_; }
+  // Whether the last read failed because the file does not exist (ENOENT).
+  [[nodiscard]] bool missing() const { return missing_; }
   // Bytes held by the read buffer (what a read can fill without growing).
   [[nodiscard]] std::size_t capacity() const { return buffer_.size(); }
 
@@ -52,6 +54,7 @@ class FileReader {
   std::string buffer_;
   std::size_t size_ = 0;
   std::size_t max_bytes_;
+  bool missing_ = false;
 };
 
 }  // namespace hostpulse

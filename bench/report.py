@@ -63,7 +63,8 @@ if os.path.exists(path("tick.json")):
         name = b.get("run_name", b["name"])
         unit = {"ns": 1e-3, "us": 1, "ms": 1e3}[b.get("time_unit", "ns")]
         med[name] = {"cpu_us": b["cpu_time"] * unit, "allocs": b.get("allocs_per_iter", 0),
-                     "frame_bytes": b.get("frame_bytes"), "frames": b.get("frames_per_iter")}
+                     "frame_bytes": b.get("frame_bytes"), "frames": b.get("frames_per_iter"),
+                     "series": b.get("series"), "ok": b.get("ok")}
     reps = data["benchmarks"][0].get("repetitions", 1)
     emit("## 1. Per-tick cost")
     emit("")
@@ -102,6 +103,46 @@ if os.path.exists(path("tick.json")):
         emit(open(path("tick_allocations.txt")).read().rstrip())
         emit("```")
         emit("")
+    # Every source on: the agent's default, on this machine and on the generated large host.
+    hosts = [h for h in ("live_host", "large_host") if f"sampler_tick/{h}" in med]
+    if hosts:
+        emit("### Every source on")
+        emit("")
+        emit("`Sampler::tick()` with every source of the platform table (the agent's default), on this machine "
+             "(*live host*) and on a generated large host (*large host*: `tests/fixtures/make_large_host.py`, "
+             "64 CPUs, 50 interfaces, 30 disks, 40 mounts, a large sensor set and the rest; the files never "
+             "change, so rates are null there). Then each source alone through `Sampler::tick()` (its read, "
+             "parse, derive and the append of its series): what each costs. *unavailable/failed*: the source "
+             "had no data there (this machine has no hwmon, thermal zone, cpufreq or battery); an unavailable "
+             "source is asked again only every 60th tick.")
+        emit("")
+        emit("| | " + " | ".join(h.replace("_", " ") for h in hosts) + " |")
+        emit("|---|" + "---:|" * len(hosts))
+        def cell(r):
+            if r is None:
+                return "–"
+            text = f"{r['cpu_us']:.1f} µs, {r['allocs']:g} allocs"
+            if r.get("series") is not None:
+                text += f", {r['series']:g} series"
+            if r.get("ok") == 0:
+                text += " (unavailable/failed)"
+            return text
+        emit("| **whole tick** | " + " | ".join(cell(med.get(f"sampler_tick/{h}")) for h in hosts) + " |")
+        sources = []
+        for name in med:
+            if name.startswith("source/"):
+                source = name.split("/")[1]
+                if source not in sources:
+                    sources.append(source)
+        for source in sources:
+            emit(f"| {source} | " + " | ".join(cell(med.get(f"source/{source}/{h}")) for h in hosts) + " |")
+        emit("")
+        large = med.get("sampler_tick/large_host") or med.get("sampler_tick/live_host")
+        if large:
+            goals.append(("Every source on: steady tick allocates nothing",
+                          ", ".join(f"{h.replace('_', ' ')} {med[f'sampler_tick/{h}']['allocs']:g} allocations"
+                                    for h in hosts),
+                          verdict(all(med[f"sampler_tick/{h}"]["allocs"] == 0 for h in hosts))))
     t64 = med.get("tick/64cpu")
     if t64:
         ok = t64["cpu_us"] < 100 and t64["allocs"] == 0

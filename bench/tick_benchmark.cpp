@@ -1,5 +1,8 @@
 // Per-tick cost of the sampling path, stage by stage and whole, on captured
-// /proc fixtures of 2, 64 and 256 CPUs and on this machine's live /proc.
+// /proc fixtures of 2, 64 and 256 CPUs and on this machine's live /proc; and
+// with every source on, live and on a generated large host (64 CPUs, 50
+// interfaces, 30 disks, 40 mounts, many sensors: tests/fixtures/make_large_host.py,
+// found through HOSTPULSE_LARGE_HOST), whole and source by source.
 // Every benchmark reports allocs_per_iter: calls of the global operator new
 // per iteration, counted by bench/allocation_counter.cpp.
 //
@@ -10,11 +13,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <span>
 #include <sstream>
+#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -37,16 +43,43 @@ namespace {
 constexpr std::size_t kHistoryPoints = 3600;  // the default: one hour at 1 s
 
 struct Machine {
-  std::string label;  // "2cpu", "64cpu", "256cpu", "live"
+  std::string label;  // "2cpu", "64cpu", "256cpu", "live"; "live_host", "large_host"
   std::string procfs;
+  std::string sysfs = "/sys";
+  std::string rootfs = "/";
+  // Every source of the platform table, not only the four classic ones.
+  bool whole_host = false;
+
+  [[nodiscard]] HostPaths paths() const { return HostPaths{.proc = procfs, .sys = sysfs, .rootfs = rootfs}; }
+  [[nodiscard]] std::span<const SourceDefinition> sources() const {
+    return whole_host ? platform_sources() : core_sources();
+  }
 };
 
+// The four-source machines: stage-by-stage benchmarks read their files.
 std::vector<Machine> machines() {
   const std::string fixtures = HOSTPULSE_FIXTURES_DIR "/proc/";
-  return {{"2cpu", fixtures + "linux6_2cpu"},
-          {"64cpu", fixtures + "linux6_64cpu"},
-          {"256cpu", fixtures + "linux6_256cpu"},
-          {"live", HostPaths{}.proc}};
+  return {{.label = "2cpu", .procfs = fixtures + "linux6_2cpu"},
+          {.label = "64cpu", .procfs = fixtures + "linux6_64cpu"},
+          {.label = "256cpu", .procfs = fixtures + "linux6_256cpu"},
+          {.label = "live", .procfs = HostPaths{}.proc}};
+}
+
+bool is_directory(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// Every source on: this machine, and the generated large host when
+// HOSTPULSE_LARGE_HOST names its root (proc/, sys/, root/ below it).
+std::vector<Machine> whole_hosts() {
+  std::vector<Machine> hosts{{.label = "live_host", .procfs = HostPaths{}.proc, .whole_host = true}};
+  if (const char* root = std::getenv("HOSTPULSE_LARGE_HOST"); root != nullptr && is_directory(root)) {
+    const std::string base = root;
+    hosts.push_back(
+        {.label = "large_host", .procfs = base + "/proc", .sysfs = base + "/sys", .rootfs = base + "/root", .whole_host = true});
+  }
+  return hosts;
 }
 
 std::string read_text(const std::string& path) {
@@ -123,8 +156,9 @@ struct TickFixture {
 // The agent's own path: Sampler::tick over the real collector set and
 // series registry, appending to history, both encodings in the callback.
 struct SamplerFixture {
-  explicit SamplerFixture(const Machine& machine)
-      : collectors(HostPaths{machine.procfs, "/sys"}, core_sources()),
+  explicit SamplerFixture(const Machine& machine) : SamplerFixture(machine, machine.sources()) {}
+  SamplerFixture(const Machine& machine, std::span<const SourceDefinition> sources)
+      : collectors(SourceSettings{.paths = machine.paths()}, sources),
         registry(collectors.definitions()),
         history(0, kHistoryPoints),
         sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {
@@ -242,6 +276,19 @@ void bench_sampler_tick(benchmark::State& state, const Machine& machine) {
   AllocationProbe probe(state);
   for (auto _ : state) f.sampler.tick();
   probe.report();
+  state.counters["series"] = static_cast<double>(f.registry.schema()->size());
+}
+
+// One source alone through Sampler::tick: its read, parse, derive and the
+// append of its series, so the per-source costs add up to about the tick.
+void bench_source(benchmark::State& state, const Machine& machine, std::size_t index) {
+  SamplerFixture f(machine, platform_sources().subspan(index, 1));
+  AllocationProbe probe(state);
+  for (auto _ : state) f.sampler.tick();
+  probe.report();
+  state.counters["series"] = static_cast<double>(f.registry.schema()->size());
+  const CollectorStats stats = f.sampler.stats().collectors.at(0);
+  state.counters["ok"] = stats.last_ok ? 1 : 0;
 }
 
 // poll() stops the io_context once it runs out of work; restart it each time.
@@ -320,6 +367,14 @@ void register_all() {
     benchmark::RegisterBenchmark(("sampler_tick/" + m).c_str(), bench_sampler_tick, machine);
     benchmark::RegisterBenchmark(("stream_publish/" + m).c_str(), bench_publish, machine);
   }
+  for (const Machine& machine : whole_hosts()) {
+    benchmark::RegisterBenchmark(("sampler_tick/" + machine.label).c_str(), bench_sampler_tick, machine);
+    const std::span<const SourceDefinition> sources = platform_sources();
+    for (std::size_t index = 0; index < sources.size(); ++index) {
+      benchmark::RegisterBenchmark(("source/" + std::string(sources[index].name) + "/" + machine.label).c_str(),
+                                   bench_source, machine, index);
+    }
+  }
 }
 
 // The ctest smoke: no timing, only the behaviour "a steady tick allocates
@@ -341,6 +396,18 @@ int check_allocations() {
     std::printf("%-7s Sampler::tick (collect+registry+append) + encode json+msgpack: %llu allocations in %d ticks\n",
                 machine.label.c_str(), static_cast<unsigned long long>(counted_sampler), kTicks);
     if (counted != 0 || counted_sampler != 0) ++failures;
+  }
+  // Every source on: the agent's default.
+  for (const Machine& machine : whole_hosts()) {
+    SamplerFixture sampler(machine);
+    constexpr int kTicks = 50;
+    const std::uint64_t before = allocations();
+    for (int i = 0; i < kTicks; ++i) sampler.sampler.tick();
+    const std::uint64_t counted = allocations() - before;
+    std::printf("%-10s Sampler::tick, all %zu sources, %zu series: %llu allocations in %d ticks\n",
+                machine.label.c_str(), sampler.collectors.size(), sampler.registry.schema()->size(),
+                static_cast<unsigned long long>(counted), kTicks);
+    if (counted != 0) ++failures;
   }
   return failures == 0 ? 0 : 1;
 }

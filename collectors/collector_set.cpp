@@ -27,6 +27,14 @@ CollectorSet::CollectorSet(const SourceSettings& settings, std::span<const Sourc
                                                          : settings.paths.proc_file(definition.procfs_path));
     sources_.push_back(definition.create(settings));
   }
+  rest_.assign(definitions_.size(), 0);
+}
+
+bool CollectorSet::resting(std::size_t index) {
+  if (index >= rest_.size() || rest_[index] == 0) return false;
+  --rest_[index];
+  sources_[index]->fail();
+  return true;
 }
 
 Status CollectorSet::collect_one(std::size_t index) {
@@ -47,7 +55,9 @@ Status CollectorSet::collect_one(std::size_t index) {
       status = source.read({});
     } else {
       status = reader.read();
-      if (status.ok()) {
+      if (!status.ok() && reader.missing() && !definition.required) {
+        status = Status::absent(reader.path() + ": not present");
+      } else if (status.ok()) {
         status = source.read(reader.contents());
         // Parser messages name the file but not where it was read from, which
         // matters when HostPaths points somewhere other than the real /proc.
@@ -62,12 +72,14 @@ Status CollectorSet::collect_one(std::size_t index) {
     status = Status::failure(std::string(definition.name) + ": unexpected non-standard exception");
   }
   if (!status.ok()) source.fail();
+  rest_[index] = status.unavailable ? kUnavailableRetryReads - 1 : 0;
   return status;
 }
 
 std::size_t CollectorSet::collect_all() {
   std::size_t failed = 0;
   for (std::size_t index = 0; index < definitions_.size(); ++index) {
+    if (resting(index)) continue;
     const Status status = collect_one(index);
     if (!status.ok() && !status.unavailable) ++failed;
   }

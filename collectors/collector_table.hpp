@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -43,6 +44,14 @@ class CollectorSet {
   // Runs every source; returns how many failed (an unavailable one has not).
   std::size_t collect_all();
 
+  // A source that reported itself unavailable (no PSI, no battery) is read
+  // again only every kUnavailableRetryReads-th time: in between, resting()
+  // marks its read failed and returns true, and the caller skips it. So an
+  // absent source costs no probing and no message per tick, and a battery
+  // plugged in later still shows up within a minute at 1 s.
+  static constexpr std::uint32_t kUnavailableRetryReads = 60;
+  bool resting(std::size_t index);
+
   // What the current reads tell other sources (CPUs online).
   [[nodiscard]] HostFacts facts() const;
   // Writes every source's values from its previous and current read.
@@ -61,6 +70,7 @@ class CollectorSet {
   std::span<const SourceDefinition> definitions_;
   std::vector<FileReader> readers_;  // of each procfs_path; unused for an empty one
   std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<std::uint32_t> rest_;  // reads left before an unavailable source is asked again
 };
 
 }  // namespace hostpulse

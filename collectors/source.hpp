@@ -204,6 +204,11 @@ struct SourceDefinition {
   std::string_view procfs_path;
   std::span<const SeriesSpec> series;
   std::unique_ptr<Source> (*create)(const SourceSettings& settings);
+  // A required source's missing procfs file is a failure (the agent is
+  // useless without /proc/stat). For any other, a missing one (ENOENT)
+  // means this host or kernel lacks it (/proc/net/snmp without IPv4, a
+  // fake --procfs tree): the source is unavailable, not failing.
+  bool required = false;
 };
 
 template <class Raw, const SourceFunctions<Raw>& Functions>

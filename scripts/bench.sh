@@ -107,6 +107,9 @@ EOF
 # ---------------------------------------------------------------- 1. tick
 if wants tick; then
   echo "bench: per-tick cost (Google Benchmark, $repetitions repetitions, medians)"
+  # Every source on a large host: generated fresh, so it matches the generators.
+  python3 "$root/tests/fixtures/make_large_host.py" "$work/large_host"
+  export HOSTPULSE_LARGE_HOST="$work/large_host"
   "$build/bench/hostpulse_tick_benchmark" --check-allocations | tee "$results/tick_allocations.txt"
   "$build/bench/hostpulse_tick_benchmark" --benchmark_repetitions="$repetitions" \
     --benchmark_min_time="$min_time" --benchmark_report_aggregates_only=true \

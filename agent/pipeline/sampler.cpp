@@ -96,6 +96,8 @@ void Sampler::primed_already() {
 
 void Sampler::collect() {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    // Unavailable and not due to be asked again: its stats stay as they are.
+    if (collectors_.resting(i)) continue;
     {
       std::lock_guard lock(stats_mutex_);
       stats_.busy_collector = i;

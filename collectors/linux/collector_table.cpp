@@ -1,6 +1,7 @@
 #include "collectors/collector_table.hpp"
 
 #include "collectors/linux/disks.hpp"
+#include "collectors/linux/net.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
@@ -16,6 +17,7 @@ std::span<const SourceDefinition> platform_sources() {
       proc_meminfo_source(),
       proc_loadavg_source(),
       proc_uptime_source(),
+      net_source(),
       disks_source(),
   };
   return table;

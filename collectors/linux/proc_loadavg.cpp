@@ -112,7 +112,7 @@ void derive_proc_loadavg(const LoadAvg* /*previous*/, const LoadAvg& current, co
 
 SourceDefinition proc_loadavg_source() {
   return {.name = "proc_loadavg", .procfs_path = "loadavg", .series = kSeries,
-          .create = &create_source<LoadAvg, kFunctions>};
+          .create = &create_source<LoadAvg, kFunctions>, .required = true};
 }
 
 }  // namespace hostpulse

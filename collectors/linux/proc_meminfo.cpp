@@ -185,7 +185,7 @@ void derive_proc_meminfo(const MemInfo* /*previous*/, const MemInfo& m, const De
 
 SourceDefinition proc_meminfo_source() {
   return {.name = "proc_meminfo", .procfs_path = "meminfo", .series = kSeries,
-          .create = &create_source<MemInfo, kFunctions>};
+          .create = &create_source<MemInfo, kFunctions>, .required = true};
 }
 
 }  // namespace hostpulse

@@ -294,7 +294,7 @@ void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const D
 
 SourceDefinition proc_stat_source() {
   return {.name = "proc_stat", .procfs_path = "stat", .series = kSeries,
-          .create = &create_source<ProcStat, kFunctions>};
+          .create = &create_source<ProcStat, kFunctions>, .required = true};
 }
 
 }  // namespace hostpulse

@@ -63,7 +63,7 @@ void derive_proc_uptime(const Uptime* /*previous*/, const Uptime& current, const
 
 SourceDefinition proc_uptime_source() {
   return {.name = "proc_uptime", .procfs_path = "uptime", .series = kSeries,
-          .create = &create_source<Uptime, kFunctions>};
+          .create = &create_source<Uptime, kFunctions>, .required = true};
 }
 
 }  // namespace hostpulse

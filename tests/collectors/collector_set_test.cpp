@@ -164,6 +164,78 @@ TEST(CollectorSetTest, ExceptionsBecomeFailures) {
   EXPECT_TRUE(collectors.source(3).current_ok());
 }
 
+// A stateful source without a procfs file, whose data comes and goes: it
+// counts how often it was asked, so the test sees when the set reads it.
+struct Probe {
+  explicit Probe(const SourceSettings& /*settings*/) {}
+  int reads = 0;
+  bool present = false;
+};
+Status read_probe(Probe& probe, std::string_view primary, Nothing&) {
+  ++probe.reads;
+  EXPECT_TRUE(primary.empty());
+  return probe.present ? Status::success() : Status::absent("probe: not present");
+}
+constexpr StatefulFunctions<Nothing, Probe> kProbe{&read_probe, &derive_nothing};
+
+TEST(CollectorSetTest, UnavailableSourcesRestBetweenRetries) {
+  static const SourceDefinition kDefinitions[] = {
+      {.name = "probe", .procfs_path = "", .series = {}, .create = &create_stateful_source<Nothing, Probe, kProbe>},
+      {.name = "fine", .procfs_path = "uptime", .series = {}, .create = &create_source<Nothing, kAccepting>},
+  };
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), kDefinitions);
+  auto& probe = const_cast<StatefulSource<Nothing, Probe, kProbe>&>(
+                    dynamic_cast<const StatefulSource<Nothing, Probe, kProbe>&>(collectors.source(0)))
+                    .state();
+  // Unavailable is not a failure, and it is asked once per retry period.
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  EXPECT_EQ(probe.reads, 1);
+  EXPECT_FALSE(collectors.source(0).current_ok());
+  for (std::uint32_t read = 1; read < CollectorSet::kUnavailableRetryReads; ++read) {
+    EXPECT_EQ(collectors.collect_all(), 0u);
+    EXPECT_FALSE(collectors.source(0).current_ok());
+    EXPECT_TRUE(collectors.source(1).current_ok());
+  }
+  EXPECT_EQ(probe.reads, 1);
+  // The data appears (a battery plugged in): the next retry reads it, and
+  // from then on it is read every time.
+  probe.present = true;
+  EXPECT_EQ(collectors.collect_all(), 0u);
+  EXPECT_EQ(probe.reads, 2);
+  EXPECT_TRUE(collectors.source(0).current_ok());
+  EXPECT_FALSE(collectors.resting(0));
+  EXPECT_TRUE(collectors.collect_one(0).ok());
+  EXPECT_EQ(probe.reads, 3);
+  // Gone again: unavailable, with the reason, then resting.
+  probe.present = false;
+  const Status gone = collectors.collect_one(0);
+  EXPECT_TRUE(gone.unavailable);
+  EXPECT_EQ(gone.error, "probe: not present");
+  EXPECT_TRUE(collectors.resting(0));
+}
+
+// A fake --procfs tree or a kernel without the file: unavailable for an
+// optional source, a failure for a required one.
+TEST(CollectorSetTest, MissingFileIsUnavailableUnlessRequired) {
+  static const SourceDefinition kDefinitions[] = {
+      {.name = "optional", .procfs_path = "net/nowhere", .series = {}, .create = &create_source<Nothing, kAccepting>},
+      {.name = "required", .procfs_path = "nowhere", .series = {}, .create = &create_source<Nothing, kAccepting>,
+       .required = true},
+      {.name = "present", .procfs_path = "uptime", .series = {}, .create = &create_source<Nothing, kAccepting>},
+  };
+  CollectorSet collectors(fixture_paths("linux6_2cpu"), kDefinitions);
+  const Status optional = collectors.collect_one(0);
+  EXPECT_TRUE(optional.unavailable);
+  EXPECT_THAT(optional.error, HasSubstr("/net/nowhere: not present"));
+  const Status required = collectors.collect_one(1);
+  EXPECT_FALSE(required.ok());
+  EXPECT_FALSE(required.unavailable);
+  EXPECT_THAT(required.error, HasSubstr("No such file"));
+  EXPECT_TRUE(collectors.collect_one(2).ok());
+  EXPECT_EQ(collectors.collect_all(), 1u);  // only the required one counts as failed
+  for (const SourceDefinition& definition : core_sources()) EXPECT_TRUE(definition.required) << definition.name;
+}
+
 // The real kernel of whatever machine runs the tests.
 TEST(CollectorSetLiveTest, ReadsThisMachinesProc) {
   CollectorSet collectors{HostPaths{}, core_sources()};

@@ -37,7 +37,7 @@ TEST(CommandLineTest, NoFlagsGivesDefaults) {
 TEST(CommandLineTest, HelpListsEveryFlag) {
   const CommandLine cl = parse({"--help"});
   ASSERT_EQ(cl.exit_code, kExitOk);
-  for (const char* flag : {"--config", "--listen", "--interval", "--procfs", "--log-level", "--version", "--help",
+  for (const char* flag : {"--config", "--listen", "--interval", "--procfs", "--sysfs", "--rootfs", "--log-level", "--version", "--help",
                            "--check-config", "127.0.0.1:9870"}) {
     EXPECT_NE(cl.out.find(flag), std::string::npos) << flag;
   }
@@ -58,6 +58,13 @@ TEST(CommandLineTest, FlagsAreApplied) {
   EXPECT_EQ(cl.config.procfs, "/tmp/p");
   EXPECT_EQ(cl.config.log_level, spdlog::level::err);
   EXPECT_EQ(parse({"--interval", "2s"}).config.interval, 2000ms);
+  const CommandLine roots = parse({"--sysfs", "/host/sys", "--rootfs", "/host/root"});
+  ASSERT_FALSE(roots.exit_code) << roots.err;
+  EXPECT_EQ(roots.config.sysfs, "/host/sys");
+  EXPECT_EQ(roots.config.rootfs, "/host/root");
+  const CommandLine relative = parse({"--rootfs", "host/root"});
+  EXPECT_EQ(relative.exit_code, kExitUsage);
+  EXPECT_NE(relative.err.find("--rootfs: must be an absolute path"), std::string::npos) << relative.err;
 }
 
 TEST(CommandLineTest, BadUsageExitsTwoWithAMessage) {

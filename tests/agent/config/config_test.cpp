@@ -33,6 +33,7 @@ listen = "0.0.0.0:8080"
 interval = "250ms"
 procfs = "/host/proc"
 sysfs = "/host/sys"
+rootfs = "/host/root"
 log_level = "debug"
 history_points = 600
 
@@ -50,6 +51,7 @@ max_connections = 10
   EXPECT_EQ(config.interval, 250ms);
   EXPECT_EQ(config.procfs, "/host/proc");
   EXPECT_EQ(config.sysfs, "/host/sys");
+  EXPECT_EQ(config.rootfs, "/host/root");
   EXPECT_EQ(config.log_level, spdlog::level::debug);
   EXPECT_EQ(config.history_points, 600u);
   EXPECT_EQ(config.http.header_limit_bytes, 4096u);
@@ -142,6 +144,8 @@ TEST(ConfigTest, ErrorsNameFileLineAndKey) {
       {"history_points = 5\n", "t.toml:1: history_points: must be between 10 and 1000000 (got 5)"},
       {"history_points = \"many\"\n", "history_points: expected an integer"},
       {"procfs = \"\"\n", "t.toml:1: procfs: must not be empty"},
+      {"rootfs = \"host/root\"\n", "t.toml:1: rootfs: must be an absolute path"},
+      {"rootfs = \"\"\n", "t.toml:1: rootfs: must be an absolute path"},
       {"[http]\nmax_connections = 0\n", "t.toml:2: http.max_connections: must be between 1 and"},
       {"[http]\nrequest_timeout = \"1ms\"\n", "t.toml:2: http.request_timeout: must be between 100ms"},
       {"[http]\nsurprise = true\n", "t.toml:2: http.surprise: unknown key"},
@@ -277,6 +281,10 @@ TEST(ConfigTest, StartupRequirementsIncludeProcfs) {
   EXPECT_FALSE(check_startup_requirements(config, token).ok());
   config.procfs = std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu";
   EXPECT_TRUE(check_startup_requirements(config, token).ok());
+  config.rootfs = "/nonexistent/root";
+  EXPECT_EQ(check_startup_requirements(config, token).error,
+            "rootfs: '/nonexistent/root' is not a directory (set --rootfs or rootfs in the config)");
+  config.rootfs = "/";
   config.token_file = "/dev/zero";
   EXPECT_EQ(check_startup_requirements(config, token).error,
             "token_file: /dev/zero: is a character device, not a regular file");
