@@ -311,8 +311,8 @@ void derive_disks(const DiskStats* previous, const DiskStats& current, const Der
 
     const double read_bytes = per_second(a.sectors_read, b.sectors_read, kBytesPerSector, elapsed_s);
     const double write_bytes = per_second(a.sectors_written, b.sectors_written, kBytesPerSector, elapsed_s);
-    if (std::isfinite(read_bytes)) read_bytes_total += read_bytes;
-    if (std::isfinite(write_bytes)) write_bytes_total += write_bytes;
+    read_bytes_total += read_bytes;  // NaN stays NaN: one disk's reset leaves the total without a value
+    write_bytes_total += write_bytes;
 
     double util = kNoValue;
     double queue_depth = kNoValue;
@@ -335,6 +335,8 @@ void derive_disks(const DiskStats* previous, const DiskStats& current, const Der
     static_assert(std::size(values) == kQueueDepth - kReads + 1);
     out.set_all(entity, kReads, values);
   }
+  // A disk whose counter went back makes the total unknown this tick, not
+  // lower: a dip would look like real traffic falling.
   if (previous != nullptr && elapsed_s > 0) {
     out.set(kReadBytesTotal, hundredths(read_bytes_total));
     out.set(kWriteBytesTotal, hundredths(write_bytes_total));

@@ -429,8 +429,18 @@ TEST(DiskDeriveTest, CountersGoingBackGiveNoValueNotASpike) {
   EXPECT_EQ(v.at("disk.sda.writes_per_s"), 5.0);
   EXPECT_EQ(v.at("disk.sda.write_await_ms"), 2.0);
   EXPECT_EQ(v.at("disk.hda.reads_per_s"), 0.0);
-  // The host-wide sum leaves out what has no value.
   EXPECT_EQ(v.at("disk.read_bytes_per_s"), 100.0 * 512 / 2);
+}
+
+TEST(DiskDeriveTest, OneDiskResetLeavesTheHostWideTotalWithoutAValue) {
+  // sdb was reset (its sectors read went back); sda read 8 sectors.
+  const DerivedPair pair = derive_pair("8 0 sda 1 0 8 1 1 0 8 1 0 1 1\n8 16 sdb 9 0 900 9 1 0 8 1 0 9 9\n",
+                                       "8 0 sda 2 0 16 2 2 0 16 2 0 2 2\n8 16 sdb 1 0 8 1 2 0 16 2 0 1 1\n");
+  const auto& v = pair.values;
+  EXPECT_TRUE(std::isnan(v.at("disk.sdb.read_bytes_per_s")));
+  EXPECT_EQ(v.at("disk.sda.read_bytes_per_s"), 8.0 * 512 / 2);
+  EXPECT_TRUE(std::isnan(v.at("disk.read_bytes_per_s")));  // unknown, not a dip to sda's share
+  EXPECT_EQ(v.at("disk.write_bytes_per_s"), 2 * 8.0 * 512 / 2);
 }
 
 TEST(DiskDeriveTest, NoPreviousOrNoTimeGivesNoRates) {
@@ -511,6 +521,17 @@ TEST(DiskCollectorSetTest, FixtureTreesReadAndGarbageFails) {
   EXPECT_FALSE(status.ok());
   EXPECT_FALSE(status.unavailable);
   EXPECT_THAT(status.error, HasSubstr("/disk_garbage/proc/diskstats: diskstats line 1: "));
+}
+
+TEST(DiskCollectorSetTest, NoDiskstatsMeansUnavailableNotFailing) {
+  // A procfs tree with only the classic files (a fake --procfs, a kernel without a block layer).
+  HostPaths paths;
+  paths.proc = std::string(HOSTPULSE_FIXTURES_DIR) + "/proc/linux6_2cpu";
+  CollectorSet collectors(SourceSettings{.paths = paths}, kDiskSources);
+  const Status status = collectors.collect_one(0);
+  EXPECT_TRUE(status.unavailable) << status.error;
+  EXPECT_THAT(status.error, HasSubstr("linux6_2cpu/diskstats: not present"));
+  EXPECT_EQ(collectors.collect_all(), 0u);
 }
 
 TEST(DiskCollectorSetTest, LargeHostGeneratorGivesThirtyDisks) {
