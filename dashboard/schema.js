@@ -14,7 +14,7 @@ function sameLabels(a, b) {
 }
 
 // "10" after "9": label values are compared as numbers when both are numbers.
-function compareLabelValues(a, b) {
+export function compareLabelValues(a, b) {
   const x = Number(a);
   const y = Number(b);
   if (a !== "" && b !== "" && Number.isFinite(x) && Number.isFinite(y)) return x - y;

@@ -1,16 +1,28 @@
 // What the page subscribes to and asks history for, worked out from the
 // panels' resolved bindings, and the connection indicator's words.
 
+// A label value as the agent writes it inside a name: UTF-8 bytes other than
+// A-Z a-z 0-9 _ - / : @ + as %XX (docs/protocol.md#series-names-and-labels),
+// so "/mnt/my disk" is "/mnt/my%20disk" and "eth0.100" one segment, "eth0%2E100".
+export function escapeLabelValue(value) {
+  let escaped = "";
+  for (const byte of new TextEncoder().encode(value)) {
+    const c = String.fromCharCode(byte);
+    escaped += /[A-Za-z0-9_\-/:@+]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return escaped;
+}
+
 // The glob that covers one family's per-entity series, e.g. cpu.0.busy_pct and
-// cpu.1.busy_pct -> cpu.*.busy_pct (the label's value is a segment of the
-// name), so series of that family added at run time are covered too and 256
-// cores stay one subscription entry. Null when the names do not share one.
+// cpu.1.busy_pct -> cpu.*.busy_pct (the label's escaped value is a segment of
+// the name), so series of that family added at run time are covered too and
+// 256 cores stay one subscription entry. Null when the names do not share one.
 export function entityGlob(entries) {
   let glob = null;
   for (const entry of entries) {
     const values = Object.values(entry.labels);
     const segments = entry.name.split(".");
-    const at = values.length === 1 ? segments.indexOf(values[0]) : -1;
+    const at = values.length === 1 ? segments.indexOf(escapeLabelValue(values[0])) : -1;
     if (at < 0) return null;
     segments[at] = "*";
     const candidate = segments.join(".");

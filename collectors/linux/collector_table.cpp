@@ -1,11 +1,17 @@
 #include "collectors/collector_table.hpp"
 
+#include "collectors/linux/cgroup.hpp"
 #include "collectors/linux/disks.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
+#include "collectors/linux/pressure.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_net_snmp.hpp"
+#include "collectors/linux/proc_net_sockstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 
 namespace hostpulse {
 
@@ -18,6 +24,12 @@ std::span<const SourceDefinition> platform_sources() {
       proc_loadavg_source(),
       proc_uptime_source(),
       net_source(),
+      pressure_source(),
+      proc_vmstat_source(),
+      proc_net_snmp_source(),
+      proc_net_sockstat_source(),
+      proc_file_nr_source(),
+      cgroup_source(),
       disks_source(),
   };
   return table;

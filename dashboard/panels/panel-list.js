@@ -7,5 +7,15 @@ import memory from "{{asset:memory.js}}";
 import load from "{{asset:load.js}}";
 import procs from "{{asset:procs.js}}";
 import system from "{{asset:system.js}}";
+import network from "{{asset:network.js}}";
+import disks from "{{asset:disks.js}}";
+import filesystems from "{{asset:filesystems.js}}";
+import pressure from "{{asset:pressure.js}}";
+import sensors from "{{asset:sensors.js}}";
+import power from "{{asset:power.js}}";
+import container from "{{asset:container.js}}";
+import activity from "{{asset:activity.js}}";
 
-export const PANELS = [cpu, cores, memory, load, procs, system];
+// The whole-host panels (network onwards) show only on an agent with their families.
+export const PANELS = [cpu, cores, memory, load, procs, system, network, disks, filesystems, pressure, sensors, power,
+  container, activity];

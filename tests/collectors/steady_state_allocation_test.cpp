@@ -18,6 +18,11 @@
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
+#include "collectors/linux/pressure.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_net_snmp.hpp"
+#include "collectors/linux/proc_net_sockstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -148,6 +153,116 @@ TEST(SteadyStateAllocationTest, NetSourceAllocatesNothingOnceWarm) {
       collectors.advance_all();
     }
     EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+// The cgroup source over each layout it reads (v1, v2, hybrid): a steady
+// tick re-reads /proc/self/cgroup and the value files, derives, and
+// allocates nothing.
+TEST(SteadyStateAllocationTest, CgroupSourceAllocatesNothingOnceWarm) {
+  const SourceDefinition* cgroup = nullptr;
+  for (const SourceDefinition& definition : platform_sources()) {
+    if (definition.name == "cgroup") cgroup = &definition;
+  }
+  ASSERT_NE(cgroup, nullptr);
+  for (const std::string_view case_name : {"cgroup_this_vm", "cgroup_docker_v2", "cgroup_v1_docker",
+                                           "cgroup_systemd_unlimited", "cgroup_v2_root"}) {
+    SCOPED_TRACE(case_name);
+    const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name);
+    SourceSettings settings;
+    settings.paths.proc = root + "/proc";
+    settings.cgroup.mounts_root = root;
+    CollectorSet collectors(settings, std::span(cgroup, 1));
+    DiscardingSeriesWriter writer;
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+      collectors.advance_all();
+    }
+
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The whole-host /proc sources (pressure, vmstat, snmp, sockstat, file-nr)
+// on their captured and hand-made fixture trees: a warm tick, derive
+// included, allocates nothing. The recorder allocates, so derives write to a
+// writer that only counts.
+class ProcSourceCountingWriter final : public SeriesWriter {
+ public:
+  void set(std::size_t /*spec*/, double /*value*/) override { ++values; }
+  EntityHandle entity(std::string_view /*label*/, std::string_view /*key*/) override { return EntityHandle{0}; }
+  void set(EntityHandle /*entity*/, std::size_t /*spec*/, double /*value*/) override { ++values; }
+  std::size_t values = 0;
+};
+
+void expect_proc_source_warm_ticks_allocate_nothing(std::string_view case_name, const SourceDefinition& definition) {
+  SCOPED_TRACE(case_name);
+  SourceSettings settings;
+  settings.paths.proc = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name) + "/proc";
+  const SourceDefinition definitions[] = {definition};
+  CollectorSet collectors(settings, definitions);
+  ProcSourceCountingWriter writer;
+  for (int warm = 0; warm < 2; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+    collectors.advance_all();
+  }
+  const std::size_t warm_values = writer.values;
+
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
+    collectors.advance_all();
+  }
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_GT(writer.values, warm_values);  // the ticks did write values
+}
+
+TEST(SteadyStateAllocationTest, PressureAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("psi_this_vm", pressure_source());  // irq missing: skipped every tick
+  expect_proc_source_warm_ticks_allocate_nothing("psi_with_irq", pressure_source());
+  expect_proc_source_warm_ticks_allocate_nothing("psi_old_kernel", pressure_source());
+}
+
+TEST(SteadyStateAllocationTest, VmstatAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("vmstat_this_vm", proc_vmstat_source());
+  expect_proc_source_warm_ticks_allocate_nothing("vmstat_old_kernel", proc_vmstat_source());
+}
+
+TEST(SteadyStateAllocationTest, NetSnmpAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("snmp_this_vm", proc_net_snmp_source());
+  expect_proc_source_warm_ticks_allocate_nothing("snmp_old_kernel", proc_net_snmp_source());
+}
+
+TEST(SteadyStateAllocationTest, NetSockstatAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("sockstat_this_vm", proc_net_sockstat_source());
+  expect_proc_source_warm_ticks_allocate_nothing("sockstat_missing_keys", proc_net_sockstat_source());
+}
+
+TEST(SteadyStateAllocationTest, FileNrAllocatesNothingOnceWarm) {
+  expect_proc_source_warm_ticks_allocate_nothing("filenr_this_vm", proc_file_nr_source());
+  expect_proc_source_warm_ticks_allocate_nothing("filenr_zero_max", proc_file_nr_source());
+}
+
+TEST(SteadyStateAllocationTest, ProcSourcesOnTheLargeHostTreeAllocateNothingOnceWarm) {
+  for (const SourceDefinition& definition : {pressure_source(), proc_vmstat_source(), proc_net_snmp_source(),
+                                             proc_net_sockstat_source(), proc_file_nr_source()}) {
+    SCOPED_TRACE(definition.name);
+    expect_proc_source_warm_ticks_allocate_nothing("procs_large_host", definition);
   }
 }
 

@@ -16,7 +16,9 @@
 // window selector (1 min -> 15 min) refills from history while the 1 min
 // buffer stayed bounded; a killed and restarted agent is detected (new
 // started_t) and the charts start over from its history; dark theme and a
-// narrow screen; an agent with a token gets a login form. Saves
+// narrow screen, the whole-host lists on it (hidden on this agent, which has
+// none of their families; mounted on a made-up big host to see them); an
+// agent with a token gets a login form. Saves
 // OUTPUT_DIR/dashboard.png. Every process it starts is killed by PID.
 
 import fs from "node:fs";
@@ -31,7 +33,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const INTERVAL_MS = 200;
 const CPUS = 64;
 const HOT_CORE = 11;
-const FIRST_LOAD_LIMIT = 150 * 1024;
+// uPlot, the page and its panels, whole-host lists included (about 165 KB now).
+const FIRST_LOAD_LIMIT = 180 * 1024;
 const DASHBOARD_DIR = new URL("../../dashboard/", import.meta.url);
 
 const CONFIG = `
@@ -136,7 +139,8 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
   check("no request leaves the agent (no CDN)", offSite.length === 0, offSite);
   const modules = assetResponses.filter((r) => r.url().endsWith(".js"));
   check("the page's modules (app, shared, every panel) load as JavaScript",
-    ["app", "schema", "panel-host", "panel-list", "cpu", "cores", "memory", "load", "procs", "system"]
+    ["app", "schema", "panel-host", "panel-list", "cpu", "cores", "memory", "load", "procs", "system", "entity-list",
+      "network", "disks", "filesystems", "pressure", "sensors", "power", "container", "activity"]
       .every((name) => modules.some((r) => new RegExp(`/assets/${name}\\.[0-9a-f]{16}\\.js$`).test(r.url()))) &&
     modules.every((r) => r.headers()["content-type"] === "text/javascript; charset=utf-8"),
     modules.map((r) => [r.url(), r.headers()["content-type"]]));
@@ -369,6 +373,69 @@ async function run({ binary, outDir, scratch, browserRef, agents }) {
     chart: document.querySelector("#chart-mem .uplot").getBoundingClientRect().width }));
   check("narrow screen (390 px): no horizontal scrolling, charts resized to fit", narrow.scroll <= narrow.width && narrow.chart <= 390, narrow);
   await page.screenshot({ path: path.join(outDir, "dashboard-narrow.png"), fullPage: true });
+  check("whole-host lists hidden on an agent without their families",
+    await dash(() => ["net", "disks", "fs", "pressure", "sensors", "power", "cgroup", "activity"]
+      .every((id) => document.querySelector(`[data-panel="${id}"]`)?.hidden === true)));
+  // The agent here has no whole-host sources: the page's own modules (by their
+  // stable names) mount the list panels on a made-up big host next to the
+  // real cards, with the page's styles, to see them on a phone.
+  const hostLists = await dash(async () => {
+    const [{ SchemaView }, { PanelHost }, { PANELS }, { makeView, PointBuffer }] =
+      await Promise.all(["/schema.js", "/panel-host.js", "/panel-list.js", "/buffer.js"].map((name) => import(name)));
+    const entries = [];
+    const add = (family, labels, unit) => {
+      const [key, value] = Object.entries(labels)[0] ?? [];
+      const parts = family.split(".");
+      const name = key ? [parts[0], encodeURIComponent(value).replace(/\./g, "%2E"), ...parts.slice(1)].join(".") : family;
+      entries.push({ id: entries.length, name, family, labels, unit, kind: "gauge", decimals: 2 });
+    };
+    const interfaces = Array.from({ length: 50 }, (_, i) => (i < 10 ? `enp${i}s31f6-with-a-long-name` : `veth${i}abcdef0123`));
+    for (const name of interfaces) {
+      for (const field of ["rx_bytes_per_s", "tx_bytes_per_s", "rx_errors_per_s", "tx_drops_per_s", "up", "virtual"]) {
+        add(`net.${field}`, { interface: name }, "count");
+      }
+    }
+    const mounts = Array.from({ length: 40 }, (_, i) => `/var/lib/docker/overlay2/${"0123456789abcdef".repeat(2)}${i}/merged`);
+    for (const name of mounts) for (const field of ["used_pct", "used_bytes", "size_bytes", "avail_bytes", "inodes_used_pct", "readonly"]) add(`fs.${field}`, { mount: name }, "percent");
+    for (const resource of ["cpu", "memory", "io", "irq"]) for (const field of ["some_avg10_pct", "full_avg10_pct", "some_stall_pct", "full_stall_pct"]) add(`pressure.${field}`, { resource }, "percent");
+    const schema = new SchemaView(entries);
+    const ids = ["net", "fs", "pressure"];
+    const host = new PanelHost(PANELS.filter((p) => ids.includes(p.id)), schema);
+    const grid = document.createElement("main");
+    grid.className = "grid";
+    grid.id = "host-lists";
+    document.body.append(grid);
+    const buffer = new PointBuffer();
+    for (let seq = 1; seq <= 3; seq++) {
+      buffer.append({ seqs: [seq], t: [Date.now() + seq], names: entries.map((e) => e.name),
+        values: entries.map((e) => [e.family.endsWith("virtual") ? Number(e.labels.interface.startsWith("veth"))
+          : e.family.endsWith("up") ? 1 : e.family.endsWith("errors_per_s") ? 0.5 : 123456789 * (e.id % 7 + 1) % 100]) });
+    }
+    const view = () => makeView({ seq: buffer.seq, t: buffer.t, x: buffer.x, columns: buffer.columns, toMs: buffer.t.at(-1) });
+    host.mount(grid, { document, xRange: () => [0, 1], view, info: () => null });
+    host.draw(view());
+    const measure = () => {
+      const cards = [...grid.querySelectorAll(".card")];
+      const overflowing = [...grid.querySelectorAll(".entity")].filter((row) =>
+        row.getBoundingClientRect().right > row.closest(".card").getBoundingClientRect().right + 0.5).length;
+      return { scroll: document.documentElement.scrollWidth, width: innerWidth, cards: cards.filter((c) => c.offsetHeight > 0).length,
+        widest: Math.max(...cards.map((c) => c.getBoundingClientRect().right)), overflowing,
+        rows: grid.querySelectorAll('[data-panel="net"] .entity').length };
+    };
+    const top = measure();
+    const name = grid.querySelector('[data-panel="fs"] .entity-name');
+    const cut = name.scrollWidth > name.clientWidth && getComputedStyle(name).textOverflow === "ellipsis";
+    [...grid.querySelectorAll('[data-panel="net"] .more')].filter((b) => !b.hidden).forEach((b) => b.click());
+    const all = measure();
+    return { top, all, cut };
+  });
+  check("whole-host lists on a 390 px screen: shown, no horizontal scrolling, every row inside its card",
+    hostLists.top.cards === 3 && hostLists.top.scroll <= hostLists.top.width && hostLists.top.widest <= 390 &&
+    hostLists.top.overflowing === 0 && hostLists.top.rows === 8, hostLists);
+  check("whole-host lists on a 390 px screen: long names cut with an ellipsis; all 50 interfaces still fit",
+    hostLists.cut && hostLists.all.rows === 50 && hostLists.all.overflowing === 0 && hostLists.all.scroll <= hostLists.all.width, hostLists);
+  await page.locator("#host-lists").screenshot({ path: path.join(outDir, "dashboard-narrow-lists.png") });
+  await dash(() => document.getElementById("host-lists").remove());
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.emulateMedia({ colorScheme: "light" });
 

@@ -572,19 +572,89 @@ CommandLine parse(std::vector<std::string> args) {
   return parse_command_line(static_cast<int>(argv.size()), argv.data());
 }
 
-TEST(AlertCheckConfigTest, ShippedConfigHasFiveAlertRules) {
+// The stock rules in packaging/rules.d/stock.toml, in file order.
+const std::vector<std::string> kStockRuleNames{
+    "cpu_busy", "memory_available_low", "swap_heavy_use", "load_per_cpu_high", "iowait_high", "filesystem_full",
+    "filesystem_inodes_full", "memory_pressure", "memory_pressure_full", "io_pressure", "io_pressure_full",
+    "interface_rx_errors", "interface_tx_errors", "temperature_high"};
+
+TEST(AlertCheckConfigTest, ShippedConfigHasTheStockAlertRules) {
   const std::string path = std::string(HOSTPULSE_SOURCE_DIR) + "/packaging/hostpulse.toml";
   const CommandLine result = parse({"--config", path, "--check-config"});
   ASSERT_TRUE(result.exit_code.has_value());
   EXPECT_EQ(*result.exit_code, kExitOk) << result.err;
   EXPECT_TRUE(contains(result.out, "configuration OK (" + path + ")")) << result.out;
-  EXPECT_TRUE(contains(result.out, ", 5 alert rules\n")) << result.out;
-  EXPECT_EQ(result.config.alerts.size(), 5u);
+  EXPECT_TRUE(contains(result.out, ", " + std::to_string(kStockRuleNames.size()) + " alert rules\n")) << result.out;
+  EXPECT_EQ(rule_names(result.config.alerts), kStockRuleNames);
   // Every stock rule is enabled and uses a series hostpulse has.
   for (const AlertRule& rule : result.config.alerts) {
     EXPECT_TRUE(rule.enabled) << rule.name;
     EXPECT_EQ(rule.source, std::string(HOSTPULSE_SOURCE_DIR) + "/packaging/rules.d/stock.toml") << rule.name;
   }
+}
+
+SeriesInfo series_of(std::string name, std::string family, std::vector<SeriesLabel> labels = {}) {
+  SeriesInfo info;
+  info.name = std::move(name);
+  info.family = std::move(family);
+  info.labels = std::move(labels);
+  return info;
+}
+
+// Series as the agent names them: the classic ones, and the whole-host
+// sources' per entity and host-wide (docs/api.md#series). A rule that names a
+// family or series the agent does not have would load and never fire.
+std::vector<SeriesInfo> agent_series() {
+  return {
+      series_of("cpu.busy_pct", "cpu.busy_pct"),
+      series_of("cpu.iowait_pct", "cpu.iowait_pct"),
+      series_of("mem.available_pct", "mem.available_pct"),
+      series_of("swap.used_pct", "swap.used_pct"),
+      series_of("load.5m_per_cpu", "load.5m_per_cpu"),
+      series_of("fs./.used_pct", "fs.used_pct", {{.name = "mount", .value = "/"}}),
+      series_of("fs./home.inodes_used_pct", "fs.inodes_used_pct", {{.name = "mount", .value = "/home"}}),
+      series_of("pressure.memory.some_avg60_pct", "pressure.some_avg60_pct", {{.name = "resource", .value = "memory"}}),
+      series_of("pressure.memory.full_avg60_pct", "pressure.full_avg60_pct", {{.name = "resource", .value = "memory"}}),
+      series_of("pressure.io.some_avg60_pct", "pressure.some_avg60_pct", {{.name = "resource", .value = "io"}}),
+      series_of("pressure.io.full_avg60_pct", "pressure.full_avg60_pct", {{.name = "resource", .value = "io"}}),
+      series_of("net.eth0.rx_errors_per_s", "net.rx_errors_per_s", {{.name = "interface", .value = "eth0"}}),
+      series_of("net.eth0.tx_errors_per_s", "net.tx_errors_per_s", {{.name = "interface", .value = "eth0"}}),
+      series_of("sensor.coretemp/Package%20id%200.temp_celsius", "sensor.temp_celsius",
+                {{.name = "sensor", .value = "coretemp/Package id 0"}}),
+      // Not to be selected by the per-entity rules: the host-wide totals and a neighbouring family.
+      series_of("net.rx_bytes_per_s", "net.rx_bytes_per_s"),
+      series_of("pressure.cpu.some_avg60_pct", "pressure.some_avg60_pct", {{.name = "resource", .value = "cpu"}}),
+      series_of("sensor.coretemp/Package%20id%200.temp_crit_celsius", "sensor.temp_crit_celsius",
+                {{.name = "sensor", .value = "coretemp/Package id 0"}}),
+  };
+}
+
+TEST(AlertCheckConfigTest, EveryStockRuleSelectsTheSeriesItIsFor) {
+  std::vector<AlertRule> rules;
+  const Status status = load_rules_dir(std::string(HOSTPULSE_SOURCE_DIR) + "/packaging/rules.d", rules);
+  ASSERT_TRUE(status.ok()) << status.error;
+  const std::vector<SeriesInfo> known = agent_series();
+  const auto selected = [&](const std::string& rule_name) {
+    std::vector<std::string> names;
+    for (const AlertRule& rule : rules) {
+      if (rule.name != rule_name) continue;
+      for (const SeriesInfo& info : known) {
+        if (rule.selects(info)) names.push_back(info.name);
+      }
+    }
+    return names;
+  };
+  for (const AlertRule& rule : rules) EXPECT_FALSE(selected(rule.name).empty()) << rule.name << " selects no series the agent has";
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(selected("filesystem_full"), Names{"fs./.used_pct"});
+  EXPECT_EQ(selected("filesystem_inodes_full"), Names{"fs./home.inodes_used_pct"});
+  EXPECT_EQ(selected("memory_pressure"), Names{"pressure.memory.some_avg60_pct"});
+  EXPECT_EQ(selected("memory_pressure_full"), Names{"pressure.memory.full_avg60_pct"});
+  EXPECT_EQ(selected("io_pressure"), Names{"pressure.io.some_avg60_pct"});
+  EXPECT_EQ(selected("io_pressure_full"), Names{"pressure.io.full_avg60_pct"});
+  EXPECT_EQ(selected("interface_rx_errors"), Names{"net.eth0.rx_errors_per_s"});
+  EXPECT_EQ(selected("interface_tx_errors"), Names{"net.eth0.tx_errors_per_s"});
+  EXPECT_EQ(selected("temperature_high"), Names{"sensor.coretemp/Package%20id%200.temp_celsius"});
 }
 
 TEST(AlertCheckConfigTest, BadRulesFileFailsWithFileAndLine) {

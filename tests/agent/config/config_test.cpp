@@ -357,7 +357,9 @@ TEST(ConfigTest, ShippedConfigIsValidAndMatchesDefaults) {
   std::vector<std::string> names;
   for (const AlertRule& rule : config.alerts) names.push_back(rule.name);
   EXPECT_EQ(names, (std::vector<std::string>{"cpu_busy", "memory_available_low", "swap_heavy_use", "load_per_cpu_high",
-                                             "iowait_high"}));
+                                             "iowait_high", "filesystem_full", "filesystem_inodes_full", "memory_pressure",
+                                             "memory_pressure_full", "io_pressure", "io_pressure_full",
+                                             "interface_rx_errors", "interface_tx_errors", "temperature_high"}));
 }
 
 }  // namespace
