@@ -112,7 +112,8 @@ struct DiskStats {
   std::vector<DiskSample> disks;  // in file order; slots are reused between reads
 };
 
-// What the disks source skipped, since it started (for tests and health text).
+// What the disks source skipped since it started (the registry counts its own
+// refusals in health; these are the source's, seen by tests).
 struct DiskSkipCounts {
   std::uint64_t names_too_long = 0;    // kernel name over kMaxDiskNameBytes
   std::uint64_t dm_names_too_long = 0; // dm/name over it: reported by its kernel name instead
