@@ -90,6 +90,7 @@ Status FileReader::read() {
 
 Status FileReader::read_into_buffer() {
   size_ = 0;
+  error_number_ = 0;
 
   int descriptor = -1;
   do {
@@ -103,6 +104,7 @@ Status FileReader::read_into_buffer() {
     if (error_number == ENXIO && ::stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
       return not_a_regular_file(path_, info.st_mode);
     }
+    error_number_ = error_number;
     return Status::failure(describe_errno(path_, "cannot open", error_number));
   }
   const FileDescriptor file(descriptor);
@@ -130,7 +132,10 @@ Status FileReader::read_into_buffer() {
           probed = ::read(file.get(), &probe, 1);
         } while (probed < 0 && errno == EINTR);
         if (probed == 0) break;
-        if (probed < 0) return Status::failure(describe_errno(path_, "read failed", errno));
+        if (probed < 0) {
+          error_number_ = errno;
+          return Status::failure(describe_errno(path_, "read failed", error_number_));
+        }
         return too_large();
       }
       const std::size_t doubled = buffer_.empty() ? kInitialBufferBytes : buffer_.size() * 2;
@@ -151,7 +156,8 @@ Status FileReader::read_into_buffer() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return Status::failure(path_ + ": read would block (not a plain file?)");
       }
-      return Status::failure(describe_errno(path_, "read failed", errno));
+      error_number_ = errno;
+      return Status::failure(describe_errno(path_, "read failed", error_number_));
     }
     if (received == 0) break;
     size_ += static_cast<std::size_t>(received);

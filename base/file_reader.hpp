@@ -39,6 +39,11 @@ class FileReader {
   Status read();
 
   [[nodiscard]] std::string_view contents() const { return {buffer_.data(), size_}; }
+  // The errno open() or read() gave when the last read() failed, 0 when it
+  // succeeded or failed for another reason (too large, not a regular file).
+  // sysfs attributes of absent hardware fail with EIO or ENODATA, which
+  // callers treat as "no value now", not as a broken file.
+  [[nodiscard]] int error_number() const { return error_number_; }
   [[nodiscard]] const std::string& path() const { return path_; }
   // Whether the last read failed because the file does not exist (ENOENT).
   [[nodiscard]] bool missing() const { return missing_; }
@@ -54,6 +59,7 @@ class FileReader {
   std::string buffer_;
   std::size_t size_ = 0;
   std::size_t max_bytes_;
+  int error_number_ = 0;
   bool missing_ = false;
 };
 

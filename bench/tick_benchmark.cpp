@@ -47,6 +47,9 @@ struct Machine {
   std::string procfs;
   std::string sysfs = "/sys";
   std::string rootfs = "/";
+  // Where the cgroup source finds the mount points mountinfo names: the
+  // generated tree's root, so its /sys/fs/cgroup resolves inside it.
+  std::string mounts_root = "/";
   // Every source of the platform table, not only the four classic ones.
   bool whole_host = false;
 
@@ -77,7 +80,8 @@ std::vector<Machine> whole_hosts() {
   if (const char* root = std::getenv("HOSTPULSE_LARGE_HOST"); root != nullptr && is_directory(root)) {
     const std::string base = root;
     hosts.push_back(
-        {.label = "large_host", .procfs = base + "/proc", .sysfs = base + "/sys", .rootfs = base + "/root", .whole_host = true});
+        {.label = "large_host", .procfs = base + "/proc", .sysfs = base + "/sys", .rootfs = base + "/root",
+         .mounts_root = base, .whole_host = true});
   }
   return hosts;
 }
@@ -158,7 +162,7 @@ struct TickFixture {
 struct SamplerFixture {
   explicit SamplerFixture(const Machine& machine) : SamplerFixture(machine, machine.sources()) {}
   SamplerFixture(const Machine& machine, std::span<const SourceDefinition> sources)
-      : collectors(SourceSettings{.paths = machine.paths()}, sources),
+      : collectors(SourceSettings{.paths = machine.paths(), .cgroup = {.mounts_root = machine.mounts_root}}, sources),
         registry(collectors.definitions()),
         history(0, kHistoryPoints),
         sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds build/tsan with ThreadSanitizer (-DHOSTPULSE_TSAN=ON) and runs the
 # tests that exercise threads: hostpulse_core_tests (sampler thread, webhook
-# worker, stream service) and the end-to-end tests that run the agent binary
+# worker, stream service), the filesystems source's tests (its statvfs worker,
+# abandoned and replaced when a call hangs) and the end-to-end tests that run the agent binary
 # (its sampler and io threads, the webhook worker). Exits non-zero on a failed
 # test or on any ThreadSanitizer report, printing where the reports are.
 #
@@ -29,8 +30,8 @@ while (($#)); do
 done
 
 # The tests below and what starts the agents they need.
-test_targets=(hostpulse hostpulse-webhook hostpulse_core_tests hostpulse_e2e_tests hostpulse_stream_tests
-              hostpulse_alerts_e2e_tests)
+test_targets=(hostpulse hostpulse-webhook hostpulse_core_tests hostpulse_collectors_tests hostpulse_e2e_tests
+              hostpulse_stream_tests hostpulse_alerts_e2e_tests)
 agent_tests='^(e2e|stream|alerts)\.'
 
 if ((build_first)); then
@@ -57,6 +58,8 @@ status=0
 start=$SECONDS
 echo "== hostpulse_core_tests under ThreadSanitizer"
 "$build/tests/hostpulse_core_tests" --gtest_brief=1 || status=1
+echo "== the filesystems source's worker under ThreadSanitizer"
+"$build/tests/hostpulse_collectors_tests" --gtest_brief=1 --gtest_filter='Filesystems*' || status=1
 echo "== agent end-to-end tests under ThreadSanitizer"
 ctest --test-dir "$build" -R "$agent_tests" --output-on-failure -j"$jobs" --timeout 300 || status=1
 echo "tsan.sh: tests ran in $((SECONDS - start)) s"

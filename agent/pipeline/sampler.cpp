@@ -97,7 +97,12 @@ void Sampler::primed_already() {
 void Sampler::collect() {
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
     // Unavailable and not due to be asked again: its stats stay as they are.
-    if (collectors_.resting(i)) continue;
+    // Only once the stats say so: priming reads every source before the
+    // first tick without recording stats, and a source it found unavailable
+    // would otherwise rest through its first minute looking "not ok" (and
+    // health "degraded") instead of unavailable. Only this thread writes
+    // stats_, so reading them here needs no lock.
+    if (!stats_.collectors[i].available && collectors_.resting(i)) continue;
     {
       std::lock_guard lock(stats_mutex_);
       stats_.busy_collector = i;

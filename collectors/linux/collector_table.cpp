@@ -1,17 +1,21 @@
 #include "collectors/collector_table.hpp"
 
 #include "collectors/linux/cgroup.hpp"
+#include "collectors/linux/cpufreq.hpp"
 #include "collectors/linux/disks.hpp"
+#include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/net.hpp"
+#include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
-#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
 #include "collectors/linux/proc_net_sockstat.hpp"
-#include "collectors/linux/proc_file_nr.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/sensors.hpp"
 
 namespace hostpulse {
 
@@ -30,6 +34,10 @@ std::span<const SourceDefinition> platform_sources() {
       proc_net_sockstat_source(),
       proc_file_nr_source(),
       cgroup_source(),
+      sensors_source(),
+      cpufreq_source(),
+      power_supply_source(),
+      filesystems_source(),
       disks_source(),
   };
   return table;

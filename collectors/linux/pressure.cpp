@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <system_error>
@@ -210,8 +211,11 @@ double stall_pct(const PressureLine* before, const PressureLine& after, double e
   if (before == nullptr || !before->present || after.total_us < before->total_us || !(elapsed_s > 0)) {
     return kNoValue;
   }
-  return hundredths(static_cast<double>(after.total_us - before->total_us) / elapsed_s /
-                    kMicrosecondsPerPercentSecond);
+  // A share of wall time cannot pass 100 %; it reads above when the file was
+  // read later in this tick than in the last (elapsed is the sampler's, not
+  // the kernel's): at 100 ms, 10 ms of jitter shows as 110 %.
+  return hundredths(std::min(100.0, static_cast<double>(after.total_us - before->total_us) / elapsed_s /
+                                        kMicrosecondsPerPercentSecond));
 }
 
 }  // namespace

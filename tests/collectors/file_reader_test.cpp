@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -315,6 +316,20 @@ TEST(FileReaderProcfsTest, ReadsLiveSysfsFile) {
   ASSERT_TRUE(status.ok()) << status.error;
   EXPECT_FALSE(reader.contents().empty());
   EXPECT_EQ(reader.contents().back(), '\n');
+}
+
+TEST_F(FileReaderTest, ErrorNumberIsTheErrnoOfTheLastFailedRead) {
+  const std::string path = write_file("error_number", "45000\n");
+  FileReader reader(path);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.error_number(), 0);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  EXPECT_FALSE(reader.read().ok());
+  EXPECT_EQ(reader.error_number(), ENOENT);
+  // Too large is refused by the reader itself: no errno.
+  FileReader small(write_file("error_number_big", std::string(100, 'x')), 10);
+  EXPECT_FALSE(small.read().ok());
+  EXPECT_EQ(small.error_number(), 0);
 }
 
 }  // namespace

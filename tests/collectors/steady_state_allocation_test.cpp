@@ -11,18 +11,23 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "base/directory_entries.hpp"
 #include "base/file_reader.hpp"
+#include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/disks.hpp"
 #include "collectors/linux/net.hpp"
+#include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
 #include "collectors/linux/proc_meminfo.hpp"
 #include "collectors/linux/proc_stat.hpp"
 #include "collectors/linux/proc_uptime.hpp"
 #include "collectors/linux/pressure.hpp"
-#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/proc_file_nr.hpp"
 #include "collectors/linux/proc_net_snmp.hpp"
 #include "collectors/linux/proc_net_sockstat.hpp"
-#include "collectors/linux/proc_file_nr.hpp"
+#include "collectors/linux/proc_vmstat.hpp"
+#include "collectors/linux/sensors.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -263,6 +268,111 @@ TEST(SteadyStateAllocationTest, ProcSourcesOnTheLargeHostTreeAllocateNothingOnce
                                              proc_net_sockstat_source(), proc_file_nr_source()}) {
     SCOPED_TRACE(definition.name);
     expect_proc_source_warm_ticks_allocate_nothing("procs_large_host", definition);
+  }
+}
+
+TEST(SteadyStateAllocationTest, DirectoryListingAllocatesNothing) {
+  DirectoryEntries lister;
+  const std::string directory = fixture_root("linux6_2cpu");
+  const std::string absent = directory + "/absent";
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(lister.list(directory), 0);
+    ASSERT_FALSE(lister.entries().empty());
+    ASSERT_NE(lister.list(absent), 0);
+  }
+  EXPECT_EQ(counter.allocations(), 0u);
+}
+
+// A sysfs tree under tests/fixtures/hosts/<case>, as a CollectorSet sees it.
+SourceSettings host_fixture(std::string_view case_name) {
+  const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name);
+  return SourceSettings{.paths = HostPaths{.proc = root + "/proc", .sys = root + "/sys", .rootfs = "/"}};
+}
+
+// Every tick rescans /sys/class/hwmon and /sys/class/thermal; only a chip
+// seen for the first time may allocate.
+TEST(SteadyStateAllocationTest, SensorsAllocateNothingOnceWarm) {
+  static const SourceDefinition definitions[] = {sensors_source()};
+  for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_hostile", "sensors_none"}) {
+    SCOPED_TRACE(case_name);
+    CollectorSet collectors(host_fixture(case_name), definitions);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+TEST(SteadyStateAllocationTest, CpufreqAllocatesNothingOnceWarm) {
+  static const SourceDefinition definitions[] = {cpufreq_source()};
+  for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_none"}) {
+    SCOPED_TRACE(case_name);
+    CollectorSet collectors(host_fixture(case_name), definitions);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+TEST(SteadyStateAllocationTest, PowerSupplyAllocatesNothingOnceWarm) {
+  static const SourceDefinition definitions[] = {power_supply_source()};
+  for (const std::string_view case_name : {"power_laptop", "power_hostile", "power_none"}) {
+    SCOPED_TRACE(case_name);
+    CollectorSet collectors(host_fixture(case_name), definitions);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// The filesystems source: mountinfo parsed, mounts handed to its statvfs
+// worker and the answers taken back, on a fixture tree (real statvfs of the
+// directories under root/) and live. The worker thread's allocations count
+// too: the counter is global.
+TEST(SteadyStateAllocationTest, FilesystemsAllocateNothingOnceWarm) {
+  static const SourceDefinition filesystems[] = {filesystems_source()};
+  const std::string host = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/fs_docker_host";
+  const SourceSettings fixture{.paths = {.proc = host + "/proc", .sys = host + "/sys", .rootfs = host + "/root"}};
+  for (const SourceSettings& settings : {fixture, SourceSettings{}}) {
+    SCOPED_TRACE(settings.paths.rootfs);
+    CollectorSet collectors(settings, filesystems);
+    for (int warm = 0; warm < 4; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (int tick = 0; tick < 3; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
   }
 }
 

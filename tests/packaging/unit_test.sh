@@ -44,8 +44,12 @@ fi
 
 # Settings that would break the agent or its contract.
 grep -q '^ProcSubset=pid' "$unit" && fail "ProcSubset=pid hides /proc/stat" || pass "no ProcSubset=pid"
+# yes or tmpfs put another directory over /home: the filesystems source would
+# measure that, not the host's /home.
+grep -Eq '^ProtectHome=(yes|tmpfs)$' "$unit" && fail "ProtectHome=yes/tmpfs hides /home from statvfs" ||
+  pass "ProtectHome leaves /home measurable"
 for setting in Type=notify 'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure ProtectSystem=strict \
-               ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes CapabilityBoundingSet= User=hostpulse \
+               ProtectHome=read-only PrivateTmp=yes NoNewPrivileges=yes CapabilityBoundingSet= User=hostpulse \
                SystemCallFilter=@system-service; do
   grep -qxF "$setting" "$unit" && pass "unit sets $setting" || fail "unit lacks $setting"
 done

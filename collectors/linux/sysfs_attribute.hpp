@@ -1,0 +1,93 @@
+#pragma once
+
+// Parsers for sysfs attribute files: one value per file, printed by the
+// kernel with a final '\n' ("45000\n", "Discharging\n"). Shared by the
+// sources that read /sys/class/... (sensors, power supplies, cpufreq).
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "base/quote.hpp"
+#include "base/status.hpp"
+
+namespace hostpulse::sysfs_attribute {
+
+// sysfs shows at most one page per attribute (PAGE_SIZE); anything bigger
+// was planted, so readers are capped at it.
+inline constexpr std::size_t kMaxAttributeBytes = 4096;
+
+// Errors a driver's show() gives for hardware that has no reading now (a fan
+// header with nothing on it, an NVMe drive asleep, an empty battery slot, an
+// I2C chip that timed out, a Wi-Fi thermal zone while the radio is off),
+// and ENOENT for an entity that went away between listing and reading: no
+// value this tick, not a broken source. A permission error is not among
+// them: that is a setup problem health should show.
+inline bool is_no_value_error(int error_number) {
+  switch (error_number) {
+    case EIO:
+    case ENODATA:
+    case ENXIO:
+    case ENODEV:
+    case ETIMEDOUT:
+    case EAGAIN:
+    case EINVAL:
+    case EOPNOTSUPP:
+    case EBUSY:
+    case EREMOTEIO:
+    case ENOENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The one line of an attribute, without its '\n'. A missing final newline
+// means a cut read (a cut "45000" would parse as a smaller number), a second
+// line means this is not an attribute file.
+inline Status parse_line(std::string_view text, std::string_view file_name, std::string_view& line) {
+  if (text.empty()) return Status::failure(std::string(file_name) + ": file is empty");
+  if (text.back() != '\n') {
+    return Status::failure(std::string(file_name) + ": text does not end with a newline (truncated read?)");
+  }
+  text.remove_suffix(1);
+  if (text.find('\n') != std::string_view::npos) {
+    return Status::failure(std::string(file_name) + ": expected one line, found more");
+  }
+  line = text;
+  return Status::success();
+}
+
+// A whole-token decimal integer, sign allowed ("-5000": 5 degrees below
+// zero is a valid outdoor reading). "45.0", "0x10", "+5", " 5", "" are not.
+inline Status parse_integer(std::string_view text, std::string_view file_name, std::int64_t& value) {
+  std::string_view line;
+  if (Status status = parse_line(text, file_name, line); !status.ok()) return status;
+  const char* const end = line.data() + line.size();
+  const auto [stop, error] = std::from_chars(line.data(), end, value);
+  if (error == std::errc::result_out_of_range) {
+    return Status::failure(std::string(file_name) + ": value " + quote(line) + " does not fit in 64 bits");
+  }
+  if (error != std::errc{} || stop != end || line.empty()) {
+    return Status::failure(std::string(file_name) + ": expected an integer, got " +
+                           (line.empty() ? std::string("nothing") : quote(line)));
+  }
+  return Status::success();
+}
+
+// Whether text can be part of an entity key as it is: not empty, no more
+// than max_bytes, no control bytes (they would make the key unreadable in a
+// log or on the dashboard) and no '/' (it separates chip from sensor).
+inline bool usable_name(std::string_view text, std::size_t max_bytes) {
+  if (text.empty() || text.size() > max_bytes) return false;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '/') return false;
+  }
+  return true;
+}
+
+}  // namespace hostpulse::sysfs_attribute
