@@ -53,7 +53,8 @@ void raise_open_file_limit(const Config& config) {
 }
 
 SourceSettings source_settings(const Config& config) {
-  return SourceSettings{.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs}};
+  return SourceSettings{.paths = {.proc = config.procfs, .sys = config.sysfs, .rootfs = config.rootfs},
+                        .disks = config.disks};
 }
 
 SeriesRegistryOptions series_registry_options(const Config& config) {

@@ -9,6 +9,16 @@
 
 namespace hostpulse {
 
+// Which block devices the disks source reports ([sources.disks]). By default
+// only whole disks: a partition, a loop device or a RAM disk repeats I/O a
+// whole disk already shows (or is not a disk at all), and a host with dozens
+// of snap loop devices would otherwise fill the schema with idle series.
+struct DiskOptions {
+  bool partitions = false;  // sda1, nvme0n1p2, mmcblk0p1, xvda1
+  bool loop = false;        // loop0...
+  bool ram = false;         // ram0, zram0
+};
+
 // What statvfs says about one filesystem.
 struct FilesystemUsage {
   std::uint64_t fragment_bytes = 0;  // f_frsize: the unit of the block counts
@@ -53,6 +63,7 @@ struct SourceSettings {
   // without a missing-initializer warning as sources add options.
   HostPaths paths = {};
   CgroupOptions cgroup = {};
+  DiskOptions disks = {};
   FilesystemOptions filesystems = {};
 };
 

@@ -100,6 +100,12 @@ class TableReader {
     return Status::success();
   }
 
+  Status read_bool(const toml::value& value, const std::string& key, bool& out) const {
+    if (!value.is_boolean()) return error_at(value, key, "expected true or false");
+    out = value.as_boolean();
+    return Status::success();
+  }
+
   // A duration is a string like "30s" or an integer number of milliseconds.
   Status read_duration(const toml::value& value, const std::string& key, std::chrono::milliseconds min,
                        std::chrono::milliseconds max, std::chrono::milliseconds& out) const {
@@ -216,6 +222,28 @@ Status apply_series(const toml::value& table, const std::string& source, SeriesO
       {"retire_after", [&](const toml::value& v, const std::string& k) {
          return reader.read_duration(v, k, std::chrono::milliseconds(1000), std::chrono::hours(24), series.retire_after);
        }},
+  });
+}
+
+Status apply_disk_options(const toml::value& table, const std::string& source, DiskOptions& disks) {
+  if (!table.is_table()) return TableReader(table, source, "sources.").error_at(table, "disks", "expected a table");
+  const TableReader reader(table, source, "sources.disks.");
+  const auto flag = [&reader](bool& field) {
+    return [&reader, &field](const toml::value& v, const std::string& k) { return reader.read_bool(v, k, field); };
+  };
+  return reader.each({
+      {"partitions", flag(disks.partitions)},
+      {"loop", flag(disks.loop)},
+      {"ram", flag(disks.ram)},
+  });
+}
+
+// [sources.<name>]: one table per source that has options.
+Status apply_sources(const toml::value& table, const std::string& source, Config& config) {
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "sources", "expected a table");
+  const TableReader reader(table, source, "sources.");
+  return reader.each({
+      {"disks", [&](const toml::value& v, const std::string&) { return apply_disk_options(v, source, config.disks); }},
   });
 }
 
@@ -509,6 +537,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
       {"http", [&](const toml::value& v, const std::string&) { return apply_http(v, source, config.http); }},
       {"stream", [&](const toml::value& v, const std::string&) { return apply_stream(v, source, config.stream); }},
       {"series", [&](const toml::value& v, const std::string&) { return apply_series(v, source, config.series); }},
+      {"sources", [&](const toml::value& v, const std::string&) { return apply_sources(v, source, config); }},
       {"token_file", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, config.token_file);
          return s.ok() && config.token_file.empty() ? reader.error_at(v, k, "must not be empty (leave the key out for no token)") : s;

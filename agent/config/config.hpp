@@ -14,6 +14,7 @@
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/stream/stream_options.hpp"
 #include "base/status.hpp"
+#include "collectors/source_settings.hpp"
 
 namespace hostpulse {
 
@@ -44,6 +45,8 @@ struct Config {
   HttpOptions http;
   StreamOptions stream;
   SeriesOptions series;
+  // [sources.disks]: which block devices the disks source reports.
+  DiskOptions disks;
   // Access: a bearer token for the API and stream (empty: none). Binding a
   // non-loopback address without one is refused unless allow_unauthenticated.
   std::string token_file;

@@ -2,6 +2,7 @@
 
 #include "collectors/linux/cgroup.hpp"
 #include "collectors/linux/cpufreq.hpp"
+#include "collectors/linux/disks.hpp"
 #include "collectors/linux/filesystems.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/power_supply.hpp"
@@ -37,6 +38,7 @@ std::span<const SourceDefinition> platform_sources() {
       cpufreq_source(),
       power_supply_source(),
       filesystems_source(),
+      disks_source(),
   };
   return table;
 }

@@ -15,6 +15,7 @@
 #include "base/file_reader.hpp"
 #include "collectors/linux/cpufreq.hpp"
 #include "collectors/linux/filesystems.hpp"
+#include "collectors/linux/disks.hpp"
 #include "collectors/linux/net.hpp"
 #include "collectors/linux/power_supply.hpp"
 #include "collectors/linux/proc_loadavg.hpp"
@@ -373,6 +374,32 @@ TEST(SteadyStateAllocationTest, FilesystemsAllocateNothingOnceWarm) {
     }
     EXPECT_EQ(counter.allocations(), 0u);
   }
+}
+
+TEST(SteadyStateAllocationTest, DisksSourceAllocatesNothingOnceWarm) {
+  // The LVM host: device-mapper names resolved from sysfs (one over the
+  // small-string buffer, one too long and replaced), partitions reported.
+  SourceSettings settings;
+  settings.paths.proc = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/disk_lvm/proc";
+  settings.paths.sys = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/disk_lvm/sys";
+  settings.disks.partitions = true;
+  const SourceDefinition definitions[] = {disks_source()};
+  CollectorSet collectors(settings, definitions);
+  DiscardingSeriesWriter writer;
+  const auto writer_for = [&writer](std::size_t) -> SeriesWriter& { return writer; };
+  for (int warm = 0; warm < 2; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, writer_for);
+    collectors.advance_all();
+  }
+
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 3; ++tick) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.derive_all(1.0, writer_for);
+    collectors.advance_all();
+  }
+  EXPECT_EQ(counter.allocations(), 0u);
 }
 
 }  // namespace

@@ -85,6 +85,42 @@ TEST(ConfigTest, SeriesTableSetsTheCapAndTheRetirePeriod) {
   }
 }
 
+TEST(ConfigTest, SourcesDisksTableOptsIntoPartitionsLoopAndRam) {
+  Config defaults;
+  EXPECT_FALSE(defaults.disks.partitions);
+  EXPECT_FALSE(defaults.disks.loop);
+  EXPECT_FALSE(defaults.disks.ram);
+
+  Config config;
+  ASSERT_TRUE(load_config_text("[sources.disks]\npartitions = true\nloop = true\nram = true\n", "t.toml", config).ok());
+  EXPECT_TRUE(config.disks.partitions);
+  EXPECT_TRUE(config.disks.loop);
+  EXPECT_TRUE(config.disks.ram);
+
+  Config partial;
+  ASSERT_TRUE(load_config_text("[sources.disks]\nloop = true\n", "t.toml", partial).ok());
+  EXPECT_FALSE(partial.disks.partitions);
+  EXPECT_TRUE(partial.disks.loop);
+  EXPECT_FALSE(partial.disks.ram);
+
+  struct Case { const char* text; const char* expected; };
+  const Case cases[] = {
+      {"[sources.disks]\npartitions = 1\n", "t.toml:2: sources.disks.partitions: expected true or false"},
+      {"\n[sources.disks]\nram = \"yes\"\n", "t.toml:3: sources.disks.ram: expected true or false"},
+      {"[sources.disks]\nloops = true\n", "t.toml:2: sources.disks.loops: unknown key (known keys: partitions, loop, ram)"},
+      {"[sources]\ndisks = 1\n", "t.toml:2: sources.disks: expected a table"},
+      {"sources = 1\n", "t.toml:1: sources: expected a table"},
+      {"[sources.diskz]\nloop = true\n", "sources.diskz: unknown key"},
+  };
+  for (const Case& c : cases) {
+    Config rejected;
+    const Status status = load_config_text(c.text, "t.toml", rejected);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_NE(status.error.find(c.expected), std::string::npos) << status.error;
+    EXPECT_FALSE(rejected.disks.partitions || rejected.disks.loop || rejected.disks.ram) << c.text;
+  }
+}
+
 TEST(ConfigTest, EmptyFileKeepsDefaults) {
   Config config;
   ASSERT_TRUE(load_config_text("", "t.toml", config).ok());
