@@ -3,7 +3,8 @@
 // "show all". Built for big hosts (50 interfaces, 40 mounts): a row is made
 // once, when its entity first shows, and a tick only writes the cells whose
 // text changed and moves the rows whose rank changed; a collapsed card is not
-// drawn at all. The card stays hidden while the agent has none of its families.
+// drawn at all. The card stays hidden while the agent has none of its families,
+// or none of their series has a value yet.
 //
 // entityPanel({id, title, subtitle, wide, groups}), a group being
 //   id                  key prefix of its bindings
@@ -152,6 +153,7 @@ export function entityPanel({ id, title, subtitle, wide, groups }) {
       };
       let collapsed = loadCollapsed(id);
       let lastView = null;
+      let hasFamilies = false;
       const toggle = make("button", "collapse");
       toggle.type = "button";
       body.firstElementChild.append(toggle);
@@ -293,12 +295,21 @@ export function entityPanel({ id, title, subtitle, wide, groups }) {
             setHidden(part.element, entities.length === 0);
             present ||= entities.length > 0;
           });
-          setHidden(body, !present);
+          hasFamilies = present;
+          if (!present) setHidden(body, true);
           if (present && lastView) instance.draw(lastView);
         },
         draw(view) {
           lastView = view;
-          if (collapsed || body.hidden) return;
+          if (!hasFamilies) return;
+          // A source the host lacks (no cgroup limits, no PSI) can still
+          // declare host-wide series that never get a value: the card shows
+          // once something in it has one. The first entity usually does, so
+          // this stops early.
+          const live = parts.some((part) =>
+            part.entities.some((entity) => Object.values(entity.names).some((name) => newest(view, name) != null)));
+          setHidden(body, !live);
+          if (collapsed || !live) return;
           for (const part of parts) if (part.entities.length) drawPart(part, view);
         },
       };
