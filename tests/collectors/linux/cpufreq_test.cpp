@@ -154,10 +154,10 @@ TEST(CpufreqTreeTest, CpuGoingOfflineAndComingBack) {
 }
 
 // The tree tests/fixtures/make_large_host.py writes, when a run points
-// HOSTPULSE_LARGE_HOST_ROOT at one.
+// HOSTPULSE_LARGE_HOST at one.
 TEST(CpufreqLargeHostTest, GeneratedTreeGivesEveryCpu) {
-  const char* root = std::getenv("HOSTPULSE_LARGE_HOST_ROOT");
-  if (root == nullptr) GTEST_SKIP() << "HOSTPULSE_LARGE_HOST_ROOT not set";
+  const char* root = std::getenv("HOSTPULSE_LARGE_HOST");
+  if (root == nullptr) GTEST_SKIP() << "HOSTPULSE_LARGE_HOST not set";
   CpufreqState state(settings_for(root));
   CpufreqRead raw;
   ASSERT_TRUE(read_cpufreq(state, {}, raw).ok());

@@ -401,10 +401,10 @@ TEST(SensorsTreeTest, ChipsComingAndGoingKeepExistingKeys) {
 }
 
 // The tree tests/fixtures/make_large_host_sensors.py writes, when a run
-// points HOSTPULSE_LARGE_HOST_ROOT at one (the integrator's bench does).
+// points HOSTPULSE_LARGE_HOST at one (the integrator's bench does).
 TEST(SensorsLargeHostTest, GeneratedTreeGivesEverySensor) {
-  const char* root = std::getenv("HOSTPULSE_LARGE_HOST_ROOT");
-  if (root == nullptr) GTEST_SKIP() << "HOSTPULSE_LARGE_HOST_ROOT not set";
+  const char* root = std::getenv("HOSTPULSE_LARGE_HOST");
+  if (root == nullptr) GTEST_SKIP() << "HOSTPULSE_LARGE_HOST not set";
   SensorsRun run(root);
   ASSERT_TRUE(run.read().ok());
   EXPECT_EQ(run.raw.temperatures.size(), 146u);
