@@ -8,7 +8,7 @@
 #   scripts/bench.sh --no-doc             # print only, leave docs/PERFORMANCE.md alone
 #
 # Needs what scripts/setup.sh installs; the peer comparison also installs
-# Debian's prometheus-node-exporter and netdata (here only, never by setup.sh).
+# Debian's netdata (here only, never by setup.sh; node_exporter comes from setup.sh).
 # Everything listens on 127.0.0.1 only; every process started is killed by PID.
 set -euo pipefail
 

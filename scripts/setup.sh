@@ -20,6 +20,9 @@ packages=(
   chromium                     # the dashboard's browser tests (driven by npm playwright-core; never downloads a browser)
   lintian rpm dpkg-dev file    # packaging tests: .deb checks, rpmbuild, dpkg-shlibdeps (CPack)
   systemd man-db nginx openssl # systemd-analyze on the unit, man pages, the TLS reverse-proxy example
+  prometheus                   # /metrics tests: a real Prometheus scrapes the agent; promtool lints the exposition
+  prometheus-node-exporter     # /metrics tests compare against node_exporter's output in the same run
+  prometheus-alertmanager      # alert notification tests: a real Alertmanager receives the agent's alerts
 )
 
 if [[ $(id -u) -eq 0 ]]; then
