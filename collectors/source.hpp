@@ -91,7 +91,10 @@ struct DeriveContext {
 // node_exporter's names, labels and units where node_exporter has the
 // family (node_cpu_seconds_total{cpu,mode}), so dashboards written for it
 // work. Counters are the kernel's counters as they are, never derived rates.
-enum class MetricType : std::uint8_t { gauge, counter };
+// untyped: what node_exporter declares for the raw counters of vmstat and
+// netstat (node_vmstat_pgfault), whose names have no "_total"; written as
+// "untyped" in the text format and "unknown" in OpenMetrics.
+enum class MetricType : std::uint8_t { gauge, counter, untyped };
 
 // node_uname_info has the most labels of any family (six).
 inline constexpr std::size_t kMaxMetricLabels = 6;

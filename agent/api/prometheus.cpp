@@ -133,7 +133,10 @@ bool ExpositionWriter::family(std::string_view name, MetricType type, std::strin
   current_ = *written;  // a node of the set: stable while the writer lives
   const std::string_view family =
       format_ == ExpositionFormat::openmetrics ? openmetrics_family(name, type) : name;
-  const std::string_view type_name = type == MetricType::counter ? "counter" : "gauge";
+  const std::string_view type_name = type == MetricType::counter   ? "counter"
+                                     : type == MetricType::gauge   ? "gauge"
+                                     : format_ == ExpositionFormat::openmetrics ? "unknown"
+                                                                   : "untyped";
   out_ += "# HELP ";
   out_ += family;
   out_ += ' ';
