@@ -563,7 +563,7 @@ def start_hostpulse(binary, work_dir, started):
     config = os.path.join(work_dir, "hostpulse.toml")
     with open(config, "w") as file:
         file.write(f'token_file = "{token_file}"\n')
-    agent = Agent(binary, ["--config", config, "--listen", "127.0.0.1:0"])
+    agent = Agent(binary, ["--config", config, "--listen", "127.0.0.1:0"], die_with_parent=True)
     started.append(agent)
     return agent, f"http://127.0.0.1:{agent.port}", token, token_file
 
@@ -581,10 +581,10 @@ def check_hostpulse_auth(base_url, token):
     return failures
 
 
-def run(args, work_dir, started):
+def run(args, work_dir, started, failures):
+    """Appends what fails to `failures`; raises Failure when it cannot go on."""
     with open(args.queries, encoding="utf-8") as file:
         queries = json.load(file)
-    failures = []
 
     reference, reference_address = start_node_exporter(args.node_exporter, work_dir, "node_exporter")
     started.append(reference)
@@ -653,7 +653,6 @@ def run(args, work_dir, started):
         failures += rest_failures
         if compared == 0:
             failures.append("no value could be compared with the REST answer")
-    return failures
 
 
 def main():
@@ -687,8 +686,12 @@ def main():
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
     status = 1
+    failures = []
     try:
-        failures = run(args, work_dir, started)
+        try:
+            run(args, work_dir, started, failures)
+        except Failure as failure:
+            failures.append(f"{failure} (the test stopped here)")
         if failures:
             log(f"\nFAILED ({len(failures)}):")
             for failure in failures:
@@ -699,8 +702,6 @@ def main():
     except Skip as skip:
         log(f"SKIPPED: {skip}")
         status = SKIP
-    except Failure as failure:
-        log(f"\nFAILED: {failure}")
     finally:
         for process in reversed(started):
             process.kill() if isinstance(process, Agent) else process.stop()
