@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Checks that node_exporter_full_test.py fails when it should: it runs the
-harness against node_exporter behind a proxy that drops some metric families
-and adds one badly named metric, and expects exactly those gaps to be named
-(the panels whose queries lose their data, the promtool lint messages that
-node_exporter's own output does not get) and nothing else.
+harness against node_exporter behind proxies that drop some metric families
+and add a badly named metric, drop node_uname_info, or repeat a series, and
+expects exactly those gaps to be named (the panels whose queries lose their
+data, the promtool lint messages node_exporter's own output does not get, the
+empty host picker, the repeated series) and nothing else.
 
 usage: harness_self_test.py --queries FILE [--prometheus BIN --promtool BIN --node-exporter BIN]
 """
@@ -36,6 +37,9 @@ EXPECTED_LINT = [
     "hostpulse_badName_seconds counter metrics should have \"_total\" suffix",
     "hostpulse_badName_seconds metric names should be written in 'snake_case' not 'camelCase'",
 ]
+# A series twice in one scrape: promtool does not notice, Prometheus 2.42 keeps the first sample,
+# drops the second without counting it, and the scrape stays "up".
+DUPLICATE = "node_load15 1e6\n"
 RUN_TIMEOUT_S = 60  # the harness on its own takes about 10 s
 
 
@@ -69,13 +73,46 @@ def serve_filtered(upstream, dropped, injected):
     return server, f"127.0.0.1:{server.server_address[1]}"
 
 
-def run_harness(args, address, extra_dropped=()):
-    command = [sys.executable, os.path.join(HERE, "node_exporter_full_test.py"), "--queries", args.queries,
-               "--prometheus", args.prometheus, "--promtool", args.promtool, "--node-exporter", args.node_exporter,
-               "--target", "external", "--target-address", address,
-               "--target-lacks", "node_pressure_irq_stalled_seconds_total"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    return run.returncode, run.stdout + run.stderr
+def harness_command(args, address):
+    return [sys.executable, os.path.join(HERE, "node_exporter_full_test.py"), "--queries", args.queries,
+            "--prometheus", args.prometheus, "--promtool", args.promtool, "--node-exporter", args.node_exporter,
+            "--target", "external", "--target-address", address,
+            "--target-lacks", "node_pressure_irq_stalled_seconds_total"]
+
+
+def check_dropped_families(failed, _output):
+    problems = []
+    named = set(re.findall(r"^panel '([^']+)' query (\w+)", "\n".join(failed), re.MULTILINE))
+    want = {tuple(key.split("/")) for keys in DROPPED.values() for key in keys}
+    if named != want:
+        problems.append(f"failed panels {sorted(named)}, want {sorted(want)}")
+    for message in EXPECTED_LINT:
+        if not any(message in line for line in failed):
+            problems.append(f"lint message not reported: {message}")
+    lint_failures = [line for line in failed if line.startswith("promtool")]
+    if len(lint_failures) != len(EXPECTED_LINT):
+        problems.append(f"lint failures {lint_failures}, want only {EXPECTED_LINT}")
+    return problems
+
+
+def check_no_host_picker(_failed, output):
+    if "variable $job" not in output or "host picker is empty" not in output:
+        return [f"the empty host picker is not named:\n{output}"]
+    return []
+
+
+def check_repeated_series(failed, _output):
+    want = ["the exposition repeats a series (Prometheus drops all but the first): node_load15{}"]
+    return [] if failed == want else [f"failures {failed}, want only {want}"]
+
+
+SCENARIOS = [
+    {"what": "families dropped, a bad name added", "dropped": set(DROPPED), "injected": INJECTED,
+     "check": check_dropped_families},
+    {"what": "node_uname_info dropped", "dropped": {"node_uname_info"}, "injected": "",
+     "check": check_no_host_picker},
+    {"what": "a series twice", "dropped": set(), "injected": DUPLICATE, "check": check_repeated_series},
+]
 
 
 def main():
@@ -89,34 +126,35 @@ def main():
     problems = []
     with tempfile.TemporaryDirectory(prefix="hostpulse-prometheus-self-") as work_dir:
         node_exporter, upstream = harness.start_node_exporter(args.node_exporter, work_dir, "node_exporter")
+        servers, runs = [], []
         try:
-            for dropped, injected, what in [(set(DROPPED), INJECTED, "families dropped, a bad name added"),
-                                            ({"node_uname_info"}, "", "node_uname_info dropped")]:
-                server, address = serve_filtered(f"http://{upstream}/metrics", dropped, injected)
+            # The scenarios run at once, each harness with its own proxy and Prometheus.
+            for scenario in SCENARIOS:
+                server, address = serve_filtered(f"http://{upstream}/metrics", scenario["dropped"],
+                                                 scenario["injected"])
+                servers.append(server)
+                runs.append(subprocess.Popen(harness_command(args, address), stdout=subprocess.PIPE,
+                                             stderr=subprocess.STDOUT, text=True))
+            for scenario, run in zip(SCENARIOS, runs):
                 try:
-                    status, output = run_harness(args, address)
-                finally:
-                    server.shutdown()
+                    output, _ = run.communicate(timeout=RUN_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    run.terminate()  # the harness stops its own processes on SIGTERM
+                    output, _ = run.communicate()
+                    problems.append(f"{scenario['what']}: the harness took over {RUN_TIMEOUT_S} s")
                 failed = re.findall(r"^  - (.*)$", output, re.MULTILINE)
-                print(f"--- {what}: exit {status}, {len(failed)} failures")
+                print(f"--- {scenario['what']}: exit {run.returncode}, {len(failed)} failures")
                 print("\n".join("    " + line for line in failed))
-                if status != 1:
-                    problems.append(f"{what}: the harness exited {status}, want 1")
-                if dropped == {"node_uname_info"}:
-                    if "variable $job" not in output or "host picker is empty" not in output:
-                        problems.append(f"{what}: the empty host picker is not named:\n{output}")
-                    continue
-                named = set(re.findall(r"^panel '([^']+)' query (\w+)", "\n".join(failed), re.MULTILINE))
-                want = {tuple(key.split("/")) for keys in DROPPED.values() for key in keys}
-                if named != want:
-                    problems.append(f"{what}: failed panels {sorted(named)}, want {sorted(want)}")
-                for message in EXPECTED_LINT:
-                    if not any(message in line for line in failed):
-                        problems.append(f"{what}: lint message not reported: {message}")
-                lint_failures = [line for line in failed if line.startswith("promtool")]
-                if len(lint_failures) != len(EXPECTED_LINT):
-                    problems.append(f"{what}: lint failures {lint_failures}, want only {EXPECTED_LINT}")
+                if run.returncode != 1:
+                    problems.append(f"{scenario['what']}: the harness exited {run.returncode}, want 1")
+                problems += [f"{scenario['what']}: {problem}" for problem in scenario["check"](failed, output)]
         finally:
+            for run in runs:
+                if run.poll() is None:
+                    run.terminate()  # the harness stops its own processes on SIGTERM
+                    run.wait()
+            for server in servers:
+                server.shutdown()
             node_exporter.stop()
     for problem in problems:
         print("FAIL " + problem)

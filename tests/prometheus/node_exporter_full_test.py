@@ -12,7 +12,8 @@ a user of that dashboard would see:
      /api/v1/query (and /api/v1/query_range for the time-series panels):
      an empty result or only NaN fails, naming the panel and the query;
   3. Prometheus scraped the target without errors (health "up", no
-     lastError, no duplicate or out-of-order samples): Prometheus 2.42 asks
+     lastError, no samples dropped) and no series appears twice in one scrape
+     (which Prometheus drops without a word): Prometheus 2.42 asks
      for OpenMetrics first, so this is the OpenMetrics path when the target
      serves it (--expect-openmetrics makes sure it does);
   4. `promtool check metrics` on the target's 0.0.4 text reports nothing
@@ -369,19 +370,21 @@ def check_dashboard_queries(api, queries, variables, procfs, target_lacks, at, r
     for panel in queries["panels"]:
         for query in panel["queries"]:
             key = f"{panel['title']}/{query['ref_id']}"
-            expr = variables.substitute(query["expr"], panel.get("max_data_points"))
-            if "$" in expr:
-                failures.append(f"{key}: not fully substituted: {expr}")
+            expr = query["expr"]
+            try:
+                expr = variables.substitute(query["expr"], panel.get("max_data_points"))
+                data = api.query(expr, at)
+                values = values_of(data)
+                kind = "instant"
+                if not query["instant"]:
+                    # A time-series panel: Grafana asks for the range at $__interval steps.
+                    step = variables.interval_s(panel.get("max_data_points"))
+                    values += values_of(api.query_range(expr, range_start, at, step))
+                    kind = f"instant + range {at - range_start:.0f}s step {step:g}s"
+            except Failure as error:
+                log(f"  FAIL     {key}: {error}")
+                failures.append(f"panel '{panel['title']}' query {query['ref_id']}: {error}")
                 continue
-            data = api.query(expr, at)
-            values = values_of(data)
-            kind = "instant"
-            if not query["instant"]:
-                # A time-series panel: Grafana asks for the range at $__interval steps.
-                step = variables.interval_s(panel.get("max_data_points"))
-                range_data = api.query_range(expr, range_start, at, step)
-                values += values_of(range_data)
-                kind = f"instant + range {at - range_start:.0f}s step {step:g}s"
             numbers = [v for v in values if not math.isnan(v)]
             series = len(data["result"]) if data["resultType"] != "scalar" else 1
             if numbers:
@@ -446,6 +449,26 @@ def check_exposition(metrics_url, auth_headers, expect_openmetrics):
     if not content_type.startswith("text/plain") or "version=0.0.4" not in content_type:
         failures.append(f"asked for 0.0.4 text, got Content-Type {content_type!r}")
     return text, failures
+
+
+SAMPLE_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+\S+(?:\s+-?\d+)?\s*$")
+LABEL_PAIR = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
+
+
+def repeated_series(text):
+    """Series that appear more than once in 0.0.4 text. Neither promtool nor Prometheus 2.42
+    reports them: Prometheus keeps the first sample and silently drops the rest."""
+    seen, repeated = set(), []
+    for line in text.decode(errors="replace").splitlines():
+        match = SAMPLE_LINE.match(line)
+        if not match:
+            continue
+        labels = tuple(sorted(LABEL_PAIR.findall(match.group(2) or "")))
+        key = (match.group(1), labels)
+        if key in seen:
+            repeated.append(match.group(1) + "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}")
+        seen.add(key)
+    return repeated
 
 
 def promtool_problems(promtool, text):
@@ -563,7 +586,10 @@ def start_hostpulse(binary, work_dir, started):
     config = os.path.join(work_dir, "hostpulse.toml")
     with open(config, "w") as file:
         file.write(f'token_file = "{token_file}"\n')
-    agent = Agent(binary, ["--config", config, "--listen", "127.0.0.1:0"], die_with_parent=True)
+    try:
+        agent = Agent(binary, ["--config", config, "--listen", "127.0.0.1:0"], die_with_parent=True)
+    except RuntimeError as error:
+        raise Failure(f"hostpulse did not start: {error}")
     started.append(agent)
     return agent, f"http://127.0.0.1:{agent.port}", token, token_file
 
@@ -610,6 +636,10 @@ def run(args, work_dir, started, failures):
     failures += exposition_failures
     _, _, reference_text = http_get(f"http://{reference_address}/metrics", {"Accept": TEXT_004_ACCEPT})
     failures += check_lint(args.promtool, target_text, reference_text, args.target)
+    repeated = repeated_series(target_text)
+    log(f"  series repeated in one scrape: {len(repeated)}")
+    failures += [f"the exposition repeats a series (Prometheus drops all but the first): {series}"
+                 for series in repeated]
 
     config = os.path.join(work_dir, "prometheus.yml")
     write_prometheus_config(config, target_address, token_file)
@@ -704,7 +734,10 @@ def main():
         status = SKIP
     finally:
         for process in reversed(started):
-            process.kill() if isinstance(process, Agent) else process.stop()
+            if isinstance(process, Agent):
+                process.kill()
+            else:
+                process.stop()
         if status not in (0, SKIP):
             for process in started:
                 if isinstance(process, Process):
