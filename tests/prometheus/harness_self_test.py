@@ -86,6 +86,9 @@ def check_dropped_families(failed, _output):
     want = {tuple(key.split("/")) for keys in DROPPED.values() for key in keys}
     if named != want:
         problems.append(f"failed panels {sorted(named)}, want {sorted(want)}")
+    for metric, keys in DROPPED.items():
+        if not any(f"(no series of {metric})" in line for line in failed):
+            problems.append(f"{keys} failed without naming the absent {metric}")
     for message in EXPECTED_LINT:
         if not any(message in line for line in failed):
             problems.append(f"lint message not reported: {message}")

@@ -364,6 +364,14 @@ def no_data_expected(key, entry, api, variables, procfs, target_lacks, at):
     return None
 
 
+def absent_metrics(api, expr, variables, at):
+    """The metric names in `expr` of which Prometheus has no series for the target: what an
+    exporter has to add for the query to have data."""
+    names = sorted(set(re.findall(r"\b((?:node|hostpulse)_[a-zA-Z0-9_]+)\b", expr)))
+    selector = variables.substitute('{instance="$node",job="$job"}')
+    return [name for name in names if not api.query(f"count({name}{selector})", at)["result"]]
+
+
 def check_dashboard_queries(api, queries, variables, procfs, target_lacks, at, range_start):
     """Runs every panel query; returns the list of failures (panel/ref: why)."""
     failures = []
@@ -396,9 +404,10 @@ def check_dashboard_queries(api, queries, variables, procfs, target_lacks, at, r
             if reason:
                 log(f"  no data  {key}: {what}, expected here: {reason}")
                 continue
+            absent = absent_metrics(api, expr, variables, at)
             log(f"  FAIL     {key}: {what}\n           {expr}")
             failures.append(f"panel '{panel['title']}' query {query['ref_id']} ({query['legend'] or 'no legend'}): "
-                            f"{what}: {expr}")
+                            f"{what}" + (f" (no series of {', '.join(absent)})" if absent else "") + f": {expr}")
     return failures
 
 
@@ -678,6 +687,10 @@ def run(args, work_dir, started, failures):
     failures += check_targets(api, prometheus_url)
 
     if agent_url:
+        build_info = api.query(variables.substitute('hostpulse_build_info{instance="$node",job="$job"}'), at)
+        log(f"hostpulse_build_info: {[sample['metric'] for sample in build_info['result']]}")
+        if len(build_info["result"]) != 1:
+            failures.append(f"hostpulse_build_info: {len(build_info['result'])} series through Prometheus, want 1")
         log("values through Prometheus against hostpulse's REST answer:")
         compared, rest_failures = compare_with_rest(api, agent_url, auth_headers, REST_PAIRS, variables, time.time())
         failures += rest_failures
