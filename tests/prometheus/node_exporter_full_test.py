@@ -587,7 +587,7 @@ def start_node_exporter(binary, work_dir, name):
 
 
 def start_hostpulse(binary, work_dir, started):
-    """The built agent on a free loopback port with a bearer token; (agent, base URL, token)."""
+    """The built agent on a free loopback port with a bearer token; (agent, base URL, token, token file)."""
     token = secrets.token_hex(16)
     token_file = os.path.join(work_dir, "hostpulse.token")
     with open(token_file, "w") as file:
@@ -609,7 +609,7 @@ def check_hostpulse_auth(base_url, token):
     if status == 404:
         raise Skip("hostpulse answers 404 on GET /metrics: the Prometheus endpoint is not there yet")
     failures = [] if status == 200 else [f"GET /metrics with the token: HTTP {status}"]
-    status, headers, _ = http_get(f"{base_url}/metrics")
+    status, _, _ = http_get(f"{base_url}/metrics")
     log(f"  GET /metrics without the token: HTTP {status}")
     if status != 401:
         failures.append(f"GET /metrics without the token: HTTP {status}, want 401 as on the rest of the API")
