@@ -334,8 +334,11 @@ scrape_bench = benchmark_medians(json.load(open(path("scrape_bench.json")))) \
 if scrape_run or scrape_bench:
     emit("## 6. Prometheus scrape")
     emit("")
+    # When the results were written, not when this renders them.
+    measured = max(os.path.getmtime(path(name)) for name in ("scrape.json", "scrape_bench.json")
+                   if os.path.exists(path(name)))
     emit(f"Command: `{args.command}`" + (" (quick smoke mode: short, not for comparison)" if args.quick == "1" else "")
-         + f", {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}.")
+         + f", {datetime.datetime.fromtimestamp(measured).astimezone().strftime('%Y-%m-%d %H:%M %Z')}.")
     emit("")
 if scrape_run:
     w = scrape_run["window"]
