@@ -45,13 +45,13 @@ std::vector<Machine> whole_hosts();
 enum class Exposure : std::uint8_t { none, metrics_store };
 
 // The agent's own path: Sampler::tick over the real collector set and
-// series registry, appending to history, both encodings in the callback;
-// with Exposure::metrics_store also the Prometheus samples, as the agent
-// keeps them by default.
+// series registry, appending to history, both encodings in the callback,
+// and by default the Prometheus samples kept as the agent keeps them
+// (Exposure::none: without, to see what keeping them costs).
 struct SamplerFixture {
-  explicit SamplerFixture(const Machine& machine, Exposure exposure = Exposure::none);
+  explicit SamplerFixture(const Machine& machine, Exposure exposure = Exposure::metrics_store);
   SamplerFixture(const Machine& machine, std::span<const SourceDefinition> sources,
-                 Exposure exposure = Exposure::none);
+                 Exposure exposure = Exposure::metrics_store);
   SamplerFixture(const SamplerFixture&) = delete;
   SamplerFixture& operator=(const SamplerFixture&) = delete;
 
