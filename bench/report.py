@@ -371,7 +371,7 @@ if scrape_run:
              f"{lat['median']:.2f} ms | {lat['p90']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms | "
              f"{r['wire_bytes']:.0f} | {r['body_bytes']:.0f} | {r['samples']:.0f} | {r['cpu_pct_quiet']:.2f} % "
              f"({r['cpu_ticks_quiet']}) | {r['cpu_pct_scraping']:.2f} % ({r['cpu_ticks_scraping']}) | "
-             f"{r['cpu_ms_per_scrape']:.2f} ms | {r['rss_kib'] / 1024:.1f} MiB |")
+             f"{round(r['cpu_ms_per_scrape'], 2) + 0.0:.2f} ms | {r['rss_kib'] / 1024:.1f} MiB |")  # no "-0.00"
     emit("")
     if h["content_type"].split(";")[0] != n["content_type"].split(";")[0]:
         emit(f"The two answered the same `Accept` in different formats: hostpulse `{h['content_type']}`, "
