@@ -62,12 +62,15 @@ void write_source_metrics(const MetricsSnapshot& snapshot, ExpositionWriter& out
 // become '_'; a counter series gets "_total"), with the series' labels and
 // the newest value; series with no value at the newest point are left out.
 void write_series_metrics(const Schema& schema, const History& history,
-                          std::span<const SourceDefinition> sources, ExpositionWriter& out);
+                          const std::unordered_set<std::string>& covered, ExpositionWriter& out);
+// The series families of sources that declare Prometheus families (their
+// data is there as counters): left out by write_series_metrics.
+[[nodiscard]] std::unordered_set<std::string> covered_series_families(std::span<const SourceDefinition> sources);
 
 // "hostpulse_" + the family with '.' and bytes a metric name cannot hold as '_'.
 [[nodiscard]] std::string prometheus_series_name(std::string_view family);
 
-// gzip (RFC 1952) of body at the default level, for Accept-Encoding: gzip.
+// gzip (RFC 1952) of body at the fastest level, for Accept-Encoding: gzip.
 [[nodiscard]] std::string gzip_compress(std::string_view body);
 
 }  // namespace hostpulse

@@ -143,7 +143,10 @@ HttpResponse method_not_allowed(std::string_view method, std::string_view path, 
 
 }  // namespace
 
-RestApi::RestApi(RestApiSources sources) : sources_(std::move(sources)) {}
+RestApi::RestApi(RestApiSources sources)
+    : sources_(std::move(sources)),
+      covered_families_(sources_.metrics != nullptr ? covered_series_families(sources_.metrics->sources())
+                                                    : std::unordered_set<std::string>{}) {}
 
 HttpResponse RestApi::handle(const HttpRequest& request) const {
   RequestTarget target;
@@ -354,15 +357,13 @@ HttpResponse RestApi::metrics(const HttpRequest& request) const {
   const ExpositionFormat format = negotiate_exposition(request.accept);
   HttpResponse response;
   response.content_type = std::string(exposition_content_type(format));
+  response.body.reserve(metrics_page_bytes_.load(std::memory_order_relaxed) * 9 / 8);
   ExpositionWriter out(format, response.body);
-  std::span<const SourceDefinition> definitions;
-  sources_.metrics->read([&](const MetricsSnapshot& snapshot) {
-    definitions = snapshot.sources;
-    write_source_metrics(snapshot, out);
-  });
-  if (sources_.schema) write_series_metrics(*sources_.schema(), sources_.history, definitions, out);
+  sources_.metrics->read([&](const MetricsSnapshot& snapshot) { write_source_metrics(snapshot, out); });
+  if (sources_.schema) write_series_metrics(*sources_.schema(), sources_.history, covered_families_, out);
   write_agent_metrics(sources_, out);
   out.finish();
+  metrics_page_bytes_.store(response.body.size(), std::memory_order_relaxed);
   response.headers.emplace_back("Vary", "Accept, Accept-Encoding");
   if (accepts_gzip(request.accept_encoding)) {
     std::string compressed = gzip_compress(response.body);

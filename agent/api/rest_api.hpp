@@ -5,6 +5,8 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <unordered_set>
+#include <atomic>
 
 #include "agent/alerts/alert_manager.hpp"
 #include "agent/alerts/silences.hpp"
@@ -75,6 +77,10 @@ class RestApi {
   [[nodiscard]] HttpResponse metrics(const HttpRequest& request) const;
 
   RestApiSources sources_;
+  // Series families left out of /metrics (their sources' families cover them).
+  std::unordered_set<std::string> covered_families_;
+  // The last page's size: the next one is reserved at once, not grown.
+  mutable std::atomic<std::size_t> metrics_page_bytes_{0};
 };
 
 HttpResponse json_error(unsigned status, std::string message);

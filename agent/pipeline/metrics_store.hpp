@@ -74,6 +74,7 @@ class MetricsStore {
   }
 
   [[nodiscard]] MetricsStoreStats stats() const;
+  [[nodiscard]] std::span<const SourceDefinition> sources() const { return sources_; }
 
  private:
   class Writer final : public MetricWriter {
