@@ -184,6 +184,7 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
         if (!usable_name(attribute.label, SensorsState::kMaxLabelBytes)) {
           ++state.counts.names_replaced;
           attribute.label.clear();
+          attribute.label_as_read.clear();  // control bytes or 4 KiB of text: no label sample either
         }
       }
       if (attribute.label.empty()) attribute.label = fallback;

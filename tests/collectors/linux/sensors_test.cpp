@@ -488,6 +488,27 @@ TEST(SensorsExposeTest, HwmonAndThermalZoneFamiliesOfTheLaptop) {
   EXPECT_THAT(writer.samples, ::testing::UnorderedElementsAreArray(expected));
 }
 
+TEST(SensorsExposeTest, HostileNamesGiveCleanLabelValues) {
+  SensorsRun run(host_root("sensors_hostile"));
+  ASSERT_TRUE(run.read().ok());
+  testing_support::RecordingMetricWriter writer(sensors_source().metrics);
+  expose_sensors(run.raw, writer);
+  EXPECT_EQ(writer.refused, 0u);
+  for (const testing_support::RecordedSample& sample : writer.samples) {
+    for (const auto& [name, value] : sample.labels) {
+      EXPECT_FALSE(value.empty()) << sample.name << " " << name;
+      EXPECT_LE(value.size(), sysfs_attribute::kMaxAttributeBytes) << sample.name << " " << name;
+      for (const char c : value) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << sample.name << " " << name;
+    }
+  }
+  // A label with a control byte has no label sample; one with '%' keeps it as read.
+  EXPECT_EQ(writer.value("node_hwmon_sensor_label", {"outdoor", "100% %zz", "temp7"}), 1.0);
+  for (const testing_support::RecordedSample& sample : writer.named("node_hwmon_sensor_label")) {
+    EXPECT_NE(sample.labels[2].second, "temp5");
+  }
+  EXPECT_EQ(writer.value("node_hwmon_temp_celsius", {"outdoor", "temp5"}), 32.0);
+}
+
 TEST(SensorsExposeTest, ResolvedDeviceLinkNamesTheChipByItsDevice) {
   TempDir root;
   const std::filesystem::path sys = std::filesystem::path(root.path()) / "sys";
