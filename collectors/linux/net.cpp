@@ -455,13 +455,10 @@ SourceDefinition net_source() {
 void expose_net(const NetDev& current, MetricWriter& out) {
   for (const NetInterface& entry : current.interfaces) {
     const std::string_view device = entry.name;
-    // Debian's node_exporter leaves the loopback out of its netdev
-    // statistics (--collector.netdev.device-exclude defaults to ^lo$ there);
-    // its netclass families keep it.
-    if (device != "lo") {
-      for (std::size_t column = 0; column < kColumns.size(); ++column) {
-        out.sample(metric::kReceiveBytes + column, {device}, static_cast<double>(entry.counters.*kColumns[column].value));
-      }
+    // Every interface, lo too, as upstream node_exporter's default (Debian's
+    // package excludes ^lo$; dashboards filter device!="lo" themselves).
+    for (std::size_t column = 0; column < kColumns.size(); ++column) {
+      out.sample(metric::kReceiveBytes + column, {device}, static_cast<double>(entry.counters.*kColumns[column].value));
     }
     // node_exporter says 0 for any operstate but "up" (lo's "unknown" too);
     // without the attribute (no sysfs) it has no netclass entry at all.

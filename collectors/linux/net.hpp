@@ -142,8 +142,8 @@ class NetState {
 
 Status read_net(NetState& state, std::string_view primary, NetDev& out);
 void derive_net(const NetDev* previous, const NetDev& current, const DeriveContext& context, SeriesWriter& out);
-// node_exporter's node_network_{receive,transmit}_*_total{device} (not for
-// lo), node_network_up, node_network_mtu_bytes and node_network_speed_bytes.
+// node_exporter's node_network_{receive,transmit}_*_total{device},
+// node_network_up, node_network_mtu_bytes and node_network_speed_bytes.
 void expose_net(const NetDev& current, MetricWriter& out);
 SourceDefinition net_source();
 
