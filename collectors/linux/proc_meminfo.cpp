@@ -216,16 +216,28 @@ std::size_t find_known_field(std::string_view key, std::size_t& hint) {
 }
 
 // Keeps a known field's value for the Prometheus families: leniently, the
-// first of a duplicate, no value for anything malformed.
+// first of a duplicate, no value for anything malformed. Every line of the
+// file passes here each tick, so the number is read in one pass rather than
+// through the general field splitter (a third of the parse's cost).
 void keep_known_field(std::string_view key, std::string_view rest, std::size_t& hint, MemInfo& out) {
   const std::size_t index = find_known_field(key, hint);
   if (index == kKnownFields.size() || out.fields[index].present) return;
+  std::size_t at = 0;
+  while (at < rest.size() && procfs_text::is_field_separator(rest[at])) ++at;
+  const std::size_t digits = at;
   std::uint64_t value = 0;
-  if (procfs_text::parse_unsigned(next_field(rest), value) != NumberError::none) return;
-  const std::string_view unit = next_field(rest);
-  if (!next_field(rest).empty()) return;
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  for (; at < rest.size() && rest[at] >= '0' && rest[at] <= '9'; ++at) {
+    const auto digit = static_cast<std::uint64_t>(rest[at] - '0');
+    if (value > (kMax - digit) / 10) return;  // does not fit in 64 bits
+    value = value * 10 + digit;
+  }
+  if (at == digits || (at < rest.size() && !procfs_text::is_field_separator(rest[at]))) return;
+  std::string_view unit = rest.substr(at);
+  while (!unit.empty() && procfs_text::is_field_separator(unit.front())) unit.remove_prefix(1);
+  while (!unit.empty() && procfs_text::is_field_separator(unit.back())) unit.remove_suffix(1);
   if (kKnownFields[index].kibibytes) {
-    if (unit != "kB" || value > std::numeric_limits<std::uint64_t>::max() / kBytesPerKibibyte) return;
+    if (unit != "kB" || value > kMax / kBytesPerKibibyte) return;
     value *= kBytesPerKibibyte;
   } else if (!unit.empty()) {
     return;

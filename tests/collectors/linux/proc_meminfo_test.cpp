@@ -294,7 +294,8 @@ TEST(ProcMeminfoExposeTest, MalformedUnusedFieldIsNoSampleAndEstimateIsNotExpose
   MemInfo meminfo;
   const Status status = parse_proc_meminfo(
       "MemTotal: 1000 kB\nMemFree: 400 kB\nActive(anon): lots kB\nMapped: 5 MB\n"
-      "HugePages_Total: 3 kB\nHugePages_Free: 2\nCommitLimit: 7 kB\nCommitLimit: 9 kB\n",
+      "HugePages_Total: 3 kB\nHugePages_Free: 2\nCommitLimit: 7 kB\nCommitLimit: 9 kB\n"
+      "Slab: 99999999999999999999 kB\nPercpu: 18014398509481984 kB\nBounce: 12x kB\nZswap: 1 kB extra\n",
       meminfo);
   ASSERT_TRUE(status.ok()) << status.error;
   EXPECT_TRUE(meminfo.available_estimated);
