@@ -368,14 +368,15 @@ void FilesystemsState::forget_returned() {
 
 namespace {
 
-// A mount whose statvfs failed, for node_filesystem_device_error.
-void keep_failed(const StatWorker::Job& job, Filesystems& out) {
+// A mount whose statvfs failed or is stuck, for node_filesystem_device_error.
+void keep_failed(std::string_view mount_point, std::string_view source, std::string_view fs_type, bool readonly,
+                 Filesystems& out) {
   if (out.failed_count == out.failed_mounts.size()) out.failed_mounts.emplace_back();
   FilesystemReading& reading = out.failed_mounts[out.failed_count++];
-  reading.mount_point.assign(job.mount_point);
-  reading.device.assign(job.source);
-  reading.fs_type.assign(job.fs_type);
-  reading.readonly = job.readonly_option;
+  reading.mount_point.assign(mount_point);
+  reading.device.assign(source);
+  reading.fs_type.assign(fs_type);
+  reading.readonly = readonly;
   reading.has_usage = false;
 }
 
@@ -473,7 +474,7 @@ Status FilesystemsState::read(Filesystems& out) {
       if (!job.has_result) continue;
       if (job.error != 0) {
         ++out.failed;
-        keep_failed(job, out);
+        keep_failed(job.mount_point, job.source, job.fs_type, job.readonly_option, out);
         continue;
       }
       if (out.count == out.mounts.size()) out.mounts.emplace_back();
@@ -487,6 +488,12 @@ Status FilesystemsState::read(Filesystems& out) {
     }
   }
   lock.unlock();
+  // node_exporter reports a mount stuck in statvfs as a device error too.
+  if (!abandoned_.empty()) {
+    for (const MountEntry& entry : table_.mounts()) {
+      if (is_stuck(entry.mount_point)) keep_failed(entry.mount_point, entry.source, entry.fs_type, entry.readonly, out);
+    }
+  }
   out.stuck = abandoned_.size() + (hung ? 1 : 0);
   if (out.stuck == 0) problem_.clear();
   return Status::success();
@@ -619,8 +626,8 @@ void expose_filesystems(const Filesystems& current, MetricWriter& out) {
     out.sample(metric::kFiles, labels, static_cast<double>(usage.files));
     out.sample(metric::kFilesFree, labels, static_cast<double>(usage.files_free));
   }
-  // statvfs failed (EACCES under a sandbox, a mount gone since mountinfo):
-  // node_exporter says device_error 1 and gives the read-only flag only.
+  // statvfs failed (EACCES under a sandbox, a mount gone since mountinfo) or
+  // is stuck: node_exporter says device_error 1 and gives the read-only flag only.
   for (const FilesystemReading& reading : current.failures()) {
     const std::initializer_list<std::string_view> labels = {reading.device, reading.fs_type, reading.mount_point};
     out.sample(metric::kDeviceError, labels, 1.0);

@@ -82,8 +82,8 @@ struct Filesystems {
   std::size_t count = 0;
   std::size_t stuck = 0;   // mounts whose statvfs has not returned in time
   std::size_t failed = 0;  // mounts whose statvfs failed (EACCES under a sandbox, ENOENT)
-  // Those mounts (first failed_count), without usage, for node_exporter's
-  // node_filesystem_device_error; capacity is reused.
+  // Those mounts and the ones stuck in statvfs (first failed_count), without
+  // usage, for node_exporter's node_filesystem_device_error; capacity is reused.
   std::vector<FilesystemReading> failed_mounts;
   std::size_t failed_count = 0;
 
@@ -137,8 +137,8 @@ void derive_filesystems(const Filesystems* previous, const Filesystems& current,
                         SeriesWriter& out);
 // node_exporter's node_filesystem_{size,free,avail}_bytes, _files,
 // _files_free, _readonly and _device_error{device,fstype,mountpoint}, the
-// mount point as the host sees it (no rootfs prefix). A mount stuck in
-// statvfs has no samples (node_exporter says device_error 1 for it).
+// mount point as the host sees it (no rootfs prefix). A mount whose statvfs
+// failed or is stuck has device_error 1 and readonly only, as in node_exporter.
 void expose_filesystems(const Filesystems& current, MetricWriter& out);
 SourceDefinition filesystems_source();
 

@@ -514,6 +514,38 @@ TEST(FilesystemsHangTest, HungMountNeverBlocksTheTickAndOthersStillReport) {
   EXPECT_EQ(state.problem(), "");
 }
 
+TEST(FilesystemsHangTest, StuckMountIsADeviceErrorInTheFamiliesUntilItReturns) {
+  const HangingStat hanging;
+  FilesystemsState state(hanging_settings(hanging, "/root/boot"));
+  Filesystems out;
+  const auto stuck = [&out] {
+    for (const FilesystemReading& reading : out.failures()) {
+      if (reading.mount_point == "/boot") return true;
+    }
+    return false;
+  };
+  const auto deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < deadline && !stuck()) {
+    ASSERT_TRUE(state.read(out).ok());
+    std::this_thread::sleep_for(10ms);  // a tick's interval, not a wait for a result
+  }
+  ASSERT_TRUE(stuck()) << "problem: " << state.problem();
+  testing_support::RecordingMetricWriter writer(filesystems_source().metrics);
+  expose_filesystems(out, writer);
+  EXPECT_EQ(writer.value("node_filesystem_device_error", {"/dev/sda2", "ext4", "/boot"}), 1.0);
+  EXPECT_EQ(writer.value("node_filesystem_readonly", {"/dev/sda2", "ext4", "/boot"}), 0.0);
+  EXPECT_EQ(writer.value("node_filesystem_size_bytes", {"/dev/sda2", "ext4", "/boot"}), std::nullopt);
+
+  hanging.release();
+  const auto back_deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < back_deadline && (stuck() || measured(out).count("/boot") == 0)) {
+    ASSERT_TRUE(state.read(out).ok());
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(stuck());
+  EXPECT_EQ(measured(out).count("/boot"), 1u);
+}
+
 TEST(FilesystemsHangTest, SlowMountShowsItsLastAnswerUntilTheNextArrives) {
   const HangingStat hanging;
   {
