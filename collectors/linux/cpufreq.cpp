@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -33,7 +34,13 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kFrequency + 1);
 
-constexpr StatefulFunctions<CpufreqRead, CpufreqState> kFunctions{&read_cpufreq, &derive_cpufreq};
+// node_exporter's cpufreq collector, for the attribute this source reads.
+constexpr MetricSpec kMetrics[] = {
+    {"node_cpu_scaling_frequency_hertz", MetricType::gauge, "Current scaled CPU thread frequency in hertz.", {"cpu"}},
+};
+
+constexpr StatefulFunctions<CpufreqRead, CpufreqState> kFunctions{&read_cpufreq, &derive_cpufreq, nullptr,
+                                                                  &expose_cpufreq};
 
 }  // namespace
 
@@ -118,7 +125,15 @@ void derive_cpufreq(const CpufreqRead* /*previous*/, const CpufreqRead& current,
 
 SourceDefinition cpufreq_source() {
   return {.name = "cpufreq", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<CpufreqRead, CpufreqState, kFunctions>};
+          .create = &create_stateful_source<CpufreqRead, CpufreqState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_cpufreq(const CpufreqRead& current, MetricWriter& out) {
+  constexpr std::size_t kScalingFrequency = 0;
+  for (const CpuFrequency& cpu : current.cpus) {
+    // "<unknown>" between transitions: no sample, as node_exporter gives none.
+    if (!std::isnan(cpu.hertz)) out.sample(kScalingFrequency, {cpu.cpu}, cpu.hertz);
+  }
 }
 
 }  // namespace hostpulse

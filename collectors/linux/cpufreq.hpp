@@ -61,6 +61,8 @@ class CpufreqState {
 Status read_cpufreq(CpufreqState& state, std::string_view primary, CpufreqRead& out);
 void derive_cpufreq(const CpufreqRead* previous, const CpufreqRead& current, const DeriveContext& context,
                     SeriesWriter& out);
+// node_exporter's node_cpu_scaling_frequency_hertz{cpu}.
+void expose_cpufreq(const CpufreqRead& current, MetricWriter& out);
 SourceDefinition cpufreq_source();
 
 }  // namespace hostpulse

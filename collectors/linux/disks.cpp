@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <string>
 
 #include "base/file_reader.hpp"
@@ -210,6 +211,8 @@ Status read_disks(DiskState& state, std::string_view primary, DiskStats& out) {
     sample.minor = line.minor;
     sample.name.assign(device->name);  // reuses the slot's capacity
     sample.counters = line.counters;
+    sample.kernel_name.assign(line.name);
+    sample.fields = line.fields;
   });
   if (status.ok()) status = duplicate;
   // Slots past the last disk go only when disks do, so a steady read keeps
@@ -290,7 +293,53 @@ const DiskSample* find_disk(const std::vector<DiskSample>& disks, const DiskSamp
   return nullptr;
 }
 
-constexpr StatefulFunctions<DiskStats, DiskState> kFunctions{&read_disks, &derive_disks};
+// node_exporter's diskstats collector, labelled with the kernel's name
+// (dm-0) as it does; a device-mapper name is in node_disk_device_mapper_info.
+namespace metric {
+enum : std::size_t {
+  kReadsCompleted, kReadsMerged, kReadBytes, kReadTime, kWritesCompleted, kWritesMerged, kWrittenBytes, kWriteTime,
+  kIoNow, kIoTime, kIoTimeWeighted, kDiscardsCompleted, kDiscardsMerged, kDiscardedSectors, kDiscardTime,
+  kFlushRequests, kFlushRequestsTime, kInfo, kDeviceMapperInfo,
+};
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_disk_reads_completed_total", MetricType::counter, "The total number of reads completed successfully.",
+     {"device"}},
+    {"node_disk_reads_merged_total", MetricType::counter, "The total number of reads merged.", {"device"}},
+    {"node_disk_read_bytes_total", MetricType::counter, "The total number of bytes read successfully.", {"device"}},
+    {"node_disk_read_time_seconds_total", MetricType::counter, "The total number of seconds spent by all reads.",
+     {"device"}},
+    {"node_disk_writes_completed_total", MetricType::counter, "The total number of writes completed successfully.",
+     {"device"}},
+    {"node_disk_writes_merged_total", MetricType::counter, "The number of writes merged.", {"device"}},
+    {"node_disk_written_bytes_total", MetricType::counter, "The total number of bytes written successfully.",
+     {"device"}},
+    {"node_disk_write_time_seconds_total", MetricType::counter,
+     "This is the total number of seconds spent by all writes.", {"device"}},
+    {"node_disk_io_now", MetricType::gauge, "The number of I/Os currently in progress.", {"device"}},
+    {"node_disk_io_time_seconds_total", MetricType::counter, "Total seconds spent doing I/Os.", {"device"}},
+    {"node_disk_io_time_weighted_seconds_total", MetricType::counter,
+     "The weighted # of seconds spent doing I/Os.", {"device"}},
+    {"node_disk_discards_completed_total", MetricType::counter,
+     "The total number of discards completed successfully.", {"device"}},
+    {"node_disk_discards_merged_total", MetricType::counter, "The total number of discards merged.", {"device"}},
+    {"node_disk_discarded_sectors_total", MetricType::counter, "The total number of sectors discarded successfully.",
+     {"device"}},
+    {"node_disk_discard_time_seconds_total", MetricType::counter,
+     "This is the total number of seconds spent by all discards.", {"device"}},
+    {"node_disk_flush_requests_total", MetricType::counter,
+     "The total number of flush requests completed successfully", {"device"}},
+    {"node_disk_flush_requests_time_seconds_total", MetricType::counter,
+     "This is the total number of seconds spent by all flush requests.", {"device"}},
+    // node_exporter adds model, path, revision, serial and wwn from udev's
+    // database, empty without it (in a container): those are left out.
+    {"node_disk_info", MetricType::gauge, "Info of /sys/block/<block_device>.", {"device", "major", "minor"}},
+    // node_exporter has uuid, vg_name, lv_name and lv_layer too, from udev.
+    {"node_disk_device_mapper_info", MetricType::gauge, "Info about disk device mapper.", {"device", "name"}},
+};
+static_assert(std::size(kMetrics) == metric::kDeviceMapperInfo + 1);
+
+constexpr StatefulFunctions<DiskStats, DiskState> kFunctions{&read_disks, &derive_disks, nullptr, &expose_disks};
 
 }  // namespace
 
@@ -345,7 +394,44 @@ void derive_disks(const DiskStats* previous, const DiskStats& current, const Der
 
 SourceDefinition disks_source() {
   return {.name = "disks", .procfs_path = "diskstats", .series = kSeries,
-          .create = &create_stateful_source<DiskStats, DiskState, kFunctions>};
+          .create = &create_stateful_source<DiskStats, DiskState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_disks(const DiskStats& current, MetricWriter& out) {
+  // Linux 4.18 added the four discard fields, 5.5 the two flush fields.
+  constexpr std::uint8_t kFieldsWithDiscards = 18;
+  constexpr std::uint8_t kFieldsWithFlushes = 20;
+  for (const DiskSample& disk : current.disks) {
+    const std::initializer_list<std::string_view> device = {disk.kernel_name};
+    const DiskCounters& c = disk.counters;
+    const auto count = [](std::uint64_t value) { return static_cast<double>(value); };
+    const auto seconds = [](std::uint64_t ms) { return static_cast<double>(ms) / kMillisecondsPerSecond; };
+    out.sample(metric::kReadsCompleted, device, count(c.reads_completed));
+    out.sample(metric::kReadsMerged, device, count(c.reads_merged));
+    out.sample(metric::kReadBytes, device, count(c.sectors_read) * kBytesPerSector);
+    out.sample(metric::kReadTime, device, seconds(c.read_ms));
+    out.sample(metric::kWritesCompleted, device, count(c.writes_completed));
+    out.sample(metric::kWritesMerged, device, count(c.writes_merged));
+    out.sample(metric::kWrittenBytes, device, count(c.sectors_written) * kBytesPerSector);
+    out.sample(metric::kWriteTime, device, seconds(c.write_ms));
+    out.sample(metric::kIoNow, device, count(c.in_flight));
+    out.sample(metric::kIoTime, device, seconds(c.io_ms));
+    out.sample(metric::kIoTimeWeighted, device, seconds(c.weighted_io_ms));
+    if (disk.fields >= kFieldsWithDiscards) {
+      out.sample(metric::kDiscardsCompleted, device, count(c.discards_completed));
+      out.sample(metric::kDiscardsMerged, device, count(c.discards_merged));
+      out.sample(metric::kDiscardedSectors, device, count(c.sectors_discarded));
+      out.sample(metric::kDiscardTime, device, seconds(c.discard_ms));
+    }
+    if (disk.fields >= kFieldsWithFlushes) {
+      out.sample(metric::kFlushRequests, device, count(c.flushes_completed));
+      out.sample(metric::kFlushRequestsTime, device, seconds(c.flush_ms));
+    }
+    const NumberLabel major(disk.major);
+    const NumberLabel minor(disk.minor);
+    out.sample(metric::kInfo, {disk.kernel_name, major.view(), minor.view()}, 1.0);
+    if (disk.name != disk.kernel_name) out.sample(metric::kDeviceMapperInfo, {disk.kernel_name, disk.name}, 1.0);
+  }
 }
 
 }  // namespace hostpulse

@@ -106,6 +106,8 @@ struct DiskSample {
   std::uint32_t minor = 0;
   std::string name;  // the resolved name ("vg0-root" for dm-0); its capacity is reused
   DiskCounters counters;
+  std::string kernel_name{};  // "dm-0": node_exporter's device label; its capacity is reused
+  std::uint8_t fields = 0;  // of its diskstats line (DiskStatsLine::fields)
 };
 
 struct DiskStats {
@@ -165,6 +167,11 @@ Status read_disks(DiskState& state, std::string_view primary, DiskStats& out);
 // second summed over the reported disks.
 void derive_disks(const DiskStats* previous, const DiskStats& current, const DeriveContext& context,
                   SeriesWriter& out);
+// node_exporter's node_disk_*{device} from the counters as the kernel keeps
+// them (sectors as bytes, milliseconds as seconds; discards from Linux 4.18,
+// flushes from 5.5), node_disk_info{device,major,minor} and, for a
+// device-mapper device, node_disk_device_mapper_info{device,name}.
+void expose_disks(const DiskStats& current, MetricWriter& out);
 SourceDefinition disks_source();
 
 }  // namespace hostpulse

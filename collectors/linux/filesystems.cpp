@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <system_error>
@@ -220,6 +221,8 @@ class StatWorker {
   struct Job {
     std::string mount_point;
     std::string host_path;
+    std::string source{};   // for the Prometheus labels; capacity reused
+    std::string fs_type{};
     bool readonly_option = false;
     // Answered for this mount point, in this round or an earlier one: a
     // slow but live server whose answer is not in yet shows the last one
@@ -363,6 +366,22 @@ void FilesystemsState::forget_returned() {
   });
 }
 
+namespace {
+
+// A mount whose statvfs failed or is stuck, for node_filesystem_device_error.
+void keep_failed(std::string_view mount_point, std::string_view source, std::string_view fs_type, bool readonly,
+                 Filesystems& out) {
+  if (out.failed_count == out.failed_mounts.size()) out.failed_mounts.emplace_back();
+  FilesystemReading& reading = out.failed_mounts[out.failed_count++];
+  reading.mount_point.assign(mount_point);
+  reading.device.assign(source);
+  reading.fs_type.assign(fs_type);
+  reading.readonly = readonly;
+  reading.has_usage = false;
+}
+
+}  // namespace
+
 // The worker is idle (or new): gives it this read's mounts.
 void FilesystemsState::hand_over() {
   StatWorker& worker = *worker_;
@@ -378,6 +397,8 @@ void FilesystemsState::hand_over() {
       job.has_result = false;
     }
     job.readonly_option = entry.readonly;
+    job.source.assign(entry.source);
+    job.fs_type.assign(entry.fs_type);
   }
   worker.job_count = count;
   worker.next = 0;
@@ -389,6 +410,7 @@ Status FilesystemsState::read(Filesystems& out) {
   out.count = 0;
   out.stuck = 0;
   out.failed = 0;
+  out.failed_count = 0;
   if (Status status = mountinfo_.read(); !status.ok()) {
     // Every Linux since 2.6.26 has it; a procfs without it is a test's or a
     // container's partial copy: nothing to measure, not a fault.
@@ -452,6 +474,7 @@ Status FilesystemsState::read(Filesystems& out) {
       if (!job.has_result) continue;
       if (job.error != 0) {
         ++out.failed;
+        keep_failed(job.mount_point, job.source, job.fs_type, job.readonly_option, out);
         continue;
       }
       if (out.count == out.mounts.size()) out.mounts.emplace_back();
@@ -460,9 +483,17 @@ Status FilesystemsState::read(Filesystems& out) {
       reading.usage = job.usage;
       reading.has_usage = true;
       reading.readonly = job.readonly_option;
+      reading.device.assign(job.source);
+      reading.fs_type.assign(job.fs_type);
     }
   }
   lock.unlock();
+  // node_exporter reports a mount stuck in statvfs as a device error too.
+  if (!abandoned_.empty()) {
+    for (const MountEntry& entry : table_.mounts()) {
+      if (is_stuck(entry.mount_point)) keep_failed(entry.mount_point, entry.source, entry.fs_type, entry.readonly, out);
+    }
+  }
   out.stuck = abandoned_.size() + (hung ? 1 : 0);
   if (out.stuck == 0) problem_.clear();
   return Status::success();
@@ -501,9 +532,31 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kStuck + 1);
 
+// node_exporter's filesystem collector.
+namespace metric {
+enum : std::size_t { kSize, kFree, kAvail, kFiles, kFilesFree, kReadonly, kDeviceError };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_filesystem_size_bytes", MetricType::gauge, "Filesystem size in bytes.", {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_free_bytes", MetricType::gauge, "Filesystem free space in bytes.",
+     {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_avail_bytes", MetricType::gauge, "Filesystem space available to non-root users in bytes.",
+     {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_files", MetricType::gauge, "Filesystem total file nodes.", {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_files_free", MetricType::gauge, "Filesystem total free file nodes.",
+     {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_readonly", MetricType::gauge, "Filesystem read-only status.",
+     {"device", "fstype", "mountpoint"}},
+    {"node_filesystem_device_error", MetricType::gauge,
+     "Whether an error occurred while getting statistics for the given device.", {"device", "fstype", "mountpoint"}},
+};
+static_assert(std::size(kMetrics) == metric::kDeviceError + 1);
+
 constexpr StatefulFunctions<Filesystems, FilesystemsState> kFunctions{
     .read = [](FilesystemsState& state, std::string_view /*primary*/, Filesystems& out) { return state.read(out); },
     .derive = &derive_filesystems,
+    .contribute = nullptr,
+    .expose = &expose_filesystems,
 };
 
 // value * unit, or nothing when a hostile or broken statvfs makes it overflow.
@@ -549,7 +602,37 @@ void derive_filesystems(const Filesystems* /*previous*/, const Filesystems& curr
 
 SourceDefinition filesystems_source() {
   return {.name = "filesystems", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<Filesystems, FilesystemsState, kFunctions>};
+          .create = &create_stateful_source<Filesystems, FilesystemsState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_filesystems(const Filesystems& current, MetricWriter& out) {
+  for (const FilesystemReading& reading : current.readings()) {
+    const std::initializer_list<std::string_view> labels = {reading.device, reading.fs_type, reading.mount_point};
+    const FilesystemUsage& usage = reading.usage;
+    double size = 0;
+    double free = 0;
+    double avail = 0;
+    // node_exporter multiplies by f_bsize; statvfs's unit for the block
+    // counts is f_frsize, which Linux sets to the same value.
+    const bool sizes = scaled(usage.blocks, usage.fragment_bytes, size) &&
+                       scaled(usage.blocks_free, usage.fragment_bytes, free) &&
+                       scaled(usage.blocks_available, usage.fragment_bytes, avail);
+    out.sample(metric::kDeviceError, labels, sizes ? 0.0 : 1.0);
+    out.sample(metric::kReadonly, labels, reading.readonly ? 1.0 : 0.0);
+    if (!sizes) continue;
+    out.sample(metric::kSize, labels, size);
+    out.sample(metric::kFree, labels, free);
+    out.sample(metric::kAvail, labels, avail);
+    out.sample(metric::kFiles, labels, static_cast<double>(usage.files));
+    out.sample(metric::kFilesFree, labels, static_cast<double>(usage.files_free));
+  }
+  // statvfs failed (EACCES under a sandbox, a mount gone since mountinfo) or
+  // is stuck: node_exporter says device_error 1 and gives the read-only flag only.
+  for (const FilesystemReading& reading : current.failures()) {
+    const std::initializer_list<std::string_view> labels = {reading.device, reading.fs_type, reading.mount_point};
+    out.sample(metric::kDeviceError, labels, 1.0);
+    out.sample(metric::kReadonly, labels, reading.readonly ? 1.0 : 0.0);
+  }
 }
 
 }  // namespace hostpulse

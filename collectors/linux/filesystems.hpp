@@ -72,6 +72,9 @@ struct FilesystemReading {
   bool readonly = false;   // the filesystem is read-only (MountEntry::readonly)
   bool has_usage = false;  // statvfs answered this round
   FilesystemUsage usage;
+  // For the Prometheus labels: the mount's source ("/dev/vda") and type.
+  std::string device{};
+  std::string fs_type{};
 };
 
 struct Filesystems {
@@ -79,8 +82,13 @@ struct Filesystems {
   std::size_t count = 0;
   std::size_t stuck = 0;   // mounts whose statvfs has not returned in time
   std::size_t failed = 0;  // mounts whose statvfs failed (EACCES under a sandbox, ENOENT)
+  // Those mounts and the ones stuck in statvfs (first failed_count), without
+  // usage, for node_exporter's node_filesystem_device_error; capacity is reused.
+  std::vector<FilesystemReading> failed_mounts;
+  std::size_t failed_count = 0;
 
   [[nodiscard]] std::span<const FilesystemReading> readings() const { return {mounts.data(), count}; }
+  [[nodiscard]] std::span<const FilesystemReading> failures() const { return {failed_mounts.data(), failed_count}; }
 };
 
 class StatWorker;
@@ -127,6 +135,11 @@ class FilesystemsState {
 // Gauges per mount from the latest statvfs; fs.stuck_mounts host-wide.
 void derive_filesystems(const Filesystems* previous, const Filesystems& current, const DeriveContext& context,
                         SeriesWriter& out);
+// node_exporter's node_filesystem_{size,free,avail}_bytes, _files,
+// _files_free, _readonly and _device_error{device,fstype,mountpoint}, the
+// mount point as the host sees it (no rootfs prefix). A mount whose statvfs
+// failed or is stuck has device_error 1 and readonly only, as in node_exporter.
+void expose_filesystems(const Filesystems& current, MetricWriter& out);
 SourceDefinition filesystems_source();
 
 }  // namespace hostpulse

@@ -223,11 +223,13 @@ void read_attributes_of(NetInterfaceFiles& files, NetInterface& entry) {
   entry.up.reset();
   entry.speed_bytes_per_s.reset();
   entry.mtu_bytes.reset();
+  entry.operstate_read = false;
   if (files.sysfs_missing) return;
 
   if (!files.operstate_unreadable) {
     if (files.operstate.read().ok()) {
       entry.up = parse_sysfs_operstate(files.operstate.contents());
+      entry.operstate_read = true;
     } else {
       files.operstate_unreadable = true;
     }
@@ -328,7 +330,48 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kInterfaces + 1);
 
-constexpr StatefulFunctions<NetDev, NetState> kFunctions{&read_net, &derive_net};
+// node_exporter's netdev families (the 16 counters of /proc/net/dev) and
+// the netclass ones this source reads from sysfs (operstate, mtu, speed).
+namespace metric {
+enum : std::size_t {
+  kReceiveBytes, kReceivePackets, kReceiveErrs, kReceiveDrop, kReceiveFifo, kReceiveFrame, kReceiveCompressed,
+  kReceiveMulticast, kTransmitBytes, kTransmitPackets, kTransmitErrs, kTransmitDrop, kTransmitFifo, kTransmitColls,
+  kTransmitCarrier, kTransmitCompressed, kUp, kMtu, kSpeed,
+};
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_network_receive_bytes_total", MetricType::counter, "Network device statistic receive_bytes.", {"device"}},
+    {"node_network_receive_packets_total", MetricType::counter, "Network device statistic receive_packets.",
+     {"device"}},
+    {"node_network_receive_errs_total", MetricType::counter, "Network device statistic receive_errs.", {"device"}},
+    {"node_network_receive_drop_total", MetricType::counter, "Network device statistic receive_drop.", {"device"}},
+    {"node_network_receive_fifo_total", MetricType::counter, "Network device statistic receive_fifo.", {"device"}},
+    {"node_network_receive_frame_total", MetricType::counter, "Network device statistic receive_frame.", {"device"}},
+    {"node_network_receive_compressed_total", MetricType::counter, "Network device statistic receive_compressed.",
+     {"device"}},
+    {"node_network_receive_multicast_total", MetricType::counter, "Network device statistic receive_multicast.",
+     {"device"}},
+    {"node_network_transmit_bytes_total", MetricType::counter, "Network device statistic transmit_bytes.",
+     {"device"}},
+    {"node_network_transmit_packets_total", MetricType::counter, "Network device statistic transmit_packets.",
+     {"device"}},
+    {"node_network_transmit_errs_total", MetricType::counter, "Network device statistic transmit_errs.", {"device"}},
+    {"node_network_transmit_drop_total", MetricType::counter, "Network device statistic transmit_drop.", {"device"}},
+    {"node_network_transmit_fifo_total", MetricType::counter, "Network device statistic transmit_fifo.", {"device"}},
+    {"node_network_transmit_colls_total", MetricType::counter, "Network device statistic transmit_colls.",
+     {"device"}},
+    {"node_network_transmit_carrier_total", MetricType::counter, "Network device statistic transmit_carrier.",
+     {"device"}},
+    {"node_network_transmit_compressed_total", MetricType::counter, "Network device statistic transmit_compressed.",
+     {"device"}},
+    {"node_network_up", MetricType::gauge, "Value is 1 if operstate is 'up', 0 otherwise.", {"device"}},
+    {"node_network_mtu_bytes", MetricType::gauge, "Network device property: mtu_bytes", {"device"}},
+    {"node_network_speed_bytes", MetricType::gauge, "Network device property: speed_bytes", {"device"}},
+};
+static_assert(std::size(kMetrics) == metric::kSpeed + 1);
+static_assert(metric::kTransmitCompressed + 1 == kColumns.size(), "one counter family per /proc/net/dev column");
+
+constexpr StatefulFunctions<NetDev, NetState> kFunctions{&read_net, &derive_net, nullptr, &expose_net};
 
 // The same index in the previous read when the list did not change, which is
 // every steady tick.
@@ -406,7 +449,26 @@ void derive_net(const NetDev* previous, const NetDev& current, const DeriveConte
 
 SourceDefinition net_source() {
   return {.name = "net", .procfs_path = "net/dev", .series = kSeries,
-          .create = &create_stateful_source<NetDev, NetState, kFunctions>};
+          .create = &create_stateful_source<NetDev, NetState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_net(const NetDev& current, MetricWriter& out) {
+  for (const NetInterface& entry : current.interfaces) {
+    const std::string_view device = entry.name;
+    // Every interface, lo too, as upstream node_exporter's default (Debian's
+    // package excludes ^lo$; dashboards filter device!="lo" themselves).
+    for (std::size_t column = 0; column < kColumns.size(); ++column) {
+      out.sample(metric::kReceiveBytes + column, {device}, static_cast<double>(entry.counters.*kColumns[column].value));
+    }
+    // node_exporter says 0 for any operstate but "up" (lo's "unknown" too);
+    // without the attribute (no sysfs) it has no netclass entry at all.
+    if (entry.operstate_read) out.sample(metric::kUp, {device}, entry.up.value_or(false) ? 1.0 : 0.0);
+    if (entry.mtu_bytes.has_value()) out.sample(metric::kMtu, {device}, static_cast<double>(*entry.mtu_bytes));
+    // An unknown speed (-1) has no sample here; node_exporter 1.5 writes -125000.
+    if (entry.speed_bytes_per_s.has_value()) {
+      out.sample(metric::kSpeed, {device}, static_cast<double>(*entry.speed_bytes_per_s));
+    }
+  }
 }
 
 }  // namespace hostpulse

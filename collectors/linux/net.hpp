@@ -66,6 +66,9 @@ struct NetInterface {
   std::optional<bool> up;
   std::optional<std::uint64_t> mtu_bytes;
   std::optional<bool> is_virtual;
+  // operstate was read this tick (its value may still be one `up` has no
+  // value for, such as "unknown").
+  bool operstate_read = false;
 };
 
 struct NetDev {
@@ -139,6 +142,9 @@ class NetState {
 
 Status read_net(NetState& state, std::string_view primary, NetDev& out);
 void derive_net(const NetDev* previous, const NetDev& current, const DeriveContext& context, SeriesWriter& out);
+// node_exporter's node_network_{receive,transmit}_*_total{device},
+// node_network_up, node_network_mtu_bytes and node_network_speed_bytes.
+void expose_net(const NetDev& current, MetricWriter& out);
 SourceDefinition net_source();
 
 }  // namespace hostpulse

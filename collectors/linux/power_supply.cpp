@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -113,8 +114,20 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kOnline + 1);
 
-constexpr StatefulFunctions<PowerSupplyRead, PowerSupplyState> kFunctions{&read_power_supply,
-                                                                          &derive_power_supply};
+// node_exporter's powersupplyclass collector, for the attributes this
+// source reads.
+namespace metric {
+enum : std::size_t { kCapacity, kOnline };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_power_supply_capacity", MetricType::gauge, "capacity value of /sys/class/power_supply/<power_supply>.",
+     {"power_supply"}},
+    {"node_power_supply_online", MetricType::gauge, "online value of /sys/class/power_supply/<power_supply>.",
+     {"power_supply"}},
+};
+
+constexpr StatefulFunctions<PowerSupplyRead, PowerSupplyState> kFunctions{&read_power_supply, &derive_power_supply,
+                                                                          nullptr, &expose_power_supply};
 
 }  // namespace
 
@@ -204,7 +217,19 @@ void derive_power_supply(const PowerSupplyRead* /*previous*/, const PowerSupplyR
 
 SourceDefinition power_supply_source() {
   return {.name = "power_supply", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<PowerSupplyRead, PowerSupplyState, kFunctions>};
+          .create = &create_stateful_source<PowerSupplyRead, PowerSupplyState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_power_supply(const PowerSupplyRead& current, MetricWriter& out) {
+  for (const SupplyReading& supply : current.supplies) {
+    // A value the attribute did not give (none, or a capacity over 100) has no sample.
+    if (supply.kind == SupplyKind::battery && !std::isnan(supply.charge_pct)) {
+      out.sample(metric::kCapacity, {supply.name}, supply.charge_pct);
+    }
+    if (supply.kind == SupplyKind::external && !std::isnan(supply.online)) {
+      out.sample(metric::kOnline, {supply.name}, supply.online);
+    }
+  }
 }
 
 }  // namespace hostpulse

@@ -78,6 +78,9 @@ class PowerSupplyState {
 Status read_power_supply(PowerSupplyState& state, std::string_view primary, PowerSupplyRead& out);
 void derive_power_supply(const PowerSupplyRead* previous, const PowerSupplyRead& current,
                          const DeriveContext& context, SeriesWriter& out);
+// node_exporter's node_power_supply_capacity{power_supply} (batteries) and
+// node_power_supply_online{power_supply} (external supplies).
+void expose_power_supply(const PowerSupplyRead& current, MetricWriter& out);
 SourceDefinition power_supply_source();
 
 }  // namespace hostpulse

@@ -201,7 +201,29 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kFullStall + 1);
 
-constexpr StatefulFunctions<Pressure, PressureState> kFunctions{&read_pressure, &derive_pressure};
+// node_exporter's pressure collector: the kernel's total= stall times in
+// seconds. cpu "full" is left out as node_exporter leaves it out (the kernel
+// documents it as undefined system-wide and prints 0), and irq has no "some".
+namespace metric {
+enum : std::size_t { kCpuWaiting, kIoWaiting, kIoStalled, kMemoryWaiting, kMemoryStalled, kIrqStalled };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_pressure_cpu_waiting_seconds_total", MetricType::counter,
+     "Total time in seconds that processes have waited for CPU time", {}},
+    {"node_pressure_io_waiting_seconds_total", MetricType::counter,
+     "Total time in seconds that processes have waited due to IO congestion", {}},
+    {"node_pressure_io_stalled_seconds_total", MetricType::counter,
+     "Total time in seconds no process could make progress due to IO congestion", {}},
+    {"node_pressure_memory_waiting_seconds_total", MetricType::counter,
+     "Total time in seconds that processes have waited for memory", {}},
+    {"node_pressure_memory_stalled_seconds_total", MetricType::counter,
+     "Total time in seconds no process could make progress due to memory congestion", {}},
+    {"node_pressure_irq_stalled_seconds_total", MetricType::counter,
+     "Total time in seconds no process could make progress due to IRQ congestion", {}},
+};
+
+constexpr StatefulFunctions<Pressure, PressureState> kFunctions{&read_pressure, &derive_pressure, nullptr,
+                                                                &expose_pressure};
 
 // Microseconds of stall per second of wall time, as a percentage: 1e6 us
 // per second is 100 percent.
@@ -245,7 +267,23 @@ void derive_pressure(const Pressure* previous, const Pressure& current, const De
 
 SourceDefinition pressure_source() {
   return {.name = "pressure", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<Pressure, PressureState, kFunctions>};
+          .create = &create_stateful_source<Pressure, PressureState, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_pressure(const Pressure& current, MetricWriter& out) {
+  constexpr double kMicrosecondsPerSecond = 1e6;
+  const auto write = [&](PressureResource resource, bool full, std::size_t spec) {
+    const auto index = static_cast<std::size_t>(resource);
+    if (!current.present[index]) return;
+    const PressureLine& line = full ? current.files[index].full : current.files[index].some;
+    if (line.present) out.sample(spec, static_cast<double>(line.total_us) / kMicrosecondsPerSecond);
+  };
+  write(PressureResource::cpu, false, metric::kCpuWaiting);
+  write(PressureResource::io, false, metric::kIoWaiting);
+  write(PressureResource::io, true, metric::kIoStalled);
+  write(PressureResource::memory, false, metric::kMemoryWaiting);
+  write(PressureResource::memory, true, metric::kMemoryStalled);
+  write(PressureResource::irq, true, metric::kIrqStalled);
 }
 
 }  // namespace hostpulse

@@ -64,6 +64,9 @@ Status read_pressure(PressureState& state, std::string_view primary, Pressure& o
 
 void derive_pressure(const Pressure* previous, const Pressure& current, const DeriveContext& context,
                      SeriesWriter& out);
+// node_exporter's node_pressure_{cpu,io,memory}_waiting_seconds_total ("some"
+// totals) and node_pressure_{io,memory,irq}_stalled_seconds_total ("full").
+void expose_pressure(const Pressure& current, MetricWriter& out);
 SourceDefinition pressure_source();
 
 }  // namespace hostpulse

@@ -52,7 +52,17 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUsedPercent + 1);
 
-constexpr SourceFunctions<FileNr> kFunctions{&parse_proc_file_nr, &derive_proc_file_nr};
+// node_exporter's filefd collector.
+namespace metric {
+enum : std::size_t { kAllocated, kMaximum };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_filefd_allocated", MetricType::gauge, "File descriptor statistics: allocated.", {}},
+    {"node_filefd_maximum", MetricType::gauge, "File descriptor statistics: maximum.", {}},
+};
+
+constexpr SourceFunctions<FileNr> kFunctions{&parse_proc_file_nr, &derive_proc_file_nr, nullptr,
+                                             &expose_proc_file_nr};
 
 }  // namespace
 
@@ -71,7 +81,13 @@ void derive_proc_file_nr(const FileNr* /*previous*/, const FileNr& current, cons
 
 SourceDefinition proc_file_nr_source() {
   return {.name = "proc_file_nr", .procfs_path = "sys/fs/file-nr", .series = kSeries,
-          .create = &create_source<FileNr, kFunctions>};
+          .create = &create_source<FileNr, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_proc_file_nr(const FileNr& current, MetricWriter& out) {
+  // node_exporter reports the first field as it is (not minus the unused one).
+  out.sample(metric::kAllocated, static_cast<double>(current.allocated));
+  out.sample(metric::kMaximum, static_cast<double>(current.max));
 }
 
 }  // namespace hostpulse

@@ -23,6 +23,8 @@ Status parse_proc_file_nr(std::string_view text, FileNr& out);
 // The source: open file handles, the limit and the share of it in use.
 void derive_proc_file_nr(const FileNr* previous, const FileNr& current, const DeriveContext& context,
                          SeriesWriter& out);
+// node_exporter's node_filefd_allocated and node_filefd_maximum.
+void expose_proc_file_nr(const FileNr& current, MetricWriter& out);
 SourceDefinition proc_file_nr_source();
 
 }  // namespace hostpulse

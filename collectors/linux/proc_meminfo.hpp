@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -7,6 +9,18 @@
 #include "collectors/source.hpp"
 
 namespace hostpulse {
+
+// Every /proc/meminfo field a kernel up to 6.x prints (across architectures
+// and configs), for node_exporter's node_memory_* families; a field not in
+// the table (a later kernel's) is skipped.
+inline constexpr std::size_t kMemInfoKnownFields = 68;
+
+// A known field's value as node_exporter reports it: kB fields in bytes,
+// the HugePages_* counts as they are.
+struct MemInfoField {
+  bool present = false;
+  std::uint64_t value = 0;
+};
 
 // The /proc/meminfo fields hostpulse uses, converted from kB to bytes.
 struct MemInfo {
@@ -23,6 +37,10 @@ struct MemInfo {
   // True when the kernel has no MemAvailable line and available_bytes is
   // free + buffers + cached + slab reclaimable (clamped to total).
   bool available_estimated = false;
+  // Every known field, by position in the field table (kernel print order),
+  // read leniently: a malformed value there is no value, not a failed read
+  // (the fields above stay as strict as before).
+  std::array<MemInfoField, kMemInfoKnownFields> fields{};
 };
 
 // Parses the text of /proc/meminfo. MemTotal and MemFree are required; other
@@ -34,8 +52,10 @@ Status parse_proc_meminfo(std::string_view text, MemInfo& out);
 // The source: memory and swap in bytes and as shares of the total.
 void derive_proc_meminfo(const MemInfo* previous, const MemInfo& current, const DeriveContext& context,
                          SeriesWriter& out);
-// node_exporter's node_memory_<field>_bytes for the fields read (MemAvailable
-// only when the kernel has it).
+// node_exporter's node_memory_<field>_bytes for every known field the kernel
+// printed ("Active(anon)" -> node_memory_Active_anon_bytes), and
+// node_memory_HugePages_{Total,Free,Rsvd,Surp} (counts, no unit). An
+// estimated MemAvailable is not exposed: node_exporter gives the kernel's.
 void expose_proc_meminfo(const MemInfo& current, MetricWriter& out);
 SourceDefinition proc_meminfo_source();
 

@@ -29,6 +29,39 @@ constexpr std::array<UsedColumn, 7> kColumns = {{
     {"Udp:", "SndbufErrors", &NetSnmp::udp_sndbuf_errors},
 }};
 
+// Columns kept only for node_exporter's netstat families, by position in
+// NetSnmp::exposed. Read leniently: a value that is not a whole unsigned
+// number leaves the column without a value and fails nothing.
+struct ExposedColumn {
+  std::string_view protocol;
+  std::string_view name;
+};
+constexpr std::array<ExposedColumn, kSnmpExposedColumns> kExposedColumns = {{
+    {"Ip:", "Forwarding"},
+    {"Icmp:", "InMsgs"},
+    {"Icmp:", "InErrors"},
+    {"Icmp:", "OutMsgs"},
+    {"Tcp:", "InSegs"},
+    {"Tcp:", "OutSegs"},
+    {"Tcp:", "InErrs"},
+    {"Tcp:", "OutRsts"},
+    {"Udp:", "InDatagrams"},
+    {"Udp:", "NoPorts"},
+    {"Udp:", "OutDatagrams"},
+    {"UdpLite:", "InErrors"},
+}};
+
+void parse_exposed_column(std::string_view protocol, std::string_view name, std::string_view value, NetSnmp& out) {
+  for (std::size_t index = 0; index < kExposedColumns.size(); ++index) {
+    if (kExposedColumns[index].protocol != protocol || kExposedColumns[index].name != name) continue;
+    SnmpCounter& counter = out.exposed[index];
+    if (counter.present) return;  // the first of a duplicate
+    counter.present = procfs_text::parse_unsigned(value, counter.value) == NumberError::none;
+    if (!counter.present) counter.value = 0;
+    return;
+  }
+}
+
 // The protocols whose pairs must be present.
 enum Required : std::size_t { kTcp, kUdp, kRequiredCount };
 constexpr std::string_view kRequired[kRequiredCount] = {"Tcp:", "Udp:"};
@@ -60,7 +93,10 @@ Status parse_pair(std::string_view protocol, std::string_view header, std::size_
     while (index < kColumns.size() && !(kColumns[index].protocol == protocol && kColumns[index].name == name)) {
       ++index;
     }
-    if (index == kColumns.size()) continue;  // a column we do not keep; not parsed
+    if (index == kColumns.size()) {  // a column no derived series uses
+      parse_exposed_column(protocol, name, value, out);
+      continue;
+    }
     SnmpCounter& counter = out.*kColumns[index].counter;
     if (counter.present) {
       return Status::failure(line_prefix(header_line) + std::string(protocol) + " " + std::string(name) +
@@ -141,7 +177,42 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUdpSndbufErrors + 1);
 
-constexpr SourceFunctions<NetSnmp> kFunctions{&parse_proc_net_snmp, &derive_proc_net_snmp};
+// node_exporter's netstat collector, the fields of /proc/net/snmp its
+// default --collector.netstat.fields keeps: untyped, named
+// node_netstat_<Protocol>_<Column>.
+namespace metric {
+enum : std::size_t {
+  kIpForwarding, kIcmpInMsgs, kIcmpInErrors, kIcmpOutMsgs,
+  kTcpActiveOpens, kTcpPassiveOpens, kTcpCurrEstab, kTcpInSegs, kTcpOutSegs, kTcpRetransSegs, kTcpInErrs, kTcpOutRsts,
+  kUdpInDatagrams, kUdpNoPorts, kUdpInErrors, kUdpOutDatagrams, kUdpRcvbufErrors, kUdpSndbufErrors,
+  kUdpLiteInErrors,
+};
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_netstat_Ip_Forwarding", MetricType::untyped, "Statistic IpForwarding.", {}},
+    {"node_netstat_Icmp_InMsgs", MetricType::untyped, "Statistic IcmpInMsgs.", {}},
+    {"node_netstat_Icmp_InErrors", MetricType::untyped, "Statistic IcmpInErrors.", {}},
+    {"node_netstat_Icmp_OutMsgs", MetricType::untyped, "Statistic IcmpOutMsgs.", {}},
+    {"node_netstat_Tcp_ActiveOpens", MetricType::untyped, "Statistic TcpActiveOpens.", {}},
+    {"node_netstat_Tcp_PassiveOpens", MetricType::untyped, "Statistic TcpPassiveOpens.", {}},
+    {"node_netstat_Tcp_CurrEstab", MetricType::untyped, "Statistic TcpCurrEstab.", {}},
+    {"node_netstat_Tcp_InSegs", MetricType::untyped, "Statistic TcpInSegs.", {}},
+    {"node_netstat_Tcp_OutSegs", MetricType::untyped, "Statistic TcpOutSegs.", {}},
+    {"node_netstat_Tcp_RetransSegs", MetricType::untyped, "Statistic TcpRetransSegs.", {}},
+    {"node_netstat_Tcp_InErrs", MetricType::untyped, "Statistic TcpInErrs.", {}},
+    {"node_netstat_Tcp_OutRsts", MetricType::untyped, "Statistic TcpOutRsts.", {}},
+    {"node_netstat_Udp_InDatagrams", MetricType::untyped, "Statistic UdpInDatagrams.", {}},
+    {"node_netstat_Udp_NoPorts", MetricType::untyped, "Statistic UdpNoPorts.", {}},
+    {"node_netstat_Udp_InErrors", MetricType::untyped, "Statistic UdpInErrors.", {}},
+    {"node_netstat_Udp_OutDatagrams", MetricType::untyped, "Statistic UdpOutDatagrams.", {}},
+    {"node_netstat_Udp_RcvbufErrors", MetricType::untyped, "Statistic UdpRcvbufErrors.", {}},
+    {"node_netstat_Udp_SndbufErrors", MetricType::untyped, "Statistic UdpSndbufErrors.", {}},
+    {"node_netstat_UdpLite_InErrors", MetricType::untyped, "Statistic UdpLiteInErrors.", {}},
+};
+static_assert(std::size(kMetrics) == metric::kUdpLiteInErrors + 1);
+
+constexpr SourceFunctions<NetSnmp> kFunctions{&parse_proc_net_snmp, &derive_proc_net_snmp, nullptr,
+                                              &expose_proc_net_snmp};
 
 void set_rate(const NetSnmp* previous, const NetSnmp& current, SnmpCounter NetSnmp::*counter, std::size_t spec,
               double elapsed_s, SeriesWriter& out) {
@@ -165,7 +236,34 @@ void derive_proc_net_snmp(const NetSnmp* previous, const NetSnmp& current, const
 
 SourceDefinition proc_net_snmp_source() {
   return {.name = "proc_net_snmp", .procfs_path = "net/snmp", .series = kSeries,
-          .create = &create_source<NetSnmp, kFunctions>};
+          .create = &create_source<NetSnmp, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_proc_net_snmp(const NetSnmp& current, MetricWriter& out) {
+  // A column this kernel lacks (or printed as garbage) has no sample.
+  const auto write = [&out](std::size_t spec, const SnmpCounter& counter) {
+    if (counter.present) out.sample(spec, static_cast<double>(counter.value));
+  };
+  const auto exposed = [&current](std::size_t position) -> const SnmpCounter& { return current.exposed[position]; };
+  write(metric::kIpForwarding, exposed(0));
+  write(metric::kIcmpInMsgs, exposed(1));
+  write(metric::kIcmpInErrors, exposed(2));
+  write(metric::kIcmpOutMsgs, exposed(3));
+  write(metric::kTcpActiveOpens, current.tcp_active_opens);
+  write(metric::kTcpPassiveOpens, current.tcp_passive_opens);
+  write(metric::kTcpCurrEstab, current.tcp_established);
+  write(metric::kTcpInSegs, exposed(4));
+  write(metric::kTcpOutSegs, exposed(5));
+  write(metric::kTcpRetransSegs, current.tcp_retransmits);
+  write(metric::kTcpInErrs, exposed(6));
+  write(metric::kTcpOutRsts, exposed(7));
+  write(metric::kUdpInDatagrams, exposed(8));
+  write(metric::kUdpNoPorts, exposed(9));
+  write(metric::kUdpInErrors, current.udp_in_errors);
+  write(metric::kUdpOutDatagrams, exposed(10));
+  write(metric::kUdpRcvbufErrors, current.udp_rcvbuf_errors);
+  write(metric::kUdpSndbufErrors, current.udp_sndbuf_errors);
+  write(metric::kUdpLiteInErrors, exposed(11));
 }
 
 }  // namespace hostpulse

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -18,6 +20,12 @@ struct SnmpCounter {
   std::uint64_t value = 0;
 };
 
+// Columns read only for node_exporter's netstat families (the rest of its
+// default field set, beyond the counters above): Ip Forwarding, Icmp InMsgs
+// InErrors OutMsgs, Tcp InSegs OutSegs InErrs OutRsts, Udp InDatagrams NoPorts
+// OutDatagrams, UdpLite InErrors, in that order.
+inline constexpr std::size_t kSnmpExposedColumns = 12;
+
 struct NetSnmp {
   SnmpCounter tcp_active_opens;     // Tcp ActiveOpens: connect()s started
   SnmpCounter tcp_passive_opens;    // Tcp PassiveOpens: connections accepted
@@ -26,6 +34,8 @@ struct NetSnmp {
   SnmpCounter udp_in_errors;        // Udp InErrors
   SnmpCounter udp_rcvbuf_errors;    // Udp RcvbufErrors: dropped, receive buffer full
   SnmpCounter udp_sndbuf_errors;    // Udp SndbufErrors
+  // Read leniently: a bad value there is no value, not a failed read.
+  std::array<SnmpCounter, kSnmpExposedColumns> exposed{};
 };
 
 // Lines come in header/value pairs with the same "Protocol:" prefix and the
@@ -38,6 +48,9 @@ Status parse_proc_net_snmp(std::string_view text, NetSnmp& out);
 // error rates.
 void derive_proc_net_snmp(const NetSnmp* previous, const NetSnmp& current, const DeriveContext& context,
                           SeriesWriter& out);
+// node_exporter's node_netstat_{Ip,Icmp,Tcp,Udp,UdpLite}_* (untyped) for the
+// /proc/net/snmp fields its default field set keeps.
+void expose_proc_net_snmp(const NetSnmp& current, MetricWriter& out);
 SourceDefinition proc_net_snmp_source();
 
 }  // namespace hostpulse

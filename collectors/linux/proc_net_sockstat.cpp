@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include <unistd.h>
+
 #include "collectors/linux/procfs_text.hpp"
 
 namespace hostpulse {
@@ -29,6 +31,38 @@ constexpr std::array<UsedCount, 5> kCounts = {{
 
 constexpr std::array<std::string_view, 3> kLines = {"sockets:", "TCP:", "UDP:"};
 
+// Counts kept only for node_exporter's families. They are read leniently: a
+// bad value or an odd pair leaves the count without a value and fails
+// nothing, since no derived series depends on them.
+constexpr std::array<UsedCount, 7> kExposedCounts = {{
+    {"TCP:", "alloc", &SockStat::tcp_alloc},
+    {"TCP:", "mem", &SockStat::tcp_mem_pages},
+    {"UDP:", "mem", &SockStat::udp_mem_pages},
+    {"UDPLITE:", "inuse", &SockStat::udplite_in_use},
+    {"RAW:", "inuse", &SockStat::raw_in_use},
+    {"FRAG:", "inuse", &SockStat::frag_in_use},
+    {"FRAG:", "memory", &SockStat::frag_memory_bytes},
+}};
+
+// One pair of a kExposedCounts line; the first of a duplicate is kept.
+void parse_exposed_pair(std::string_view protocol, std::string_view name, std::string_view value, SockStat& out) {
+  for (const UsedCount& used : kExposedCounts) {
+    if (used.protocol != protocol || used.name != name) continue;
+    SockstatCount& count = out.*used.count;
+    if (count.present || value.empty()) return;
+    count.present = procfs_text::parse_unsigned(value, count.value) == NumberError::none;
+    if (!count.present) count.value = 0;
+    return;
+  }
+}
+
+// UDPLITE:, RAW:, FRAG: lines, whose pairs only node_exporter's families use.
+void parse_exposed_line(std::string_view protocol, std::string_view rest, SockStat& out) {
+  for (std::string_view name = next_field(rest); !name.empty(); name = next_field(rest)) {
+    parse_exposed_pair(protocol, name, next_field(rest), out);
+  }
+}
+
 std::string line_prefix(std::size_t line_number) {
   return "sockstat line " + std::to_string(line_number) + ": ";
 }
@@ -42,7 +76,10 @@ Status parse_pairs(std::string_view protocol, std::string_view rest, std::size_t
     }
     std::size_t index = 0;
     while (index < kCounts.size() && !(kCounts[index].protocol == protocol && kCounts[index].name == name)) ++index;
-    if (index == kCounts.size()) continue;  // "alloc", "mem": not kept
+    if (index == kCounts.size()) {
+      parse_exposed_pair(protocol, name, value, out);  // "alloc", "mem": only exposed
+      continue;
+    }
     SockstatCount& count = out.*kCounts[index].count;
     if (count.present) {
       return Status::failure(line_prefix(line_number) + std::string(protocol) + " " + std::string(name) +
@@ -71,7 +108,10 @@ Status parse_proc_net_sockstat(std::string_view text, SockStat& out) {
     const std::string_view protocol = next_field(rest);
     std::size_t index = 0;
     while (index < kLines.size() && kLines[index] != protocol) ++index;
-    if (index == kLines.size()) continue;  // UDPLITE, RAW, FRAG, or a line a later kernel adds
+    if (index == kLines.size()) {  // UDPLITE, RAW, FRAG, or a line a later kernel adds
+      parse_exposed_line(protocol, rest, out);
+      continue;
+    }
     const std::size_t line_number = lines.line_number();
     if (found_on_line[index] != 0) {
       return Status::failure(line_prefix(line_number) + std::string(protocol) + " appears twice (first on line " +
@@ -99,7 +139,34 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kUdpInUse + 1);
 
-constexpr SourceFunctions<SockStat> kFunctions{&parse_proc_net_sockstat, &derive_proc_net_sockstat};
+// node_exporter's sockstat collector (IPv4: /proc/net/sockstat; the IPv6
+// families come from sockstat6, which this source does not read).
+namespace metric {
+enum : std::size_t {
+  kSocketsUsed, kTcpInUse, kTcpOrphan, kTcpTimeWait, kTcpAlloc, kTcpMem, kTcpMemBytes,
+  kUdpInUse, kUdpMem, kUdpMemBytes, kUdpliteInUse, kRawInUse, kFragInUse, kFragMemory,
+};
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_sockstat_sockets_used", MetricType::gauge, "Number of IPv4 sockets in use.", {}},
+    {"node_sockstat_TCP_inuse", MetricType::gauge, "Number of TCP sockets in state inuse.", {}},
+    {"node_sockstat_TCP_orphan", MetricType::gauge, "Number of TCP sockets in state orphan.", {}},
+    {"node_sockstat_TCP_tw", MetricType::gauge, "Number of TCP sockets in state tw.", {}},
+    {"node_sockstat_TCP_alloc", MetricType::gauge, "Number of TCP sockets in state alloc.", {}},
+    {"node_sockstat_TCP_mem", MetricType::gauge, "Number of TCP sockets in state mem.", {}},
+    {"node_sockstat_TCP_mem_bytes", MetricType::gauge, "Number of TCP sockets in state mem_bytes.", {}},
+    {"node_sockstat_UDP_inuse", MetricType::gauge, "Number of UDP sockets in state inuse.", {}},
+    {"node_sockstat_UDP_mem", MetricType::gauge, "Number of UDP sockets in state mem.", {}},
+    {"node_sockstat_UDP_mem_bytes", MetricType::gauge, "Number of UDP sockets in state mem_bytes.", {}},
+    {"node_sockstat_UDPLITE_inuse", MetricType::gauge, "Number of UDPLITE sockets in state inuse.", {}},
+    {"node_sockstat_RAW_inuse", MetricType::gauge, "Number of RAW sockets in state inuse.", {}},
+    {"node_sockstat_FRAG_inuse", MetricType::gauge, "Number of FRAG sockets in state inuse.", {}},
+    {"node_sockstat_FRAG_memory", MetricType::gauge, "Number of FRAG sockets in state memory.", {}},
+};
+static_assert(std::size(kMetrics) == metric::kFragMemory + 1);
+
+constexpr SourceFunctions<SockStat> kFunctions{&parse_proc_net_sockstat, &derive_proc_net_sockstat, nullptr,
+                                               &expose_proc_net_sockstat};
 
 void set_count(const SockstatCount& count, std::size_t spec, SeriesWriter& out) {
   if (count.present) out.set(spec, static_cast<double>(count.value));
@@ -118,7 +185,37 @@ void derive_proc_net_sockstat(const SockStat* /*previous*/, const SockStat& curr
 
 SourceDefinition proc_net_sockstat_source() {
   return {.name = "proc_net_sockstat", .procfs_path = "net/sockstat", .series = kSeries,
-          .create = &create_source<SockStat, kFunctions>};
+          .create = &create_source<SockStat, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_proc_net_sockstat(const SockStat& current, MetricWriter& out, double page_bytes) {
+  const auto write = [&out](std::size_t spec, const SockstatCount& count) {
+    if (count.present) out.sample(spec, static_cast<double>(count.value));
+  };
+  write(metric::kSocketsUsed, current.sockets_used);
+  write(metric::kTcpInUse, current.tcp_in_use);
+  write(metric::kTcpOrphan, current.tcp_orphan);
+  write(metric::kTcpTimeWait, current.tcp_time_wait);
+  write(metric::kTcpAlloc, current.tcp_alloc);
+  write(metric::kTcpMem, current.tcp_mem_pages);
+  // The kernel counts socket memory in pages; node_exporter adds it in bytes.
+  if (current.tcp_mem_pages.present) {
+    out.sample(metric::kTcpMemBytes, static_cast<double>(current.tcp_mem_pages.value) * page_bytes);
+  }
+  write(metric::kUdpInUse, current.udp_in_use);
+  write(metric::kUdpMem, current.udp_mem_pages);
+  if (current.udp_mem_pages.present) {
+    out.sample(metric::kUdpMemBytes, static_cast<double>(current.udp_mem_pages.value) * page_bytes);
+  }
+  write(metric::kUdpliteInUse, current.udplite_in_use);
+  write(metric::kRawInUse, current.raw_in_use);
+  write(metric::kFragInUse, current.frag_in_use);
+  write(metric::kFragMemory, current.frag_memory_bytes);
+}
+
+void expose_proc_net_sockstat(const SockStat& current, MetricWriter& out) {
+  static const double page_bytes = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  expose_proc_net_sockstat(current, out, page_bytes);
 }
 
 }  // namespace hostpulse

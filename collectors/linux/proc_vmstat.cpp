@@ -19,11 +19,12 @@ struct UsedCounter {
 };
 
 // In the order the kernel prints them.
-constexpr std::array<UsedCounter, 6> kCounters = {{
+constexpr std::array<UsedCounter, 7> kCounters = {{
     {"pgpgin", &VmStat::pages_in_kib},
     {"pgpgout", &VmStat::pages_out_kib},
     {"pswpin", &VmStat::swap_ins},
     {"pswpout", &VmStat::swap_outs},
+    {"pgfault", &VmStat::faults},
     {"pgmajfault", &VmStat::major_faults},
     {"oom_kill", &VmStat::oom_kills},
 }};
@@ -69,7 +70,7 @@ Status parse_proc_vmstat(std::string_view text, VmStat& out) {
     any = true;
   }
   if (!any) {
-    return Status::failure("vmstat: none of pgpgin, pgpgout, pswpin, pswpout, pgmajfault, oom_kill found");
+    return Status::failure("vmstat: none of pgpgin, pgpgout, pswpin, pswpout, pgfault, pgmajfault, oom_kill found");
   }
   return Status::success();
 }
@@ -91,7 +92,22 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kOomKills + 1);
 
-constexpr SourceFunctions<VmStat> kFunctions{&parse_proc_vmstat, &derive_proc_vmstat};
+// node_exporter's vmstat collector with its default field filter
+// ^(oom_kill|pgpg|pswp|pg.*fault).*: the kernel's counters, untyped, under
+// the kernel's names.
+constexpr MetricSpec kMetrics[] = {
+    {"node_vmstat_pgpgin", MetricType::untyped, "/proc/vmstat information field pgpgin.", {}},
+    {"node_vmstat_pgpgout", MetricType::untyped, "/proc/vmstat information field pgpgout.", {}},
+    {"node_vmstat_pswpin", MetricType::untyped, "/proc/vmstat information field pswpin.", {}},
+    {"node_vmstat_pswpout", MetricType::untyped, "/proc/vmstat information field pswpout.", {}},
+    {"node_vmstat_pgfault", MetricType::untyped, "/proc/vmstat information field pgfault.", {}},
+    {"node_vmstat_pgmajfault", MetricType::untyped, "/proc/vmstat information field pgmajfault.", {}},
+    {"node_vmstat_oom_kill", MetricType::untyped, "/proc/vmstat information field oom_kill.", {}},
+};
+static_assert(std::size(kMetrics) == kCounters.size(), "one family per counter kept, in the same order");
+
+constexpr SourceFunctions<VmStat> kFunctions{&parse_proc_vmstat, &derive_proc_vmstat, nullptr,
+                                             &expose_proc_vmstat};
 
 void set_rate(const VmStat* previous, const VmStat& current, VmStatCounter VmStat::*counter, std::size_t spec,
               double elapsed_s, SeriesWriter& out) {
@@ -114,7 +130,15 @@ void derive_proc_vmstat(const VmStat* previous, const VmStat& current, const Der
 
 SourceDefinition proc_vmstat_source() {
   return {.name = "proc_vmstat", .procfs_path = "vmstat", .series = kSeries,
-          .create = &create_source<VmStat, kFunctions>};
+          .create = &create_source<VmStat, kFunctions>, .metrics = kMetrics};
+}
+
+void expose_proc_vmstat(const VmStat& current, MetricWriter& out) {
+  // A counter the kernel lacks (oom_kill before 4.13) has no sample, as in node_exporter.
+  for (std::size_t index = 0; index < kCounters.size(); ++index) {
+    const VmStatCounter& counter = current.*kCounters[index].counter;
+    if (counter.present) out.sample(index, static_cast<double>(counter.value));
+  }
 }
 
 }  // namespace hostpulse

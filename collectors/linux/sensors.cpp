@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -134,10 +135,20 @@ bool is_shared(std::string_view name, const Names& names, const std::vector<Sens
 struct Attribute {
   unsigned index = 0;
   std::string label;
+  std::string label_as_read{};  // for node_hwmon_sensor_label; empty: no label file
 };
 
+// The fully resolved target of hwmonN/device, empty when it has none.
+std::string resolved_device_path(const std::string& chip_directory) {
+  char* resolved = ::realpath(join(chip_directory, "device").c_str(), nullptr);
+  if (resolved == nullptr) return {};
+  std::string path(resolved);
+  std::free(resolved);
+  return path;
+}
+
 void add_chip_sensors(SensorsState& state, const std::string& directory, const std::string& display,
-                      const std::string& origin) {
+                      const std::string& origin, const std::string& metric_chip) {
   if (state.chip_lister.list(directory) != 0) return;
   state.counts.entries_dropped += state.chip_lister.dropped();
   std::vector<std::string_view> names;
@@ -157,7 +168,7 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
       ++state.counts.not_regular;
       continue;
     }
-    (temperature ? temperatures : fans).push_back(Attribute{.index = index, .label = {}});
+    (temperature ? temperatures : fans).push_back(Attribute{.index = index, .label = {}, .label_as_read = {}});
   }
 
   // Labels, and the ones two sensors of the chip share.
@@ -169,9 +180,11 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
       const std::string label_file = fallback + "_label";
       if (present(label_file)) {
         attribute.label = read_text_once(join(directory, label_file));
+        attribute.label_as_read = attribute.label;
         if (!usable_name(attribute.label, SensorsState::kMaxLabelBytes)) {
           ++state.counts.names_replaced;
           attribute.label.clear();
+          attribute.label_as_read.clear();  // control bytes or 4 KiB of text: no label sample either
         }
       }
       if (attribute.label.empty()) attribute.label = fallback;
@@ -201,6 +214,7 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
         .input = FileReader(join(directory, stem + "_input"), kMaxAttributeBytes),
         .max = limit("_max"),
         .crit = limit("_crit"),
+        .metric = {.chip = metric_chip, .sensor = stem, .label = attribute.label_as_read, .thermal_zone = false},
     });
   }
   for (const Attribute& attribute : fans) {
@@ -213,6 +227,10 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
         .key = display + "/" + attribute.label,
         .origin = origin,
         .input = FileReader(join(directory, input), kMaxAttributeBytes),
+        .metric = {.chip = metric_chip,
+                   .sensor = "fan" + std::to_string(attribute.index),
+                   .label = attribute.label_as_read,
+                   .thermal_zone = false},
     });
   }
 }
@@ -222,6 +240,8 @@ struct PendingChip {
   std::string name;
   std::string device;
   std::string attributes;  // the folder holding tempN_input...
+  std::string metric_chip{};       // node_exporter's chip label
+  std::string metric_chip_name{};  // its cleaned name file
 };
 
 void discover_chips(SensorsState& state, const std::vector<std::string>& fresh) {
@@ -229,7 +249,7 @@ void discover_chips(SensorsState& state, const std::vector<std::string>& fresh) 
   for (const std::string& entry : fresh) {
     const std::string chip_directory = join(state.hwmon_directory, entry);
     PendingChip chip{.entry = entry, .name = {}, .device = device_basename(chip_directory),
-                     .attributes = chip_directory};
+                     .attributes = chip_directory, .metric_chip = {}, .metric_chip_name = {}};
     // Kernels before 3.x (and a few drivers since) keep name and the sensor
     // attributes in the device folder, hwmonN itself holding only links.
     chip.name = read_text_once(join(chip_directory, "name"));
@@ -241,6 +261,8 @@ void discover_chips(SensorsState& state, const std::vector<std::string>& fresh) 
         chip.attributes = device_directory;
       }
     }
+    chip.metric_chip_name = node_exporter_clean_name(chip.name);
+    chip.metric_chip = node_exporter_chip_label(resolved_device_path(chip_directory), chip.name, entry);
     if (!usable_name(chip.name, SensorsState::kMaxChipNameBytes)) {
       if (!chip.name.empty()) ++state.counts.names_replaced;
       chip.name = entry;
@@ -250,12 +272,16 @@ void discover_chips(SensorsState& state, const std::vector<std::string>& fresh) 
   }
   for (PendingChip& chip : pending) {
     const std::string display = is_shared(chip.name, pending, state.chips) ? chip.name + "@" + chip.device : chip.name;
-    add_chip_sensors(state, chip.attributes, display, chip.entry);
+    add_chip_sensors(state, chip.attributes, display, chip.entry, chip.metric_chip);
   }
   // Remembered after naming, so chips of one scan all see each other as
   // newcomers and all get the suffix.
   for (PendingChip& chip : pending) {
-    remember(state.chips, SensorsState::Known{.entry = chip.entry, .name = chip.name, .seen_tick = state.tick});
+    remember(state.chips, SensorsState::Known{.entry = chip.entry,
+                                              .name = chip.name,
+                                              .seen_tick = state.tick,
+                                              .metric_chip = std::move(chip.metric_chip),
+                                              .metric_chip_name = std::move(chip.metric_chip_name)});
   }
 }
 
@@ -301,6 +327,10 @@ void add_zone(SensorsState& state, const PendingZone& zone, const std::string& k
       .input = FileReader(join(directory, "temp"), kMaxAttributeBytes),
       .max = FileReader(std::string(), kMaxAttributeBytes),
       .crit = FileReader(std::move(crit_path), kMaxAttributeBytes),
+      .metric = {.chip = zone.name,
+                 .sensor = zone.entry.substr(std::string_view("thermal_zone").size()),
+                 .label = {},
+                 .thermal_zone = true},
   });
 }
 
@@ -369,7 +399,26 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kFanRpm + 1);
 
-constexpr StatefulFunctions<SensorsRead, SensorsState> kFunctions{&read_sensors, &derive_sensors};
+// node_exporter's hwmon and thermal_zone collectors, for what this source reads.
+namespace metric {
+enum : std::size_t { kTemp, kTempMax, kTempCrit, kFanRpm, kChipNames, kSensorLabel, kThermalZoneTemp };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_hwmon_temp_celsius", MetricType::gauge, "Hardware monitor for temperature (input)", {"chip", "sensor"}},
+    {"node_hwmon_temp_max_celsius", MetricType::gauge, "Hardware monitor for temperature (max)", {"chip", "sensor"}},
+    {"node_hwmon_temp_crit_celsius", MetricType::gauge, "Hardware monitor for temperature (crit)",
+     {"chip", "sensor"}},
+    {"node_hwmon_fan_rpm", MetricType::gauge, "Hardware monitor for fan revolutions per minute (input)",
+     {"chip", "sensor"}},
+    {"node_hwmon_chip_names", MetricType::gauge, "Annotation metric for human-readable chip names",
+     {"chip", "chip_name"}},
+    {"node_hwmon_sensor_label", MetricType::gauge, "Label for given chip and sensor", {"chip", "label", "sensor"}},
+    {"node_thermal_zone_temp", MetricType::gauge, "Zone temperature in Celsius", {"type", "zone"}},
+};
+static_assert(std::size(kMetrics) == metric::kThermalZoneTemp + 1);
+
+constexpr StatefulFunctions<SensorsRead, SensorsState> kFunctions{&read_sensors, &derive_sensors, nullptr,
+                                                                  &expose_sensors};
 
 }  // namespace
 
@@ -414,10 +463,16 @@ Status read_sensors(SensorsState& state, std::string_view /*primary*/, SensorsRe
         .temp_celsius = read_value(sensor.input, true, failure),
         .temp_max_celsius = read_value(sensor.max, true, failure),
         .temp_crit_celsius = read_value(sensor.crit, true, failure),
+        .metric = sensor.metric.view(),
     });
   }
   for (SensorsState::Fan& fan : state.fans) {
-    out.fans.push_back(FanReading{.key = fan.key, .rpm = read_value(fan.input, false, failure)});
+    out.fans.push_back(
+        FanReading{.key = fan.key, .rpm = read_value(fan.input, false, failure), .metric = fan.metric.view()});
+  }
+  out.chips.clear();
+  for (const SensorsState::Known& chip : state.chips) {
+    if (!chip.metric_chip_name.empty()) out.chips.push_back({.chip = chip.metric_chip, .chip_name = chip.metric_chip_name});
   }
   return failure;
 }
@@ -437,7 +492,67 @@ void derive_sensors(const SensorsRead* /*previous*/, const SensorsRead& current,
 
 SourceDefinition sensors_source() {
   return {.name = "sensors", .procfs_path = "", .series = kSeries,
-          .create = &create_stateful_source<SensorsRead, SensorsState, kFunctions>};
+          .create = &create_stateful_source<SensorsRead, SensorsState, kFunctions>, .metrics = kMetrics};
+}
+
+std::string node_exporter_clean_name(std::string_view name) {
+  std::string cleaned;
+  cleaned.reserve(name.size());
+  for (const char c : name) {
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    const bool kept = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9') || lower == ':' || lower == '_';
+    cleaned += kept ? lower : '_';
+  }
+  const std::size_t first = cleaned.find_first_not_of('_');
+  if (first == std::string::npos) return {};
+  return cleaned.substr(first, cleaned.find_last_not_of('_') - first + 1);
+}
+
+std::string node_exporter_chip_label(std::string_view resolved_device_path, std::string_view name_file,
+                                     std::string_view entry) {
+  // hwmon.go: the device's parent folder and name ("platform" and
+  // "coretemp.0"), which stay put across reboots as hwmonN does not.
+  std::string_view path = resolved_device_path;
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (!path.empty()) {
+    const std::size_t slash = path.rfind('/');
+    const std::string device = node_exporter_clean_name(slash == std::string_view::npos ? path : path.substr(slash + 1));
+    std::string_view parent = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+    const std::size_t parent_slash = parent.rfind('/');
+    const std::string type =
+        node_exporter_clean_name(parent_slash == std::string_view::npos ? parent : parent.substr(parent_slash + 1));
+    if (!type.empty() && !device.empty()) return type + "_" + device;
+    if (!device.empty()) return device;
+  }
+  if (std::string name = node_exporter_clean_name(name_file); !name.empty()) return name;
+  return node_exporter_clean_name(entry);
+}
+
+void expose_sensors(const SensorsRead& current, MetricWriter& out) {
+  // No value (a disconnected probe, no such limit): no sample.
+  const auto write = [&out](std::size_t spec, const SensorMetricLabels& labels, double value) {
+    if (!std::isnan(value)) out.sample(spec, {labels.chip, labels.sensor}, value);
+  };
+  for (const TemperatureReading& reading : current.temperatures) {
+    const SensorMetricLabels& labels = reading.metric;
+    if (labels.thermal_zone) {
+      if (!std::isnan(reading.temp_celsius)) {
+        out.sample(metric::kThermalZoneTemp, {labels.chip, labels.sensor}, reading.temp_celsius);
+      }
+      continue;
+    }
+    write(metric::kTemp, labels, reading.temp_celsius);
+    write(metric::kTempMax, labels, reading.temp_max_celsius);
+    write(metric::kTempCrit, labels, reading.temp_crit_celsius);
+    if (!labels.label.empty()) out.sample(metric::kSensorLabel, {labels.chip, labels.label, labels.sensor}, 1.0);
+  }
+  for (const FanReading& reading : current.fans) {
+    write(metric::kFanRpm, reading.metric, reading.rpm);
+    if (!reading.metric.label.empty()) {
+      out.sample(metric::kSensorLabel, {reading.metric.chip, reading.metric.label, reading.metric.sensor}, 1.0);
+    }
+  }
+  for (const ChipNameReading& chip : current.chips) out.sample(metric::kChipNames, {chip.chip, chip.chip_name}, 1.0);
 }
 
 }  // namespace hostpulse

@@ -29,22 +29,52 @@ namespace hostpulse {
 // and only the newcomer gets the suffix.
 
 // A temperature this tick, NaN where there is no value.
+// node_exporter's labels for a sensor (into the source's state): for hwmon
+// its chip ("platform_coretemp_0": from the device path, as hwmon.go names
+// chips), sensor ("temp1") and label file as read (empty: none); for a
+// thermal zone its type as `chip` and its number ("0") as `sensor`.
+struct SensorMetricLabels {
+  std::string_view chip;
+  std::string_view sensor;
+  std::string_view label;
+  bool thermal_zone = false;
+};
+
 struct TemperatureReading {
   std::string_view key;  // into the source's state, valid until its next read
   double temp_celsius = 0;
   double temp_max_celsius = 0;
   double temp_crit_celsius = 0;
+  SensorMetricLabels metric{};
 };
 
 struct FanReading {
   std::string_view key;
   double rpm = 0;
+  SensorMetricLabels metric{};
+};
+
+// A hwmon chip for node_hwmon_chip_names: node_exporter's chip label and its
+// cleaned name file.
+struct ChipNameReading {
+  std::string_view chip;
+  std::string_view chip_name;
 };
 
 struct SensorsRead {
   std::vector<TemperatureReading> temperatures;
   std::vector<FanReading> fans;
+  std::vector<ChipNameReading> chips{};  // chips with a name file
 };
+
+// node_exporter's cleanMetricName: lower case, [^a-z0-9:_] as '_', '_'
+// trimmed from both ends.
+std::string node_exporter_clean_name(std::string_view name);
+// node_exporter's hwmon chip label from the chip's resolved device path
+// ("/sys/devices/platform/coretemp.0" -> "platform_coretemp_0"), else the
+// cleaned name file, else the cleaned hwmonN; empty if all are empty.
+std::string node_exporter_chip_label(std::string_view resolved_device_path, std::string_view name_file,
+                                     std::string_view entry);
 
 // Pure conversions (tested on their own): NaN for a value no sensor can
 // give. Below absolute zero or at/above kMaxPlausibleCelsius is a
@@ -76,22 +106,35 @@ class SensorsState {
 
   explicit SensorsState(const SourceSettings& settings);
 
+  // node_exporter's labels of a sensor, built when it first appears.
+  struct MetricLabels {
+    std::string chip;
+    std::string sensor;
+    std::string label;
+    bool thermal_zone = false;
+    [[nodiscard]] SensorMetricLabels view() const { return {chip, sensor, label, thermal_zone}; }
+  };
   struct Temperature {
     std::string key;
     std::string origin;  // the class entry it came from: "hwmon3", "thermal_zone0"
     FileReader input;
     FileReader max;   // empty path: the sensor has none
     FileReader crit;
+    MetricLabels metric{};
   };
   struct Fan {
     std::string key;
     std::string origin;
     FileReader input;
+    MetricLabels metric{};
   };
   struct Known {
     std::string entry;  // "hwmon3"
     std::string name;   // chip name or zone type as read, to find later duplicates
     std::uint64_t seen_tick = 0;
+    // hwmon chips: node_exporter's chip label and cleaned name file.
+    std::string metric_chip{};
+    std::string metric_chip_name{};
   };
 
   // Why sensors were left out or renamed, counted since start (tests and
@@ -119,6 +162,11 @@ class SensorsState {
 Status read_sensors(SensorsState& state, std::string_view primary, SensorsRead& out);
 void derive_sensors(const SensorsRead* previous, const SensorsRead& current, const DeriveContext& context,
                     SeriesWriter& out);
+// node_exporter's node_hwmon_temp_celsius, _temp_max_celsius,
+// _temp_crit_celsius, _fan_rpm {chip,sensor}, node_hwmon_chip_names
+// {chip,chip_name}, node_hwmon_sensor_label{chip,label,sensor} and
+// node_thermal_zone_temp{type,zone}.
+void expose_sensors(const SensorsRead& current, MetricWriter& out);
 SourceDefinition sensors_source();
 
 }  // namespace hostpulse

@@ -127,6 +127,51 @@ TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
   EXPECT_EQ(counter.allocations(), 0u);
 }
 
+// What each source's expose writes goes to the metrics store, whose steady
+// ticks reuse every slot; the expose functions themselves must not allocate
+// either (label values are views and stack buffers).
+class CountingMetricWriter final : public MetricWriter {
+ public:
+  void sample(std::size_t /*spec*/, std::span<const std::string_view> /*label_values*/, double /*value*/) override {
+    ++samples;
+  }
+  using MetricWriter::sample;
+  std::size_t samples = 0;
+};
+
+void expect_expose_allocates_nothing(CollectorSet& collectors) {
+  CountingMetricWriter writer;
+  for (int warm = 0; warm < 4; ++warm) {
+    ASSERT_EQ(collectors.collect_all(), 0u);
+    collectors.expose_all([&writer](std::size_t) -> MetricWriter& { return writer; });
+    collectors.advance_all();
+  }
+  ASSERT_EQ(collectors.collect_all(), 0u);
+  writer.samples = 0;
+  const AllocationCounter counter;
+  collectors.expose_all([&writer](std::size_t) -> MetricWriter& { return writer; });
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_GT(writer.samples, 0u);
+}
+
+TEST(SteadyStateAllocationTest, ExposeOfEverySourceOnLiveProcAllocatesNothing) {
+  CollectorSet collectors{HostPaths{}, platform_sources()};
+  expect_expose_allocates_nothing(collectors);
+}
+
+TEST(SteadyStateAllocationTest, ExposeOfSensorsCpufreqAndPowerSupplyAllocatesNothing) {
+  const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/sensors_laptop";
+  const SourceDefinition sensors[] = {sensors_source(), cpufreq_source()};
+  CollectorSet sensor_collectors(SourceSettings{.paths = HostPaths{.proc = root + "/proc", .sys = root + "/sys"}},
+                                 sensors);
+  expect_expose_allocates_nothing(sensor_collectors);
+  const std::string power = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/power_laptop";
+  const SourceDefinition supplies[] = {power_supply_source()};
+  CollectorSet power_collectors(SourceSettings{.paths = HostPaths{.proc = power + "/proc", .sys = power + "/sys"}},
+                                supplies);
+  expect_expose_allocates_nothing(power_collectors);
+}
+
 // The net source over fixture trees (/proc/net/dev and a sysfs tree with
 // attribute files and virtual/hardware links): after the first reads have
 // made each interface's readers, a tick reads, parses and derives without the

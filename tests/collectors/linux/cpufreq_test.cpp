@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -174,6 +175,30 @@ TEST(CpufreqLiveTest, ThisMachineHasNoCpufreqAndReportsItAbsent) {
   EXPECT_TRUE(status.unavailable) << status.error;
   EXPECT_THAT(status.error, HasSubstr("no cpufreq: no /sys/devices/system/cpu/cpuN/cpufreq"));
   EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
+TEST(CpufreqExposeTest, NodeExporterScalingFrequencyPerOnlineCpu) {
+  CpufreqState state(settings_for(host_root("sensors_laptop")));
+  CpufreqRead raw;
+  ASSERT_TRUE(read_cpufreq(state, {}, raw).ok());
+  testing_support::RecordingMetricWriter writer(cpufreq_source().metrics);
+  expose_cpufreq(raw, writer);
+  using testing_support::metric_sample;
+  EXPECT_THAT(writer.samples,
+              ::testing::ElementsAre(metric_sample("node_cpu_scaling_frequency_hertz", {{"cpu", "0"}}, 2.4e9),
+                                     metric_sample("node_cpu_scaling_frequency_hertz", {{"cpu", "1"}}, 3100123000.0),
+                                     metric_sample("node_cpu_scaling_frequency_hertz", {{"cpu", "3"}}, 8e8)));
+}
+
+TEST(CpufreqExposeTest, UnknownFrequencyHasNoSample) {
+  CpufreqState state(settings_for(host_root("sensors_server")));
+  CpufreqRead raw;
+  ASSERT_TRUE(read_cpufreq(state, {}, raw).ok());
+  testing_support::RecordingMetricWriter writer(cpufreq_source().metrics);
+  expose_cpufreq(raw, writer);
+  EXPECT_EQ(writer.samples.size(), 31u);
+  EXPECT_EQ(writer.value("node_cpu_scaling_frequency_hertz", {"7"}), std::nullopt);
+  EXPECT_EQ(writer.value("node_cpu_scaling_frequency_hertz", {"31"}), (2000000.0 + 31 * 50000) * 1000);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
@@ -576,6 +577,77 @@ TEST(DiskLiveTest, ReadsThisMachinesDiskstats) {
   }
   EXPECT_GE(values.at("disk.read_bytes_per_s"), 0.0);
   EXPECT_GE(values.at("disk.write_bytes_per_s"), 0.0);
+}
+
+DiskStats read_disks_of(std::string_view case_name) {
+  DiskState state(SourceSettings{.paths = host_paths(case_name)});
+  DiskStats stats;
+  const Status status = read_disks(state, diskstats_of(case_name), stats);
+  EXPECT_TRUE(status.ok()) << status.error;
+  return stats;
+}
+
+TEST(DiskExposeTest, NodeExporterFamiliesOfThisVmsDisk) {
+  // vda: 254 0 vda 1503611 50325 30013402 2622488 498506 430899 278823392
+  // 1303339 0 299332 4025716 453318 105 254107792 95220 27926 4668
+  testing_support::RecordingMetricWriter writer(disks_source().metrics);
+  expose_disks(read_disks_of("disk_this_vm"), writer);
+  using testing_support::metric_sample;
+  const std::vector<std::pair<std::string, std::string>> vda = {{"device", "vda"}};
+  EXPECT_THAT(writer.samples,
+              ElementsAre(metric_sample("node_disk_reads_completed_total", vda, 1503611),
+                          metric_sample("node_disk_reads_merged_total", vda, 50325),
+                          metric_sample("node_disk_read_bytes_total", vda, 30013402.0 * 512),
+                          metric_sample("node_disk_read_time_seconds_total", vda, 2622.488),
+                          metric_sample("node_disk_writes_completed_total", vda, 498506),
+                          metric_sample("node_disk_writes_merged_total", vda, 430899),
+                          metric_sample("node_disk_written_bytes_total", vda, 278823392.0 * 512),
+                          metric_sample("node_disk_write_time_seconds_total", vda, 1303.339),
+                          metric_sample("node_disk_io_now", vda, 0),
+                          metric_sample("node_disk_io_time_seconds_total", vda, 299.332),
+                          metric_sample("node_disk_io_time_weighted_seconds_total", vda, 4025.716),
+                          metric_sample("node_disk_discards_completed_total", vda, 453318),
+                          metric_sample("node_disk_discards_merged_total", vda, 105),
+                          metric_sample("node_disk_discarded_sectors_total", vda, 254107792),
+                          metric_sample("node_disk_discard_time_seconds_total", vda, 95.22),
+                          metric_sample("node_disk_flush_requests_total", vda, 27926),
+                          metric_sample("node_disk_flush_requests_time_seconds_total", vda, 4.668),
+                          metric_sample("node_disk_info", {{"device", "vda"}, {"major", "254"}, {"minor", "0"}}, 1)));
+  EXPECT_EQ(writer.refused, 0u);
+}
+
+TEST(DiskExposeTest, DeviceMapperDisksUnderTheirKernelNamesWithTheirNameInInfo) {
+  testing_support::RecordingMetricWriter writer(disks_source().metrics);
+  expose_disks(read_disks_of("disk_lvm"), writer);
+  EXPECT_EQ(writer.value("node_disk_reads_completed_total", {"dm-0"}), 800.0);
+  EXPECT_EQ(writer.value("node_disk_io_now", {"dm-0"}), 1.0);
+  EXPECT_EQ(writer.value("node_disk_reads_completed_total", {"vg0-root"}), std::nullopt);
+  using testing_support::metric_sample;
+  // dm-2 has no dm/name and dm-4's is too long: no mapper info for them.
+  EXPECT_THAT(writer.named("node_disk_device_mapper_info"),
+              ElementsAre(metric_sample("node_disk_device_mapper_info", {{"device", "dm-0"}, {"name", "vg0-root"}}, 1),
+                          metric_sample("node_disk_device_mapper_info", {{"device", "dm-1"}, {"name", "vg0-swap"}}, 1),
+                          metric_sample("node_disk_device_mapper_info", {{"device", "dm-3"}, {"name", "crypt root%1"}}, 1),
+                          metric_sample("node_disk_device_mapper_info",
+                                        {{"device", "dm-5"}, {"name", "ubuntu--vg-ubuntu--lv"}}, 1)));
+}
+
+TEST(DiskExposeTest, OldKernelsWithoutDiscardOrFlushFieldsHaveNoSuchSamples) {
+  // 14 fields (Linux before 4.18): no discards; 18 fields (4.18 to 5.4): no flushes.
+  DiskState state(SourceSettings{});
+  DiskStats stats;
+  ASSERT_TRUE(read_disks(state,
+                         "   8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n"
+                         "   8 16 sdb 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+                         stats)
+                  .ok());
+  testing_support::RecordingMetricWriter writer(disks_source().metrics);
+  expose_disks(stats, writer);
+  EXPECT_EQ(writer.count("node_disk_reads_completed_total"), 2u);
+  EXPECT_EQ(writer.value("node_disk_discards_completed_total", {"sda"}), std::nullopt);
+  EXPECT_EQ(writer.value("node_disk_discards_completed_total", {"sdb"}), 12.0);
+  EXPECT_EQ(writer.value("node_disk_discard_time_seconds_total", {"sdb"}), 0.015);
+  EXPECT_EQ(writer.count("node_disk_flush_requests_total"), 0u);
 }
 
 }  // namespace

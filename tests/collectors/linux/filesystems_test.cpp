@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
@@ -513,6 +514,38 @@ TEST(FilesystemsHangTest, HungMountNeverBlocksTheTickAndOthersStillReport) {
   EXPECT_EQ(state.problem(), "");
 }
 
+TEST(FilesystemsHangTest, StuckMountIsADeviceErrorInTheFamiliesUntilItReturns) {
+  const HangingStat hanging;
+  FilesystemsState state(hanging_settings(hanging, "/root/boot"));
+  Filesystems out;
+  const auto stuck = [&out] {
+    for (const FilesystemReading& reading : out.failures()) {
+      if (reading.mount_point == "/boot") return true;
+    }
+    return false;
+  };
+  const auto deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < deadline && !stuck()) {
+    ASSERT_TRUE(state.read(out).ok());
+    std::this_thread::sleep_for(10ms);  // a tick's interval, not a wait for a result
+  }
+  ASSERT_TRUE(stuck()) << "problem: " << state.problem();
+  testing_support::RecordingMetricWriter writer(filesystems_source().metrics);
+  expose_filesystems(out, writer);
+  EXPECT_EQ(writer.value("node_filesystem_device_error", {"/dev/sda2", "ext4", "/boot"}), 1.0);
+  EXPECT_EQ(writer.value("node_filesystem_readonly", {"/dev/sda2", "ext4", "/boot"}), 0.0);
+  EXPECT_EQ(writer.value("node_filesystem_size_bytes", {"/dev/sda2", "ext4", "/boot"}), std::nullopt);
+
+  hanging.release();
+  const auto back_deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < back_deadline && (stuck() || measured(out).count("/boot") == 0)) {
+    ASSERT_TRUE(state.read(out).ok());
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(stuck());
+  EXPECT_EQ(measured(out).count("/boot"), 1u);
+}
+
 TEST(FilesystemsHangTest, SlowMountShowsItsLastAnswerUntilTheNextArrives) {
   const HangingStat hanging;
   {
@@ -628,6 +661,59 @@ TEST(FilesystemsLiveTest, RootIsReportedWithASize) {
   EXPECT_EQ(values.at("fs./.size_bytes"), static_cast<double>(root.f_blocks) * static_cast<double>(root.f_frsize));
   EXPECT_GE(values.at("fs./.used_pct"), 0.0);
   EXPECT_LE(values.at("fs./.used_pct"), 100.0);
+}
+
+// ---- node_exporter's families ----
+
+TEST(FilesystemsExposeTest, NodeExporterFamiliesLabelledWithDeviceTypeAndHostMountPoint) {
+  SourceSettings settings = docker_host_settings();
+  const RecordingStat recording;  // 100 MiB in 1 KiB fragments, half free; 100 inodes, 50 free
+  settings.filesystems.stat = recording.function();
+  FilesystemsState state(settings);
+  Filesystems out;
+  ASSERT_TRUE(state.read(out).ok()) << state.problem();
+  testing_support::RecordingMetricWriter writer(filesystems_source().metrics);
+  expose_filesystems(out, writer);
+  EXPECT_EQ(writer.refused, 0u);
+
+  using testing_support::metric_sample;
+  std::vector<testing_support::RecordedSample> data;
+  for (const testing_support::RecordedSample& sample : writer.samples) {
+    if (sample.labels[2].second == "/data") data.push_back(sample);
+  }
+  // /data: "/dev/mapper/vg0-data" ext4, read-only in its super options; the
+  // mount point without the rootfs prefix the agent read it under.
+  const std::vector<std::pair<std::string, std::string>> labels = {
+      {"device", "/dev/mapper/vg0-data"}, {"fstype", "ext4"}, {"mountpoint", "/data"}};
+  EXPECT_THAT(data, ElementsAre(metric_sample("node_filesystem_device_error", labels, 0),
+                                metric_sample("node_filesystem_readonly", labels, 1),
+                                metric_sample("node_filesystem_size_bytes", labels, 104857600),
+                                metric_sample("node_filesystem_free_bytes", labels, 52428800),
+                                metric_sample("node_filesystem_avail_bytes", labels, 52428800),
+                                metric_sample("node_filesystem_files", labels, 100),
+                                metric_sample("node_filesystem_files_free", labels, 50)));
+  EXPECT_EQ(writer.count("node_filesystem_size_bytes"), 7u);
+  EXPECT_EQ(writer.value("node_filesystem_readonly", {"/dev/sda1", "ext4", "/"}), 0.0);
+  EXPECT_EQ(writer.value("node_filesystem_size_bytes", {"tmpfs", "tmpfs", "/run/user/1000"}), 104857600.0);
+}
+
+TEST(FilesystemsExposeTest, FailedStatIsADeviceErrorWithoutSizes) {
+  SourceSettings settings = docker_host_settings();
+  settings.filesystems.stat = [](const char* path, FilesystemUsage& out) {
+    if (std::string_view(path).ends_with("/home")) return EACCES;
+    out = {.fragment_bytes = 4096, .blocks = 10, .blocks_free = 5, .blocks_available = 5};
+    return 0;
+  };
+  FilesystemsState state(settings);
+  Filesystems out;
+  ASSERT_TRUE(state.read(out).ok());
+  testing_support::RecordingMetricWriter writer(filesystems_source().metrics);
+  expose_filesystems(out, writer);
+  EXPECT_EQ(writer.value("node_filesystem_device_error", {"/dev/sda3", "xfs", "/home"}), 1.0);
+  EXPECT_EQ(writer.value("node_filesystem_readonly", {"/dev/sda3", "xfs", "/home"}), 0.0);
+  EXPECT_EQ(writer.value("node_filesystem_size_bytes", {"/dev/sda3", "xfs", "/home"}), std::nullopt);
+  EXPECT_EQ(writer.count("node_filesystem_device_error"), 7u);
+  EXPECT_EQ(writer.value("node_filesystem_size_bytes", {"/dev/sda2", "ext4", "/boot"}), 40960.0);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -809,6 +810,90 @@ TEST(NetLiveTest, ThisMachineHasAVirtualLoopback) {
   EXPECT_EQ(values.at("net.lo.virtual"), 1);
   EXPECT_GT(values.at("net.lo.mtu_bytes"), 0);
   EXPECT_GE(values.at("net.interfaces"), 1);
+}
+
+constexpr std::string_view kNodeNetworkCounters[] = {
+    "node_network_receive_bytes_total",     "node_network_receive_packets_total",
+    "node_network_receive_errs_total",      "node_network_receive_drop_total",
+    "node_network_receive_fifo_total",      "node_network_receive_frame_total",
+    "node_network_receive_compressed_total", "node_network_receive_multicast_total",
+    "node_network_transmit_bytes_total",    "node_network_transmit_packets_total",
+    "node_network_transmit_errs_total",     "node_network_transmit_drop_total",
+    "node_network_transmit_fifo_total",     "node_network_transmit_colls_total",
+    "node_network_transmit_carrier_total",  "node_network_transmit_compressed_total",
+};
+
+TEST(NetExposeTest, NodeExporterNetdevAndNetclassFamiliesOfThisVm) {
+  NetState state(settings_for("net_this_vm", "net_this_vm"));
+  const NetDev net = read_case(state, "net_this_vm");
+  testing_support::RecordingMetricWriter writer(net_source().metrics);
+  expose_net(net, writer);
+
+  using testing_support::metric_sample;
+  using testing_support::RecordedSample;
+  const auto counters = [](std::string device, std::array<double, 16> values) {
+    std::vector<RecordedSample> samples;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      samples.push_back(metric_sample(std::string(kNodeNetworkCounters[i]), {{"device", device}}, values[i]));
+    }
+    return samples;
+  };
+  // tests/fixtures/hosts/net_this_vm: lo (operstate unknown, mtu 65536), ifb0
+  // and ifb1 (down, 1500), eth0 (up, 1400, speed -1: unknown).
+  std::vector<RecordedSample> expected =
+      counters("lo", {5579229428, 11696402, 0, 0, 0, 0, 0, 0, 5579229428, 11696402, 0, 0, 0, 0, 0, 0});
+  expected.push_back(metric_sample("node_network_up", {{"device", "lo"}}, 0));
+  expected.push_back(metric_sample("node_network_mtu_bytes", {{"device", "lo"}}, 65536));
+  for (const std::string device : {"ifb0", "ifb1"}) {
+    const std::vector<RecordedSample> zero = counters(device, {});
+    expected.insert(expected.end(), zero.begin(), zero.end());
+    expected.push_back(metric_sample("node_network_up", {{"device", device}}, 0));
+    expected.push_back(metric_sample("node_network_mtu_bytes", {{"device", device}}, 1500));
+  }
+  const std::vector<RecordedSample> eth0 =
+      counters("eth0", {580057405, 20741, 0, 0, 0, 0, 0, 0, 3956110, 20280, 0, 0, 0, 0, 0, 0});
+  expected.insert(expected.end(), eth0.begin(), eth0.end());
+  expected.push_back(metric_sample("node_network_up", {{"device", "eth0"}}, 1));
+  expected.push_back(metric_sample("node_network_mtu_bytes", {{"device", "eth0"}}, 1400));
+  EXPECT_EQ(writer.samples, expected);
+  EXPECT_EQ(writer.refused, 0u);
+}
+
+TEST(NetExposeTest, EveryColumnInItsFamily) {
+  NetDev net;
+  ASSERT_TRUE(parse_proc_net_dev(std::string(kHeader) + "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", net).ok());
+  testing_support::RecordingMetricWriter writer(net_source().metrics);
+  expose_net(net, writer);
+  for (std::size_t column = 0; column < kNetDevCounterCount; ++column) {
+    EXPECT_EQ(writer.value(kNodeNetworkCounters[column], {"eth0"}), static_cast<double>(column + 1))
+        << kNodeNetworkCounters[column];
+  }
+  EXPECT_EQ(writer.samples.size(), kNetDevCounterCount);  // no sysfs facts read: no netclass samples
+}
+
+TEST(NetExposeTest, SpeedInBytesPerSecondOnlyWhenKnown) {
+  NetState state(settings_for("net_docker", "net_docker"));
+  const NetDev net = read_case(state, "net_docker");
+  testing_support::RecordingMetricWriter writer(net_source().metrics);
+  expose_net(net, writer);
+  EXPECT_EQ(writer.value("node_network_speed_bytes", {"eno1"}), 125'000'000.0);  // 1000 Mbit/s
+  EXPECT_EQ(writer.value("node_network_speed_bytes", {"veth3f2a1b9"}), 1'250'000'000.0);
+  EXPECT_EQ(writer.value("node_network_speed_bytes", {"docker0"}), std::nullopt);  // "-1"
+  EXPECT_EQ(writer.value("node_network_up", {"wlp2s0"}), 0.0);
+  EXPECT_EQ(writer.value("node_network_up", {"eno1"}), 1.0);
+  EXPECT_EQ(writer.value("node_network_receive_bytes_total", {"lo"}).has_value(), true);
+  EXPECT_EQ(writer.value("node_network_mtu_bytes", {"lo"}), 65536.0);
+}
+
+TEST(NetExposeTest, WithoutSysfsOnlyTheCounters) {
+  NetState state(settings_for("net_docker", "net_hostile"));
+  const NetDev net = read_case(state, "net_docker");
+  testing_support::RecordingMetricWriter writer(net_source().metrics);
+  expose_net(net, writer);
+  EXPECT_EQ(writer.count("node_network_up"), 0u);
+  EXPECT_EQ(writer.count("node_network_mtu_bytes"), 0u);
+  EXPECT_EQ(writer.count("node_network_receive_bytes_total"), 6u);
+  EXPECT_EQ(writer.value("node_network_receive_bytes_total", {"eno1"}), 9876543210.0);
 }
 
 }  // namespace

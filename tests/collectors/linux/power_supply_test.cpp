@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/collector_table.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -228,6 +229,21 @@ TEST(PowerSupplyLiveTest, ThisMachineHasNoPowerSupplyAndReportsItAbsent) {
   EXPECT_TRUE(status.unavailable) << status.error;
   EXPECT_EQ(status.error, "no power supply in /sys/class/power_supply (no battery, no AC adapter)");
   EXPECT_EQ(collectors.collect_all(), 0u);
+}
+
+TEST(PowerSupplyExposeTest, NodeExporterCapacityAndOnlineBySupplyName) {
+  PowerRun run(host_root("power_laptop"));
+  ASSERT_TRUE(run.read().ok());
+  testing_support::RecordingMetricWriter writer(power_supply_source().metrics);
+  expose_power_supply(run.raw, writer);
+  using testing_support::metric_sample;
+  // Sorted by name, as the source keeps its supplies.
+  EXPECT_THAT(writer.samples,
+              ::testing::ElementsAre(
+                  metric_sample("node_power_supply_online", {{"power_supply", "AC"}}, 0),
+                  metric_sample("node_power_supply_capacity", {{"power_supply", "BAT0"}}, 87),
+                  metric_sample("node_power_supply_capacity", {{"power_supply", "hid-00:1f:20:aa:bb:cc-battery"}}, 40),
+                  metric_sample("node_power_supply_online", {{"power_supply", "ucsi-source-psy-USBC000:001"}}, 0)));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -269,6 +270,32 @@ TEST(PressureCollectorSetTest, CollectsFixtureTreeAndReportsAbsence) {
     EXPECT_EQ(collectors.collect_all(), 0u);  // absent is not counted as failed
     EXPECT_FALSE(collectors.source(0).current_ok());
   }
+}
+
+TEST(PressureExposeTest, NodeExporterTotalsInSecondsWithoutCpuFull) {
+  // cpu, io, memory from this VM: cpu "full" (0 system-wide) is not a family.
+  Pressure pressure;
+  ASSERT_TRUE(read_tree("psi_this_vm", pressure).ok());
+  testing_support::RecordingMetricWriter writer(pressure_source().metrics);
+  expose_pressure(pressure, writer);
+  using testing_support::metric_sample;
+  EXPECT_THAT(writer.samples,
+              ::testing::ElementsAre(metric_sample("node_pressure_cpu_waiting_seconds_total", {}, 5087.381762),
+                                     metric_sample("node_pressure_io_waiting_seconds_total", {}, 129.5451),
+                                     metric_sample("node_pressure_io_stalled_seconds_total", {}, 80.553497),
+                                     metric_sample("node_pressure_memory_waiting_seconds_total", {}, 0),
+                                     metric_sample("node_pressure_memory_stalled_seconds_total", {}, 0)));
+}
+
+TEST(PressureExposeTest, IrqHasOnlyStalledAndAnOldCpuOnlyWaiting) {
+  Pressure pressure;
+  ASSERT_TRUE(read_tree("psi_with_irq", pressure).ok());
+  testing_support::RecordingMetricWriter writer(pressure_source().metrics);
+  expose_pressure(pressure, writer);
+  EXPECT_EQ(writer.value("node_pressure_irq_stalled_seconds_total"), 0.004242);
+  EXPECT_EQ(writer.value("node_pressure_cpu_waiting_seconds_total"), 123.456789);
+  EXPECT_EQ(writer.value("node_pressure_io_waiting_seconds_total"), 18446744073709551615.0 / 1e6);
+  EXPECT_EQ(writer.samples.size(), 6u);
 }
 
 TEST(PressureLiveTest, ReadsThisMachine) {

@@ -13,6 +13,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -158,6 +159,25 @@ TEST(ProcFileNrCollectorSetTest, FifoOrDirectoryInPlaceOfTheFileFailsWithoutBloc
   const Status directory_status = directory.collect_one(0);
   EXPECT_FALSE(directory_status.unavailable);
   EXPECT_FALSE(directory_status.ok());
+}
+
+TEST(ProcFileNrExposeTest, WritesNodeExporterFilefdFromTheRawFields) {
+  // allocated 1497, unused 0, max 2466116 in the fixture.
+  FileNr file_nr;
+  ASSERT_TRUE(parse_proc_file_nr(read_host_fixture("filenr_this_vm", "sys/fs/file-nr"), file_nr).ok());
+  testing_support::RecordingMetricWriter writer(proc_file_nr_source().metrics);
+  expose_proc_file_nr(file_nr, writer);
+  EXPECT_THAT(writer.samples, ::testing::ElementsAre(testing_support::metric_sample("node_filefd_allocated", {}, 1497),
+                                                     testing_support::metric_sample("node_filefd_maximum", {}, 2466116)));
+  EXPECT_EQ(writer.refused, 0u);
+}
+
+TEST(ProcFileNrExposeTest, AllocatedIsTheFirstFieldAsNodeExporterReadsIt) {
+  FileNr file_nr;
+  ASSERT_TRUE(parse_proc_file_nr("100\t7\t5000\n", file_nr).ok());
+  testing_support::RecordingMetricWriter writer(proc_file_nr_source().metrics);
+  expose_proc_file_nr(file_nr, writer);
+  EXPECT_EQ(writer.value("node_filefd_allocated"), 100.0);
 }
 
 TEST(ProcFileNrLiveTest, ReadsThisMachine) {

@@ -10,6 +10,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
@@ -209,6 +210,48 @@ TEST(ProcNetSnmpLiveTest, ReadsThisMachine) {
   EXPECT_TRUE(snmp.tcp_active_opens.present);
   EXPECT_TRUE(snmp.tcp_established.present);
   EXPECT_TRUE(snmp.udp_rcvbuf_errors.present);
+}
+
+TEST(ProcNetSnmpExposeTest, NodeExporterDefaultNetstatFieldsOfSnmp) {
+  NetSnmp snmp;
+  ASSERT_TRUE(parse_proc_net_snmp(testing_support::read_host_fixture("snmp_this_vm", "net/snmp"), snmp).ok());
+  testing_support::RecordingMetricWriter writer(proc_net_snmp_source().metrics);
+  expose_proc_net_snmp(snmp, writer);
+  using testing_support::metric_sample;
+  EXPECT_THAT(writer.samples,
+              ::testing::ElementsAre(
+                  metric_sample("node_netstat_Ip_Forwarding", {}, 2), metric_sample("node_netstat_Icmp_InMsgs", {}, 3),
+                  metric_sample("node_netstat_Icmp_InErrors", {}, 0), metric_sample("node_netstat_Icmp_OutMsgs", {}, 0),
+                  metric_sample("node_netstat_Tcp_ActiveOpens", {}, 846451),
+                  metric_sample("node_netstat_Tcp_PassiveOpens", {}, 836025),
+                  metric_sample("node_netstat_Tcp_CurrEstab", {}, 0),
+                  metric_sample("node_netstat_Tcp_InSegs", {}, 11716652),
+                  metric_sample("node_netstat_Tcp_OutSegs", {}, 11717654),
+                  metric_sample("node_netstat_Tcp_RetransSegs", {}, 655), metric_sample("node_netstat_Tcp_InErrs", {}, 0),
+                  metric_sample("node_netstat_Tcp_OutRsts", {}, 747258),
+                  metric_sample("node_netstat_Udp_InDatagrams", {}, 471), metric_sample("node_netstat_Udp_NoPorts", {}, 0),
+                  metric_sample("node_netstat_Udp_InErrors", {}, 8),
+                  metric_sample("node_netstat_Udp_OutDatagrams", {}, 574),
+                  metric_sample("node_netstat_Udp_RcvbufErrors", {}, 8),
+                  metric_sample("node_netstat_Udp_SndbufErrors", {}, 0),
+                  metric_sample("node_netstat_UdpLite_InErrors", {}, 0)));
+  for (const MetricSpec& spec : proc_net_snmp_source().metrics) EXPECT_EQ(spec.type, MetricType::untyped) << spec.name;
+}
+
+TEST(ProcNetSnmpExposeTest, ExposedOnlyColumnsAreLenient) {
+  // A garbage InSegs fails nothing (no derived series reads it): no sample.
+  NetSnmp snmp;
+  const Status status = parse_proc_net_snmp(
+      "Tcp: ActiveOpens PassiveOpens CurrEstab InSegs RetransSegs\nTcp: 1 2 3 lots 5\n"
+      "Udp: InErrors RcvbufErrors SndbufErrors\nUdp: 0 0 0\n",
+      snmp);
+  ASSERT_TRUE(status.ok()) << status.error;
+  testing_support::RecordingMetricWriter writer(proc_net_snmp_source().metrics);
+  expose_proc_net_snmp(snmp, writer);
+  EXPECT_EQ(writer.count("node_netstat_Tcp_InSegs"), 0u);
+  EXPECT_EQ(writer.count("node_netstat_Ip_Forwarding"), 0u);  // no Ip lines
+  EXPECT_EQ(writer.value("node_netstat_Tcp_RetransSegs"), 5.0);
+  EXPECT_EQ(writer.samples.size(), 7u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
@@ -172,6 +173,52 @@ TEST(ProcNetSockstatLiveTest, ReadsThisMachine) {
   EXPECT_TRUE(sockstat.sockets_used.present);
   EXPECT_TRUE(sockstat.tcp_time_wait.present);
   EXPECT_TRUE(sockstat.udp_in_use.present);
+}
+
+TEST(ProcNetSockstatExposeTest, NodeExporterIpv4FamiliesWithMemoryInBytes) {
+  SockStat sockstat;
+  ASSERT_TRUE(parse_proc_net_sockstat(read_host_fixture("sockstat_this_vm", "net/sockstat"), sockstat).ok());
+  testing_support::RecordingMetricWriter writer(proc_net_sockstat_source().metrics);
+  constexpr double kPageBytes = 4096;
+  expose_proc_net_sockstat(sockstat, writer, kPageBytes);
+  using testing_support::metric_sample;
+  EXPECT_THAT(writer.samples,
+              ::testing::ElementsAre(
+                  metric_sample("node_sockstat_sockets_used", {}, 16), metric_sample("node_sockstat_TCP_inuse", {}, 1),
+                  metric_sample("node_sockstat_TCP_orphan", {}, 0), metric_sample("node_sockstat_TCP_tw", {}, 0),
+                  metric_sample("node_sockstat_TCP_alloc", {}, 1), metric_sample("node_sockstat_TCP_mem", {}, 53),
+                  metric_sample("node_sockstat_TCP_mem_bytes", {}, 53 * kPageBytes),
+                  metric_sample("node_sockstat_UDP_inuse", {}, 0), metric_sample("node_sockstat_UDP_mem", {}, 0),
+                  metric_sample("node_sockstat_UDP_mem_bytes", {}, 0),
+                  metric_sample("node_sockstat_UDPLITE_inuse", {}, 0), metric_sample("node_sockstat_RAW_inuse", {}, 0),
+                  metric_sample("node_sockstat_FRAG_inuse", {}, 0), metric_sample("node_sockstat_FRAG_memory", {}, 0)));
+}
+
+TEST(ProcNetSockstatExposeTest, ExposedOnlyCountsAreLenientAndNeverFailTheRead) {
+  // alloc does not fit in 64 bits: no TCP_alloc sample, the rest as before.
+  SockStat sockstat;
+  ASSERT_TRUE(parse_proc_net_sockstat(read_host_fixture("sockstat_huge", "net/sockstat"), sockstat).ok());
+  EXPECT_FALSE(sockstat.tcp_alloc.present);
+  EXPECT_EQ(sockstat.tcp_mem_pages.value, 53u);
+  // Odd pairs and words on the lines only the families read.
+  ASSERT_TRUE(parse_proc_net_sockstat("sockets: used 3\nRAW: inuse lots\nFRAG: inuse 2 memory\nUDPLITE: inuse 4 inuse 5\n",
+                                      sockstat)
+                  .ok());
+  EXPECT_FALSE(sockstat.raw_in_use.present);
+  EXPECT_TRUE(sockstat.frag_in_use.present);
+  EXPECT_EQ(sockstat.frag_in_use.value, 2u);
+  EXPECT_FALSE(sockstat.frag_memory_bytes.present);
+  EXPECT_EQ(sockstat.udplite_in_use.value, 4u);  // the first of a duplicate
+  testing_support::RecordingMetricWriter writer(proc_net_sockstat_source().metrics);
+  expose_proc_net_sockstat(sockstat, writer, 4096);
+  EXPECT_EQ(writer.count("node_sockstat_RAW_inuse"), 0u);
+  EXPECT_EQ(writer.count("node_sockstat_TCP_mem_bytes"), 0u);
+  EXPECT_EQ(writer.value("node_sockstat_sockets_used"), 3.0);
+}
+
+TEST(ProcNetSockstatExposeTest, OnlyExposedLinesAreStillNotSockstat) {
+  SockStat sockstat;
+  EXPECT_FALSE(parse_proc_net_sockstat("RAW: inuse 0\nFRAG: inuse 0 memory 0\n", sockstat).ok());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "tests/collectors/linux/proc_host_fixtures.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 
 namespace hostpulse {
@@ -121,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadVmstatCase{"empty", "", "vmstat: file is empty"},
         BadVmstatCase{"truncated", "pgpgin 1\npgpgout 12", "vmstat: text does not end with a newline"},
         BadVmstatCase{"nothing_known", "nr_free_pages 1\nfoo 2\n",
-                      "vmstat: none of pgpgin, pgpgout, pswpin, pswpout, pgmajfault, oom_kill found"},
+                      "vmstat: none of pgpgin, pgpgout, pswpin, pswpout, pgfault, pgmajfault, oom_kill found"},
         BadVmstatCase{"twice", "pgpgin 1\npgpgout 2\npgpgin 3\n", "vmstat line 3: pgpgin: appears twice (first on line 1)"},
         BadVmstatCase{"no_value", "pgpgin\n", "vmstat line 1: pgpgin: expected a number, got nothing"},
         BadVmstatCase{"word", "pgmajfault many\n", "vmstat line 1: pgmajfault: expected a number, got 'many'"},
@@ -234,6 +235,32 @@ TEST(ProcVmstatLiveTest, ReadsThisMachine) {
   EXPECT_TRUE(vmstat.pages_in_kib.present);
   EXPECT_TRUE(vmstat.major_faults.present);
   EXPECT_TRUE(vmstat.oom_kills.present);  // this machine runs 6.x
+}
+
+TEST(ProcVmstatExposeTest, NodeExporterDefaultFieldsUntypedUnderTheKernelNames) {
+  VmStat vmstat;
+  ASSERT_TRUE(parse_proc_vmstat(read_vmstat_fixture("vmstat_this_vm"), vmstat).ok());
+  testing_support::RecordingMetricWriter writer(proc_vmstat_source().metrics);
+  expose_proc_vmstat(vmstat, writer);
+  using testing_support::metric_sample;
+  EXPECT_THAT(writer.samples, ::testing::ElementsAre(metric_sample("node_vmstat_pgpgin", {}, 15013909),
+                                                     metric_sample("node_vmstat_pgpgout", {}, 139557824),
+                                                     metric_sample("node_vmstat_pswpin", {}, 0),
+                                                     metric_sample("node_vmstat_pswpout", {}, 0),
+                                                     metric_sample("node_vmstat_pgfault", {}, 683512607),
+                                                     metric_sample("node_vmstat_pgmajfault", {}, 26980),
+                                                     metric_sample("node_vmstat_oom_kill", {}, 0)));
+  for (const MetricSpec& spec : proc_vmstat_source().metrics) EXPECT_EQ(spec.type, MetricType::untyped) << spec.name;
+}
+
+TEST(ProcVmstatExposeTest, CounterTheKernelLacksHasNoSample) {
+  VmStat vmstat;
+  ASSERT_TRUE(parse_proc_vmstat(read_vmstat_fixture("vmstat_old_kernel"), vmstat).ok());
+  testing_support::RecordingMetricWriter writer(proc_vmstat_source().metrics);
+  expose_proc_vmstat(vmstat, writer);
+  EXPECT_EQ(writer.count("node_vmstat_oom_kill"), 0u);
+  EXPECT_EQ(writer.value("node_vmstat_pgfault"), 71523112.0);
+  EXPECT_EQ(writer.samples.size(), 6u);
 }
 
 }  // namespace

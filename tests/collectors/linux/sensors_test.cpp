@@ -21,6 +21,7 @@
 
 #include "collectors/collector_table.hpp"
 #include "collectors/linux/sysfs_attribute.hpp"
+#include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -425,6 +426,105 @@ TEST(SensorsLiveTest, ThisMachineHasNoSensorsAndReportsThemAbsent) {
   EXPECT_TRUE(status.unavailable) << status.error;
   EXPECT_EQ(status.error, "no hwmon chip in /sys/class/hwmon and no thermal zone in /sys/class/thermal");
   EXPECT_EQ(collectors.collect_all(), 0u);  // absent is not a failure
+}
+
+// --- node_exporter's families ------------------------------------------------
+
+TEST(SensorsExposeTest, ChipLabelsAsNodeExporterFormsThem) {
+  EXPECT_EQ(node_exporter_chip_label("/sys/devices/platform/coretemp.0", "coretemp", "hwmon2"), "platform_coretemp_0");
+  EXPECT_EQ(node_exporter_chip_label("/sys/devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0", "nvme", "hwmon1"),
+            "nvme_nvme0");
+  EXPECT_EQ(node_exporter_chip_label("/sys/devices/pci0000:00/0000:00:18.3", "k10temp", "hwmon0"),
+            "pci0000:00_0000:00:18_3");
+  EXPECT_EQ(node_exporter_chip_label("/sys/devices/virtual/thermal/thermal_zone0", "acpitz", "hwmon0"),
+            "thermal_thermal_zone0");
+  // No device link (or one that resolves nowhere): the name file, then hwmonN.
+  EXPECT_EQ(node_exporter_chip_label("", "Thinkpad", "hwmon3"), "thinkpad");
+  EXPECT_EQ(node_exporter_chip_label("", "", "hwmon3"), "hwmon3");
+  EXPECT_EQ(node_exporter_clean_name("__Package id 0!_"), "package_id_0");
+  EXPECT_EQ(node_exporter_clean_name("--"), "");
+}
+
+TEST(SensorsExposeTest, HwmonAndThermalZoneFamiliesOfTheLaptop) {
+  // The fixture's device links resolve nowhere (no sys/devices in it), so
+  // chips are named by their name files, as node_exporter would name them.
+  SensorsRun run(host_root("sensors_laptop"));
+  ASSERT_TRUE(run.read().ok());
+  testing_support::RecordingMetricWriter writer(sensors_source().metrics);
+  expose_sensors(run.raw, writer);
+  EXPECT_EQ(writer.refused, 0u);
+
+  using testing_support::metric_sample;
+  using testing_support::RecordedSample;
+  const auto at = [](std::string chip, std::string sensor) {
+    return std::vector<std::pair<std::string, std::string>>{{"chip", std::move(chip)}, {"sensor", std::move(sensor)}};
+  };
+  const auto label = [](std::string chip, std::string text, std::string sensor) {
+    return metric_sample("node_hwmon_sensor_label", {{"chip", chip}, {"label", text}, {"sensor", sensor}}, 1);
+  };
+  std::vector<RecordedSample> expected = {
+      metric_sample("node_hwmon_temp_celsius", at("acpitz", "temp1"), 45),
+      metric_sample("node_hwmon_temp_crit_celsius", at("acpitz", "temp1"), 98),
+      metric_sample("node_hwmon_temp_celsius", at("nvme", "temp1"), 38.9),
+      metric_sample("node_hwmon_temp_max_celsius", at("nvme", "temp1"), 81.9),
+      metric_sample("node_hwmon_temp_crit_celsius", at("nvme", "temp1"), 84.9),
+      label("nvme", "Composite", "temp1"),
+      metric_sample("node_hwmon_fan_rpm", at("thinkpad", "fan1"), 2435),
+      metric_sample("node_thermal_zone_temp", {{"type", "acpitz"}, {"zone", "0"}}, 45),
+      metric_sample("node_thermal_zone_temp", {{"type", "x86_pkg_temp"}, {"zone", "1"}}, 52),
+  };
+  const double core_temps[] = {52, 49, 50, 51, 52};
+  const std::string core_labels[] = {"Package id 0", "Core 0", "Core 1", "Core 2", "Core 3"};
+  for (int index = 0; index < 5; ++index) {
+    const std::string sensor = "temp" + std::to_string(index + 1);
+    expected.push_back(metric_sample("node_hwmon_temp_celsius", at("coretemp", sensor), core_temps[index]));
+    expected.push_back(metric_sample("node_hwmon_temp_max_celsius", at("coretemp", sensor), 100));
+    expected.push_back(metric_sample("node_hwmon_temp_crit_celsius", at("coretemp", sensor), 100));
+    expected.push_back(label("coretemp", core_labels[index], sensor));
+  }
+  for (const std::string chip : {"acpitz", "nvme", "coretemp", "thinkpad"}) {
+    expected.push_back(metric_sample("node_hwmon_chip_names", {{"chip", chip}, {"chip_name", chip}}, 1));
+  }
+  EXPECT_THAT(writer.samples, ::testing::UnorderedElementsAreArray(expected));
+}
+
+TEST(SensorsExposeTest, HostileNamesGiveCleanLabelValues) {
+  SensorsRun run(host_root("sensors_hostile"));
+  ASSERT_TRUE(run.read().ok());
+  testing_support::RecordingMetricWriter writer(sensors_source().metrics);
+  expose_sensors(run.raw, writer);
+  EXPECT_EQ(writer.refused, 0u);
+  for (const testing_support::RecordedSample& sample : writer.samples) {
+    for (const auto& [name, value] : sample.labels) {
+      EXPECT_FALSE(value.empty()) << sample.name << " " << name;
+      EXPECT_LE(value.size(), sysfs_attribute::kMaxAttributeBytes) << sample.name << " " << name;
+      for (const char c : value) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << sample.name << " " << name;
+    }
+  }
+  // A label with a control byte has no label sample; one with '%' keeps it as read.
+  EXPECT_EQ(writer.value("node_hwmon_sensor_label", {"outdoor", "100% %zz", "temp7"}), 1.0);
+  for (const testing_support::RecordedSample& sample : writer.named("node_hwmon_sensor_label")) {
+    EXPECT_NE(sample.labels[2].second, "temp5");
+  }
+  EXPECT_EQ(writer.value("node_hwmon_temp_celsius", {"outdoor", "temp5"}), 32.0);
+}
+
+TEST(SensorsExposeTest, ResolvedDeviceLinkNamesTheChipByItsDevice) {
+  TempDir root;
+  const std::filesystem::path sys = std::filesystem::path(root.path()) / "sys";
+  std::filesystem::create_directories(sys / "devices/platform/coretemp.0/hwmon/hwmon4");
+  std::filesystem::create_directories(sys / "class/hwmon");
+  const std::filesystem::path chip = sys / "devices/platform/coretemp.0/hwmon/hwmon4";
+  std::filesystem::create_directory_symlink("../../devices/platform/coretemp.0/hwmon/hwmon4", sys / "class/hwmon/hwmon4");
+  std::filesystem::create_directory_symlink("../../../coretemp.0", chip / "device");
+  std::ofstream(chip / "name") << "coretemp\n";
+  std::ofstream(chip / "temp1_input") << "61000\n";
+  SensorsRun run(root.path());
+  ASSERT_TRUE(run.read().ok());
+  testing_support::RecordingMetricWriter writer(sensors_source().metrics);
+  expose_sensors(run.raw, writer);
+  EXPECT_EQ(writer.value("node_hwmon_temp_celsius", {"platform_coretemp_0", "temp1"}), 61.0);
+  EXPECT_EQ(writer.value("node_hwmon_chip_names", {"platform_coretemp_0", "coretemp"}), 1.0);
 }
 
 }  // namespace
