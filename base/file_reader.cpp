@@ -14,10 +14,6 @@
 namespace hostpulse {
 namespace {
 
-// Big enough for most procfs files in one read(); /proc/stat on large
-// machines grows the buffer a few times, once.
-constexpr std::size_t kInitialBufferBytes = 4096;
-
 // O_NONBLOCK: opening a FIFO without it waits for a writer, forever if none
 // comes. O_NOCTTY: a terminal device planted in procfs must not become the
 // controlling terminal of a daemon that has none.
@@ -42,8 +38,8 @@ Status not_a_regular_file(const std::string& path, mode_t mode) {
 // The size the buffer grows to when it has to hold more than `size` bytes:
 // the same doubling steps read() takes, so a shrunk buffer is one a read of
 // that size would have grown to anyway.
-std::size_t buffer_step_above(std::size_t size, std::size_t max_bytes) {
-  std::size_t step = kInitialBufferBytes;
+std::size_t buffer_step_above(std::size_t size, std::size_t initial_bytes, std::size_t max_bytes) {
+  std::size_t step = initial_bytes;
   while (step <= size && step < max_bytes) step *= 2;
   return step < max_bytes ? step : max_bytes;
 }
@@ -74,23 +70,56 @@ std::string describe_byte_count(std::size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
-Status FileReader::too_large() const {
-  return Status::failure(path_ + ": larger than " + describe_byte_count(max_bytes_) + ", refusing to read it");
-}
-
 FileReader::FileReader(std::string path, std::size_t max_bytes)
-    : path_(std::move(path)), max_bytes_(max_bytes) {}
+    : FileReader(std::move(path), Options{.max_bytes = max_bytes}) {}
+
+FileReader::FileReader(std::string path, Options options) : path_(std::move(path)), options_(options) {
+  if (options_.initial_bytes == 0) options_.initial_bytes = 1;
+}
 
 Status FileReader::read() {
-  Status status = read_into_buffer();
-  if (!status.ok()) size_ = 0;
-  shrink_if_oversized();
-  return status;
+  if (try_read()) return Status::success();
+  return failure();
 }
 
-Status FileReader::read_into_buffer() {
+bool FileReader::try_read() {
+  failure_ = read_into_buffer();
+  if (failure_ != Failure::none) size_ = 0;
+  shrink_if_oversized();
+  return failure_ == Failure::none;
+}
+
+Status FileReader::failure() const {
+  switch (failure_) {
+    case Failure::none:
+      return Status::success();
+    case Failure::cannot_open:
+      return Status::failure(describe_errno(path_, "cannot open", failure_errno_));
+    case Failure::cannot_stat:
+      return Status::failure(describe_errno(path_, "cannot stat", failure_errno_));
+    case Failure::not_regular:
+      return not_a_regular_file(path_, static_cast<mode_t>(failure_mode_));
+    case Failure::too_large:
+      return Status::failure(path_ + ": larger than " + describe_byte_count(options_.max_bytes) +
+                             ", refusing to read it");
+    case Failure::read_failed:
+      return Status::failure(describe_errno(path_, "read failed", failure_errno_));
+    case Failure::would_block:
+      // Waiting for data is exactly what a sampler tick must never do, so
+      // "would block" fails the read instead of being retried.
+      return Status::failure(path_ + ": read would block (not a plain file?)");
+    case Failure::out_of_memory:
+      return Status::failure(path_ + ": out of memory growing the read buffer to " +
+                             std::to_string(failure_bytes_) + " bytes");
+  }
+  return Status::failure(path_ + ": read failed");
+}
+
+FileReader::Failure FileReader::read_into_buffer() {
   size_ = 0;
   error_number_ = 0;
+  failure_errno_ = 0;
+  const std::size_t max_bytes = options_.max_bytes;
 
   int descriptor = -1;
   do {
@@ -102,29 +131,36 @@ Status FileReader::read_into_buffer() {
     // A UNIX socket cannot be opened at all (ENXIO); say what is there.
     struct stat info {};
     if (error_number == ENXIO && ::stat(path_.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
-      return not_a_regular_file(path_, info.st_mode);
+      failure_mode_ = info.st_mode;
+      return Failure::not_regular;
     }
     error_number_ = error_number;
-    return Status::failure(describe_errno(path_, "cannot open", error_number));
+    failure_errno_ = error_number;
+    return Failure::cannot_open;
   }
   const FileDescriptor file(descriptor);
 
   // Checked on the open descriptor, not the path: whatever was swapped in
   // after a path check is what read() would see.
   struct stat info {};
-  if (::fstat(file.get(), &info) != 0) return Status::failure(describe_errno(path_, "cannot stat", errno));
-  if (!S_ISREG(info.st_mode)) return not_a_regular_file(path_, info.st_mode);
+  if (::fstat(file.get(), &info) != 0) {
+    failure_errno_ = errno;
+    return Failure::cannot_stat;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    failure_mode_ = info.st_mode;
+    return Failure::not_regular;
+  }
   // procfs reports 0 and sysfs 4096 whatever the contents; a size above the
   // limit can only be an ordinary file, refused before reading any of it.
-  if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > max_bytes_) {
-    return too_large();
-  }
+  if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > max_bytes) return Failure::too_large;
 
   // procfs files report size 0 in stat(), so the only way to know the size
-  // is to read until read() returns 0.
+  // is to read until read() returns 0 (or, for a file made whole in one
+  // read(), until one leaves room in the buffer).
   for (;;) {
     if (size_ == buffer_.size()) {
-      if (buffer_.size() >= max_bytes_) {
+      if (buffer_.size() >= max_bytes) {
         // Full at the limit: the file fits only if nothing is left to read.
         char probe = 0;
         ssize_t probed = 0;
@@ -134,41 +170,41 @@ Status FileReader::read_into_buffer() {
         if (probed == 0) break;
         if (probed < 0) {
           error_number_ = errno;
-          return Status::failure(describe_errno(path_, "read failed", error_number_));
+          failure_errno_ = errno;
+          return Failure::read_failed;
         }
-        return too_large();
+        return Failure::too_large;
       }
-      const std::size_t doubled = buffer_.empty() ? kInitialBufferBytes : buffer_.size() * 2;
-      const std::size_t grown = doubled < max_bytes_ ? doubled : max_bytes_;
+      const std::size_t doubled = buffer_.empty() ? options_.initial_bytes : buffer_.size() * 2;
+      const std::size_t grown = doubled < max_bytes ? doubled : max_bytes;
       try {
         buffer_.resize(grown);
       } catch (const std::exception&) {
-        return Status::failure(path_ + ": out of memory growing the read buffer to " +
-                               std::to_string(grown) + " bytes");
+        failure_bytes_ = grown;
+        return Failure::out_of_memory;
       }
     }
 
-    const ssize_t received = ::read(file.get(), buffer_.data() + size_, buffer_.size() - size_);
+    const std::size_t room = buffer_.size() - size_;
+    const ssize_t received = ::read(file.get(), buffer_.data() + size_, room);
     if (received < 0) {
       if (errno == EINTR) continue;
-      // Waiting for data is exactly what a sampler tick must never do, so
-      // "would block" fails the read instead of being retried.
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return Status::failure(path_ + ": read would block (not a plain file?)");
-      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Failure::would_block;
       error_number_ = errno;
-      return Status::failure(describe_errno(path_, "read failed", error_number_));
+      failure_errno_ = errno;
+      return Failure::read_failed;
     }
     if (received == 0) break;
     size_ += static_cast<std::size_t>(received);
+    if (options_.whole_in_one_read && static_cast<std::size_t>(received) < room) break;
   }
-  return Status::success();
+  return Failure::none;
 }
 
 void FileReader::shrink_if_oversized() {
   const std::size_t capacity = buffer_.size();
   if (capacity <= kShrinkAboveBytes || capacity / kShrinkRatio <= size_) return;
-  const std::size_t target = buffer_step_above(size_, max_bytes_);
+  const std::size_t target = buffer_step_above(size_, options_.initial_bytes, options_.max_bytes);
   if (target >= capacity) return;
   try {
     // A fresh string, not resize() + shrink_to_fit(): that one is only a

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ class FileReader {
   // Real procfs files are far smaller: /proc/stat of an 8192-CPU host is
   // under 1 MiB.
   static constexpr std::size_t kDefaultMaxBytes = 16u << 20;
+  // Big enough for most procfs files in one read(); /proc/stat on large
+  // machines grows the buffer a few times, once.
+  static constexpr std::size_t kDefaultInitialBytes = 4096;
   // After a read, a buffer holding more than kShrinkRatio times what it was
   // last filled with, and more than kShrinkAboveBytes, is reallocated to fit:
   // one odd tick (a file that was briefly huge) must not pin megabytes for
@@ -33,10 +37,32 @@ class FileReader {
   static constexpr std::size_t kShrinkRatio = 4;
   static constexpr std::size_t kShrinkAboveBytes = 64u << 10;
 
+  struct Options {
+    std::size_t max_bytes = kDefaultMaxBytes;
+    // What the buffer is first grown to (it doubles from there while a file
+    // does not fit). A sysfs attribute holds a few bytes: a reader per
+    // attribute of every interface and sensor should not keep a page each.
+    std::size_t initial_bytes = kDefaultInitialBytes;
+    // The kernel produces the whole file in one read() (a sysfs or cgroupfs
+    // attribute: its show() fills one buffer and read() hands over all of
+    // it that fits), so a read() that leaves room in the buffer has reached
+    // the end and the read() that would return 0 is skipped: one system
+    // call fewer per read. Also true of a regular file (a fake tree). Not of
+    // procfs tables such as /proc/net/dev, which come a page at a time.
+    bool whole_in_one_read = false;
+  };
+
   explicit FileReader(std::string path, std::size_t max_bytes = kDefaultMaxBytes);
+  FileReader(std::string path, Options options);
 
   // Reads the file again. On success contents() holds it until the next call.
   Status read();
+  // read() without building the failure's message, which allocates: for
+  // files whose failure is often "no value now" (an attribute of hardware
+  // that is asleep gives EIO every tick). false: the read failed; failure()
+  // then builds the message read() would have returned.
+  [[nodiscard]] bool try_read();
+  [[nodiscard]] Status failure() const;
 
   [[nodiscard]] std::string_view contents() const { return {buffer_.data(), size_}; }
   // The errno open() or read() gave when the last read() failed, 0 when it
@@ -51,14 +77,28 @@ class FileReader {
   [[nodiscard]] std::size_t capacity() const { return buffer_.size(); }
 
  private:
-  Status read_into_buffer();
-  [[nodiscard]] Status too_large() const;
+  // Why the last read failed; the message is built from it only when asked.
+  enum class Failure : std::uint8_t {
+    none,
+    cannot_open,
+    cannot_stat,
+    not_regular,
+    too_large,
+    read_failed,
+    would_block,
+    out_of_memory,
+  };
+  Failure read_into_buffer();
   void shrink_if_oversized();
 
   std::string path_;
   std::string buffer_;
   std::size_t size_ = 0;
-  std::size_t max_bytes_;
+  Options options_;
+  Failure failure_ = Failure::none;
+  int failure_errno_ = 0;          // of cannot_open, cannot_stat, read_failed
+  std::uint32_t failure_mode_ = 0;  // st_mode of not_regular
+  std::size_t failure_bytes_ = 0;   // the size out_of_memory tried to grow to
   int error_number_ = 0;
   bool missing_ = false;
 };
