@@ -326,7 +326,10 @@ namespace {
 // that is there but cannot be read (a FIFO planted in its place, no
 // permission) is a failure, not "no limit".
 Status open_if_present(const std::string& directory, std::string_view name, std::optional<FileReader>& reader) {
-  reader.emplace(directory + "/" + std::string(name), kCgroupFileMaxBytes);
+  // cgroupfs makes each file whole in one read(), as sysfs does: one
+  // read() per file, not two.
+  reader.emplace(directory + "/" + std::string(name),
+                 FileReader::Options{.max_bytes = kCgroupFileMaxBytes, .whole_in_one_read = true});
   Status status = reader->read();
   if (status.ok()) return status;
   const bool missing = reader->missing();

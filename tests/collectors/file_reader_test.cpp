@@ -332,5 +332,70 @@ TEST_F(FileReaderTest, ErrorNumberIsTheErrnoOfTheLastFailedRead) {
   EXPECT_EQ(small.error_number(), 0);
 }
 
+TEST_F(FileReaderTest, SmallInitialBufferGrowsOnlyForALongerFile) {
+  const FileReader::Options options{.max_bytes = 4096, .initial_bytes = 32, .whole_in_one_read = true};
+  FileReader small(write_file("attribute", "45000\n"), options);
+  ASSERT_TRUE(small.read().ok());
+  EXPECT_EQ(small.contents(), "45000\n");
+  EXPECT_EQ(small.capacity(), 32u);
+  // A file longer than the buffer is still read whole (the first read()
+  // fills the buffer, which is then doubled until one leaves room).
+  const std::string label(100, 'l');
+  FileReader longer(write_file("label", label + "\n"), options);
+  ASSERT_TRUE(longer.read().ok());
+  EXPECT_EQ(longer.contents(), label + "\n");
+  EXPECT_EQ(longer.capacity(), 128u);
+  // Exactly the buffer's size: the next read() (which returns 0) ends it.
+  FileReader exact(write_file("exact", std::string(31, 'x') + "\n"), options);
+  ASSERT_TRUE(exact.read().ok());
+  EXPECT_EQ(exact.contents().size(), 32u);
+}
+
+TEST_F(FileReaderTest, WholeInOneReadStillRefusesWhatIsOverTheLimit) {
+  const FileReader::Options options{.max_bytes = 64, .initial_bytes = 16, .whole_in_one_read = true};
+  FileReader reader(write_file("over", std::string(65, 'x')), options);
+  const Status status = reader.read();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.error, HasSubstr("larger than 64 bytes"));
+  FileReader at_limit(write_file("at_limit", std::string(64, 'x')), options);
+  ASSERT_TRUE(at_limit.read().ok());
+  EXPECT_EQ(at_limit.contents().size(), 64u);
+}
+
+TEST_F(FileReaderTest, TryReadFailsWithTheMessageReadGives) {
+  const std::string path = directory_ + "/not-there";
+  FileReader reader(path);
+  const Status status = reader.read();
+  ASSERT_FALSE(status.ok());
+  EXPECT_FALSE(reader.try_read());
+  EXPECT_TRUE(reader.missing());
+  EXPECT_EQ(reader.error_number(), ENOENT);
+  EXPECT_EQ(reader.failure().error, status.error);
+  EXPECT_THAT(reader.failure().error, HasSubstr(path + ": cannot open: No such file or directory"));
+
+  const std::string fifo = directory_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  created_.push_back(fifo);
+  FileReader fifo_reader(fifo);
+  EXPECT_FALSE(fifo_reader.try_read());
+  EXPECT_THAT(fifo_reader.failure().error, HasSubstr("is a FIFO, not a regular file"));
+  EXPECT_EQ(fifo_reader.failure().error, fifo_reader.read().error);
+
+  FileReader good(write_file("good", "1\n"));
+  EXPECT_TRUE(good.try_read());
+  EXPECT_TRUE(good.failure().ok());
+}
+
+TEST(FileReaderProcfsTest, OneReadOfASysfsAttributeReadsItWhole) {
+  const std::string path = HostPaths{}.sys_file("class/net/lo/mtu");
+  if (::access(path.c_str(), R_OK) != 0) GTEST_SKIP() << path << " is not readable here";
+  FileReader whole(path, FileReader::Options{.max_bytes = 4096, .initial_bytes = 32, .whole_in_one_read = true});
+  FileReader until_end(path, 4096);
+  ASSERT_TRUE(whole.read().ok());
+  ASSERT_TRUE(until_end.read().ok());
+  EXPECT_EQ(whole.contents(), until_end.contents());
+  EXPECT_EQ(whole.contents().back(), '\n');
+}
+
 }  // namespace
 }  // namespace hostpulse
