@@ -1,8 +1,12 @@
 #include "base/file_reader.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>  // PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC
 #include <sys/stat.h>
+#include <sys/vfs.h>  // fstatfs
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cerrno>
 #include <cstdint>
@@ -52,13 +56,45 @@ class FileDescriptor {
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   // close() is not retried on EINTR: on Linux the descriptor is released
   // anyway, and retrying could close one another thread just opened.
-  ~FileDescriptor() { ::close(descriptor_); }
+  ~FileDescriptor() {
+    if (descriptor_ >= 0) ::close(descriptor_);
+  }
 
   [[nodiscard]] int get() const { return descriptor_; }
+  // The caller keeps the descriptor open.
+  int release() { return std::exchange(descriptor_, -1); }
 
  private:
   int descriptor_;
 };
+
+// Descriptors held by all readers now, against FileReader::kMaxHeldDescriptors.
+std::atomic<std::size_t> held_count{0};
+
+// Filesystems whose files are made afresh by every read at offset 0, and
+// are never replaced under their name by rename().
+bool is_kernel_filesystem(int descriptor) {
+  struct statfs info {};
+  if (::fstatfs(descriptor, &info) != 0) return false;
+  switch (static_cast<unsigned long>(info.f_type)) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Reserves one of the held descriptors; false at the cap.
+bool reserve_held() {
+  std::size_t count = held_count.load(std::memory_order_relaxed);
+  while (count < FileReader::kMaxHeldDescriptors) {
+    if (held_count.compare_exchange_weak(count, count + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -75,6 +111,52 @@ FileReader::FileReader(std::string path, std::size_t max_bytes)
 
 FileReader::FileReader(std::string path, Options options) : path_(std::move(path)), options_(options) {
   if (options_.initial_bytes == 0) options_.initial_bytes = 1;
+}
+
+FileReader::~FileReader() { release_held(); }
+
+FileReader::FileReader(FileReader&& other) noexcept
+    : path_(std::move(other.path_)),
+      buffer_(std::move(other.buffer_)),
+      size_(std::exchange(other.size_, 0)),
+      options_(other.options_),
+      failure_(other.failure_),
+      failure_errno_(other.failure_errno_),
+      failure_mode_(other.failure_mode_),
+      failure_bytes_(other.failure_bytes_),
+      error_number_(other.error_number_),
+      missing_(other.missing_),
+      held_(std::exchange(other.held_, -1)) {}
+
+FileReader& FileReader::operator=(FileReader&& other) noexcept {
+  if (this == &other) return *this;
+  release_held();
+  path_ = std::move(other.path_);
+  buffer_ = std::move(other.buffer_);
+  size_ = std::exchange(other.size_, 0);
+  options_ = other.options_;
+  failure_ = other.failure_;
+  failure_errno_ = other.failure_errno_;
+  failure_mode_ = other.failure_mode_;
+  failure_bytes_ = other.failure_bytes_;
+  error_number_ = other.error_number_;
+  missing_ = other.missing_;
+  held_ = std::exchange(other.held_, -1);
+  return *this;
+}
+
+std::size_t FileReader::held_descriptors() { return held_count.load(std::memory_order_relaxed); }
+
+void FileReader::release_held() {
+  if (held_ < 0) return;
+  ::close(held_);
+  held_ = -1;
+  held_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void FileReader::keep_if_worth_holding(int descriptor) {
+  if (!options_.hold_descriptor || held_ >= 0 || !is_kernel_filesystem(descriptor) || !reserve_held()) return;
+  held_ = descriptor;
 }
 
 Status FileReader::read() {
@@ -119,7 +201,18 @@ FileReader::Failure FileReader::read_into_buffer() {
   size_ = 0;
   error_number_ = 0;
   failure_errno_ = 0;
-  const std::size_t max_bytes = options_.max_bytes;
+
+  if (held_ >= 0) {
+    missing_ = false;
+    if (read_contents(held_, true) == Failure::none) return Failure::none;
+    // A held file that fails may have been removed and made again under its
+    // name (an interface re-created, a cgroup re-made): the path is opened
+    // afresh once, which also gives the failure a path-based reason.
+    release_held();
+    size_ = 0;
+    error_number_ = 0;
+    failure_errno_ = 0;
+  }
 
   int descriptor = -1;
   do {
@@ -138,7 +231,7 @@ FileReader::Failure FileReader::read_into_buffer() {
     failure_errno_ = error_number;
     return Failure::cannot_open;
   }
-  const FileDescriptor file(descriptor);
+  FileDescriptor file(descriptor);
 
   // Checked on the open descriptor, not the path: whatever was swapped in
   // after a path check is what read() would see.
@@ -153,8 +246,22 @@ FileReader::Failure FileReader::read_into_buffer() {
   }
   // procfs reports 0 and sysfs 4096 whatever the contents; a size above the
   // limit can only be an ordinary file, refused before reading any of it.
-  if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > max_bytes) return Failure::too_large;
+  if (info.st_size > 0 && static_cast<std::uintmax_t>(info.st_size) > options_.max_bytes) {
+    return Failure::too_large;
+  }
+  const Failure failure = read_contents(file.get(), false);
+  if (failure == Failure::none) {
+    keep_if_worth_holding(file.get());
+    if (held_ == file.get()) file.release();
+  }
+  return failure;
+}
 
+FileReader::Failure FileReader::read_contents(int descriptor, bool positional) {
+  const std::size_t max_bytes = options_.max_bytes;
+  const auto read_some = [descriptor, positional](char* into, std::size_t bytes, std::size_t offset) {
+    return positional ? ::pread(descriptor, into, bytes, static_cast<off_t>(offset)) : ::read(descriptor, into, bytes);
+  };
   // procfs files report size 0 in stat(), so the only way to know the size
   // is to read until read() returns 0 (or, for a file made whole in one
   // read(), until one leaves room in the buffer).
@@ -165,7 +272,7 @@ FileReader::Failure FileReader::read_into_buffer() {
         char probe = 0;
         ssize_t probed = 0;
         do {
-          probed = ::read(file.get(), &probe, 1);
+          probed = read_some(&probe, 1, size_);
         } while (probed < 0 && errno == EINTR);
         if (probed == 0) break;
         if (probed < 0) {
@@ -186,7 +293,7 @@ FileReader::Failure FileReader::read_into_buffer() {
     }
 
     const std::size_t room = buffer_.size() - size_;
-    const ssize_t received = ::read(file.get(), buffer_.data() + size_, room);
+    const ssize_t received = read_some(buffer_.data() + size_, room, size_);
     if (received < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Failure::would_block;

@@ -36,6 +36,12 @@ class FileReader {
   // growth leaves, so a steady file never shrinks and regrows every tick.
   static constexpr std::size_t kShrinkRatio = 4;
   static constexpr std::size_t kShrinkAboveBytes = 64u << 10;
+  // Descriptors held open at once by readers with hold_descriptor, process
+  // wide. They cover the files a typical host reads every tick (the procfs
+  // tables, cgroup files, a few dozen interfaces and sensors) and leave
+  // most of even a 1024 soft limit to client connections; past it a reader
+  // opens its file on each read as before.
+  static constexpr std::size_t kMaxHeldDescriptors = 256;
 
   struct Options {
     std::size_t max_bytes = kDefaultMaxBytes;
@@ -50,10 +56,23 @@ class FileReader {
     // call fewer per read. Also true of a regular file (a fake tree). Not of
     // procfs tables such as /proc/net/dev, which come a page at a time.
     bool whole_in_one_read = false;
+    // Keep the file open between reads and read it again from offset 0
+    // (pread): procfs, sysfs and cgroupfs make the contents afresh for
+    // every read at offset 0, so only the first read pays for open(), the
+    // path walk, fstat() and close(). Held only on those filesystems (a
+    // regular file may be replaced by rename(), which an open descriptor
+    // would never see) and within kMaxHeldDescriptors. For files read every
+    // tick; one read now and then gains nothing from it.
+    bool hold_descriptor = false;
   };
 
   explicit FileReader(std::string path, std::size_t max_bytes = kDefaultMaxBytes);
   FileReader(std::string path, Options options);
+  ~FileReader();
+  FileReader(FileReader&& other) noexcept;
+  FileReader& operator=(FileReader&& other) noexcept;
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
 
   // Reads the file again. On success contents() holds it until the next call.
   Status read();
@@ -75,6 +94,11 @@ class FileReader {
   [[nodiscard]] bool missing() const { return missing_; }
   // Bytes held by the read buffer (what a read can fill without growing).
   [[nodiscard]] std::size_t capacity() const { return buffer_.size(); }
+  // Whether the file is held open between reads (hold_descriptor, on a
+  // kernel filesystem, within the cap).
+  [[nodiscard]] bool holds_descriptor() const { return held_ >= 0; }
+  // Descriptors all readers hold now (tests).
+  [[nodiscard]] static std::size_t held_descriptors();
 
  private:
   // Why the last read failed; the message is built from it only when asked.
@@ -89,6 +113,11 @@ class FileReader {
     out_of_memory,
   };
   Failure read_into_buffer();
+  // Fills the buffer from descriptor; positional: pread() from offset 0 (a
+  // held descriptor), else read() from where a fresh one stands.
+  Failure read_contents(int descriptor, bool positional);
+  void keep_if_worth_holding(int descriptor);
+  void release_held();
   void shrink_if_oversized();
 
   std::string path_;
@@ -101,6 +130,7 @@ class FileReader {
   std::size_t failure_bytes_ = 0;   // the size out_of_memory tried to grow to
   int error_number_ = 0;
   bool missing_ = false;
+  int held_ = -1;  // the descriptor kept open between reads, -1: none
 };
 
 }  // namespace hostpulse

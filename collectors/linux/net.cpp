@@ -188,9 +188,9 @@ NetInterfaceFiles NetState::make_files(std::string_view name) const {
   const std::string directory = class_net_ + std::string(name);
   NetInterfaceFiles files{
       .name = std::string(name),
-      .speed = sysfs_attribute::attribute_reader(directory + "/speed"),
+      .speed = sysfs_attribute::attribute_reader(directory + "/speed", sysfs_attribute::AttributeReads::now_and_then),
       .operstate = sysfs_attribute::attribute_reader(directory + "/operstate"),
-      .mtu = sysfs_attribute::attribute_reader(directory + "/mtu"),
+      .mtu = sysfs_attribute::attribute_reader(directory + "/mtu", sysfs_attribute::AttributeReads::now_and_then),
       .is_virtual = std::nullopt,
       .sysfs_missing = false,
       .speed_unreadable = false,

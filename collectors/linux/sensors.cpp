@@ -193,7 +193,8 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
     }
     const auto limit = [&](std::string_view suffix) {
       const std::string name = stem + std::string(suffix);
-      return sysfs_attribute::attribute_reader(present(name) ? join(directory, name) : std::string());
+      return sysfs_attribute::attribute_reader(present(name) ? join(directory, name) : std::string(),
+                                               sysfs_attribute::AttributeReads::now_and_then);
     };
     state.temperatures.push_back(SensorsState::Temperature{
         .key = display + "/" + attribute.label,
@@ -299,8 +300,8 @@ void add_zone(SensorsState& state, const PendingZone& zone, const std::string& k
       .key = key,
       .origin = zone.entry,
       .input = sysfs_attribute::attribute_reader(join(directory, "temp")),
-      .max = sysfs_attribute::attribute_reader(std::string()),
-      .crit = sysfs_attribute::attribute_reader(std::move(crit_path)),
+      .max = sysfs_attribute::attribute_reader(std::string(), sysfs_attribute::AttributeReads::now_and_then),
+      .crit = sysfs_attribute::attribute_reader(std::move(crit_path), sysfs_attribute::AttributeReads::now_and_then),
   });
 }
 

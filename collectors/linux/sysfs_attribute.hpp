@@ -28,12 +28,18 @@ inline constexpr std::size_t kMaxAttributeBytes = 4096;
 // (a label) grows the buffer once.
 inline constexpr std::size_t kAttributeBufferBytes = 32;
 
+// How often an attribute is read: every tick (a temperature, operstate),
+// whose reader keeps the file open, or now and then (a limit, the link
+// speed), whose reader opens it each time rather than hold a descriptor.
+enum class AttributeReads : std::uint8_t { every_tick, now_and_then };
+
 // A reader for one sysfs attribute: capped at a page, a small buffer, and
 // one read() per read (show() prints the whole value at once).
-inline FileReader attribute_reader(std::string path) {
+inline FileReader attribute_reader(std::string path, AttributeReads reads = AttributeReads::every_tick) {
   return FileReader(std::move(path), FileReader::Options{.max_bytes = kMaxAttributeBytes,
                                                          .initial_bytes = kAttributeBufferBytes,
-                                                         .whole_in_one_read = true});
+                                                         .whole_in_one_read = true,
+                                                         .hold_descriptor = reads == AttributeReads::every_tick});
 }
 
 // Reads between two reads of an attribute that rarely changes: link speed

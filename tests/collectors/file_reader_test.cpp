@@ -1,7 +1,9 @@
 #include "base/file_reader.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -395,6 +397,85 @@ TEST(FileReaderProcfsTest, OneReadOfASysfsAttributeReadsItWhole) {
   ASSERT_TRUE(until_end.read().ok());
   EXPECT_EQ(whole.contents(), until_end.contents());
   EXPECT_EQ(whole.contents().back(), '\n');
+}
+
+// ---- held descriptors (hold_descriptor) ----
+
+const FileReader::Options kHeld{.whole_in_one_read = false, .hold_descriptor = true};
+
+std::string thread_name() {
+  char name[16] = {};
+  ::prctl(PR_GET_NAME, name);
+  return name;
+}
+
+TEST(FileReaderHeldTest, AHeldProcfsFileIsMadeAfreshForEveryRead) {
+  const std::string original = thread_name();
+  FileReader reader("/proc/thread-self/comm", kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  if (!reader.holds_descriptor()) GTEST_SKIP() << "no procfs here (or the held cap is reached)";
+  EXPECT_EQ(reader.contents(), original + "\n");
+  ASSERT_EQ(::prctl(PR_SET_NAME, "hp-held-test"), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), "hp-held-test\n");  // the same descriptor, read from offset 0 again
+  EXPECT_TRUE(reader.holds_descriptor());
+  ASSERT_EQ(::prctl(PR_SET_NAME, original.c_str()), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), original + "\n");
+}
+
+TEST(FileReaderHeldTest, AHeldFileThatGoesAwayIsOpenedAgainByItsPath) {
+  std::promise<pid_t> started;
+  std::promise<void> finish;
+  std::thread thread([&started, finished = finish.get_future()]() mutable {
+    started.set_value(static_cast<pid_t>(::syscall(SYS_gettid)));
+    finished.wait();
+  });
+  const pid_t thread_id = started.get_future().get();
+  FileReader reader("/proc/self/task/" + std::to_string(thread_id) + "/comm", kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  const bool held = reader.holds_descriptor();
+  finish.set_value();
+  thread.join();
+  // The task is gone: the held descriptor fails, the path is tried again
+  // and is not there.
+  EXPECT_FALSE(reader.read().ok());
+  EXPECT_TRUE(reader.missing());
+  EXPECT_FALSE(reader.holds_descriptor());
+  if (!held) GTEST_SKIP() << "the descriptor was not held (no procfs, or the cap)";
+}
+
+TEST_F(FileReaderTest, ARegularFileIsNeverHeldSoARenameIsSeen) {
+  const std::string path = write_file("renamed", "first\n");
+  FileReader reader(path, kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_FALSE(reader.holds_descriptor());
+  const std::string replacement = write_file("replacement", "second\n");
+  ASSERT_EQ(::rename(replacement.c_str(), path.c_str()), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), "second\n");
+}
+
+TEST(FileReaderHeldTest, HeldDescriptorsAreCappedAndGivenBackByTheReaders) {
+  const std::size_t before = FileReader::held_descriptors();
+  {
+    std::vector<FileReader> readers;
+    readers.reserve(FileReader::kMaxHeldDescriptors + 10);
+    for (std::size_t i = 0; i < FileReader::kMaxHeldDescriptors + 10; ++i) {
+      readers.emplace_back("/proc/self/comm", kHeld);
+      ASSERT_TRUE(readers.back().read().ok());
+    }
+    if (FileReader::held_descriptors() == before) GTEST_SKIP() << "no procfs here";
+    EXPECT_EQ(FileReader::held_descriptors(), FileReader::kMaxHeldDescriptors);
+    // Past the cap a reader still reads, opening the file each time.
+    EXPECT_FALSE(readers.back().holds_descriptor());
+    ASSERT_TRUE(readers.back().read().ok());
+    // Moving a reader moves its descriptor, not a copy of it.
+    FileReader moved = std::move(readers.front());
+    EXPECT_TRUE(moved.holds_descriptor());
+    EXPECT_EQ(FileReader::held_descriptors(), FileReader::kMaxHeldDescriptors);
+  }
+  EXPECT_EQ(FileReader::held_descriptors(), before);
 }
 
 }  // namespace
