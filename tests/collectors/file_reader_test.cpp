@@ -438,8 +438,12 @@ TEST(FileReaderHeldTest, AHeldFileThatGoesAwayIsOpenedAgainByItsPath) {
   finish.set_value();
   thread.join();
   // The task is gone: the held descriptor fails, the path is tried again
-  // and is not there.
-  EXPECT_FALSE(reader.read().ok());
+  // and is not there. join() returns once the thread has run its last
+  // code; its /proc entry goes a moment later, so poll with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool ok = true;
+  while (ok && std::chrono::steady_clock::now() < deadline) ok = reader.read().ok();
+  EXPECT_FALSE(ok);
   EXPECT_TRUE(reader.missing());
   EXPECT_FALSE(reader.holds_descriptor());
   if (!held) GTEST_SKIP() << "the descriptor was not held (no procfs, or the cap)";
