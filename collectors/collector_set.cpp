@@ -23,8 +23,11 @@ CollectorSet::CollectorSet(const SourceSettings& settings, std::span<const Sourc
   readers_.reserve(definitions_.size());
   sources_.reserve(definitions_.size());
   for (const SourceDefinition& definition : definitions_) {
-    readers_.emplace_back(definition.procfs_path.empty() ? std::string()
-                                                         : settings.paths.proc_file(definition.procfs_path));
+    // Read every tick: kept open (procfs makes a table afresh for each read
+    // from offset 0).
+    readers_.emplace_back(
+        definition.procfs_path.empty() ? std::string() : settings.paths.proc_file(definition.procfs_path),
+        FileReader::Options{.hold_descriptor = true});
     sources_.push_back(definition.create(settings));
   }
   rest_.assign(definitions_.size(), 0);

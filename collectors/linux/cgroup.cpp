@@ -326,7 +326,11 @@ namespace {
 // that is there but cannot be read (a FIFO planted in its place, no
 // permission) is a failure, not "no limit".
 Status open_if_present(const std::string& directory, std::string_view name, std::optional<FileReader>& reader) {
-  reader.emplace(directory + "/" + std::string(name), kCgroupFileMaxBytes);
+  // cgroupfs makes each file whole in one read(), as sysfs does: one
+  // read() per file, not two; each is read every tick, so it is kept open.
+  reader.emplace(directory + "/" + std::string(name),
+                 FileReader::Options{.max_bytes = kCgroupFileMaxBytes, .whole_in_one_read = true,
+                                     .hold_descriptor = true});
   Status status = reader->read();
   if (status.ok()) return status;
   const bool missing = reader->missing();
@@ -349,7 +353,9 @@ Status read_and_parse(FileReader& reader, Parse&& parse) {
 
 CgroupState::CgroupState(const SourceSettings& settings)
     : mounts_root_(settings.cgroup.mounts_root),
-      self_cgroup_(settings.paths.proc_file("self/cgroup"), kSelfCgroupMaxBytes),
+      // Read every tick to see the agent moved: kept open.
+      self_cgroup_(settings.paths.proc_file("self/cgroup"),
+                   FileReader::Options{.max_bytes = kSelfCgroupMaxBytes, .hold_descriptor = true}),
       self_mountinfo_(settings.paths.proc_file("self/mountinfo")) {}
 
 std::string CgroupState::under_mounts_root(const std::string& directory) const {

@@ -1,7 +1,5 @@
 #include "collectors/linux/cpufreq.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -92,23 +90,23 @@ Status read_cpufreq(CpufreqState& state, std::string_view /*primary*/, CpufreqRe
     std::string path = state.cpu_directory + "/" + std::string(entry.name) + std::string(kFrequencyFile);
     state.cpus.insert(at, CpufreqState::Cpu{.number = number,
                                             .name = std::to_string(number),
-                                            .reader = FileReader(std::move(path), sysfs_attribute::kMaxAttributeBytes),
+                                            .reader = sysfs_attribute::attribute_reader(std::move(path)),
                                             .seen_tick = state.tick});
   }
   std::erase_if(state.cpus, [&state](const CpufreqState::Cpu& cpu) { return cpu.seen_tick != state.tick; });
 
   bool any_cpufreq = false;
   for (CpufreqState::Cpu& cpu : state.cpus) {
-    // access() first: a CPU without cpufreq is the steady state of a VM, and
-    // a failed FileReader read would build an error message every tick.
-    if (::access(cpu.reader.path().c_str(), F_OK) != 0) continue;
+    // try_read: a CPU without cpufreq is the steady state of a VM, and a
+    // failed read's message would allocate every tick.
+    if (!cpu.reader.try_read()) {
+      // No cpufreq for this CPU, or it went offline.
+      if (cpu.reader.missing() || cpu.reader.error_number() == ENOTDIR) continue;
+      any_cpufreq = true;
+      return cpu.reader.failure();
+    }
     any_cpufreq = true;
     double hertz = kNoValue;
-    if (Status status = cpu.reader.read(); !status.ok()) {
-      // Gone between the check and the read (the CPU went offline).
-      if (cpu.reader.error_number() == ENOENT) continue;
-      return status;
-    }
     if (Status status = parse_scaling_cur_freq(cpu.reader.contents(), cpu.reader.path(), hertz); !status.ok()) {
       return status;
     }

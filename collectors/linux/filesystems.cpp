@@ -1,6 +1,11 @@
 #include "collectors/linux/filesystems.hpp"
 
+#include <fcntl.h>
+#include <linux/magic.h>  // PROC_SUPER_MAGIC
+#include <poll.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>  // fstatfs
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -315,15 +320,32 @@ std::string mountinfo_path(const HostPaths& paths) {
   return paths.proc_file(paths.foreign_root() ? "1/mountinfo" : "self/mountinfo");
 }
 
+// A descriptor on the mount table to poll() for changes, or -1 when the
+// file is not procfs's (a fake tree's regular file never signals one).
+int open_mount_table_watch(const std::string& path) {
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (descriptor < 0) return -1;
+  struct statfs info {};
+  if (::fstatfs(descriptor, &info) != 0 || info.f_type != PROC_SUPER_MAGIC) {
+    ::close(descriptor);
+    return -1;
+  }
+  return descriptor;
+}
+
 }  // namespace
 
 FilesystemsState::FilesystemsState(const SourceSettings& settings)
-    : paths_(settings.paths), options_(settings.filesystems), mountinfo_(mountinfo_path(settings.paths)) {
+    : paths_(settings.paths),
+      options_(settings.filesystems),
+      mountinfo_(mountinfo_path(settings.paths)),
+      mountinfo_watch_(open_mount_table_watch(mountinfo_.path())) {
   if (!options_.stat) options_.stat = &statvfs_usage;
   abandoned_.reserve(kMaxAbandonedWorkers);
 }
 
 FilesystemsState::~FilesystemsState() {
+  if (mountinfo_watch_ >= 0) ::close(mountinfo_watch_);
   if (worker_ == nullptr) return;
   worker_->stop();
   bool in_call = false;
@@ -358,12 +380,49 @@ bool FilesystemsState::is_stuck(std::string_view mount_point) const {
 }
 
 void FilesystemsState::forget_returned() {
-  std::erase_if(abandoned_, [](const Abandoned& abandoned) {
+  const std::size_t erased = std::erase_if(abandoned_, [](const Abandoned& abandoned) {
     std::lock_guard lock(abandoned.worker->mutex);
     if (abandoned.worker->in_call) return false;
     spdlog::info("filesystems: statvfs on {} returned; measuring it again", quote(abandoned.mount_point));
     return true;
   });
+  // Measured at the next hand-over, not up to a whole period later.
+  if (erased > 0) round_due_ = true;
+}
+
+bool FilesystemsState::table_may_have_changed() const {
+  if (!table_parsed_ || mountinfo_watch_ < 0) return true;
+  pollfd watch{.fd = mountinfo_watch_, .events = POLLPRI, .revents = 0};
+  if (::poll(&watch, 1, 0) < 0) return true;
+  return (watch.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+}
+
+// Reads mountinfo when it may have changed (or a round is due) and parses it
+// when its text did: a steady tick neither reads nor parses it.
+Status FilesystemsState::refresh_table(bool round_due) {
+  if (!round_due && !table_may_have_changed()) return Status::success();
+  ++mount_table_reads_;
+  if (Status status = mountinfo_.read(); !status.ok()) {
+    table_parsed_ = false;
+    // Every Linux since 2.6.26 has it; a procfs without it is a test's or a
+    // container's partial copy: nothing to measure, not a fault.
+    if (mountinfo_.missing()) {
+      return Status::absent(mountinfo_.path() + " not present (no mount table to read)");
+    }
+    return status;
+  }
+  if (table_parsed_ && mountinfo_.contents() == parsed_text_) return Status::success();
+  ++mount_table_parses_;
+  if (Status status = parse_mountinfo(mountinfo_.contents(), table_); !status.ok()) {
+    table_parsed_ = false;
+    status.error.insert(0, mountinfo_.path() + ": ");
+    return status;
+  }
+  parsed_text_.assign(mountinfo_.contents());
+  table_parsed_ = true;
+  // New mounts are measured at once, gone ones dropped.
+  round_due_ = true;
+  return Status::success();
 }
 
 namespace {
@@ -404,6 +463,8 @@ void FilesystemsState::hand_over() {
   worker.next = 0;
   worker.finished_count = 0;
   worker.wake.notify_one();
+  round_due_ = false;
+  reads_until_round_ = kStatvfsEveryReads - 1;
 }
 
 Status FilesystemsState::read(Filesystems& out) {
@@ -411,18 +472,12 @@ Status FilesystemsState::read(Filesystems& out) {
   out.stuck = 0;
   out.failed = 0;
   out.failed_count = 0;
-  if (Status status = mountinfo_.read(); !status.ok()) {
-    // Every Linux since 2.6.26 has it; a procfs without it is a test's or a
-    // container's partial copy: nothing to measure, not a fault.
-    if (mountinfo_.missing()) {
-      return Status::absent(mountinfo_.path() + " not present (no mount table to read)");
-    }
-    return status;
+  if (reads_until_round_ == 0) {
+    round_due_ = true;
+  } else {
+    --reads_until_round_;
   }
-  if (Status status = parse_mountinfo(mountinfo_.contents(), table_); !status.ok()) {
-    status.error.insert(0, mountinfo_.path() + ": ");
-    return status;
-  }
+  if (Status status = refresh_table(round_due_); !status.ok()) return status;
   forget_returned();
   if (worker_ == nullptr) {
     if (Status status = start_worker(); !status.ok()) return status;
@@ -458,8 +513,10 @@ Status FilesystemsState::read(Filesystems& out) {
     worker_.reset();
     if (Status status = start_worker(); !status.ok()) return status;
     idle = true;
+    // The new worker takes over the rest of the round at once.
+    round_due_ = true;
   }
-  if (idle) hand_over();
+  if (idle && round_due_) hand_over();
 
   std::unique_lock lock(worker_->mutex);
   worker_->finished.wait_until(lock, now + options_.result_wait, [this] { return worker_->idle(); });

@@ -22,6 +22,13 @@ inline constexpr std::size_t kMaxMounts = 128;
 // Mount points longer than this are skipped (and counted): the series
 // registry refuses entity keys longer than 256 bytes.
 inline constexpr std::size_t kMaxMountPointBytes = 256;
+// Reads between two statvfs rounds (10 s at the default 1 s interval). Usage
+// moves slowly next to a tick: a disk filling at 100 MB/s moves a 1 TB
+// filesystem's used_pct by 0.1 per 10 s, and alert rules on it hold for
+// minutes. In between every read reports the last answers, and costs no
+// statvfs and no hand-over to the worker. A changed mount table, or a stuck
+// mount that came back, starts a round at once.
+inline constexpr std::size_t kStatvfsEveryReads = 10;
 
 // One mountinfo line the source measures, its paths decoded (\040 -> ' ').
 struct MountEntry {
@@ -112,6 +119,9 @@ class FilesystemsState {
   [[nodiscard]] std::vector<std::string> stuck_mount_points();
   [[nodiscard]] const std::string& problem() const { return problem_; }
   [[nodiscard]] const MountTable& table() const { return table_; }
+  // How often mountinfo was read and parsed (tests: a steady tick does neither).
+  [[nodiscard]] std::size_t mount_table_reads() const { return mount_table_reads_; }
+  [[nodiscard]] std::size_t mount_table_parses() const { return mount_table_parses_; }
 
  private:
   struct Abandoned {
@@ -119,6 +129,8 @@ class FilesystemsState {
     std::string mount_point;
   };
   Status start_worker();
+  Status refresh_table(bool round_due);
+  [[nodiscard]] bool table_may_have_changed() const;
   void hand_over();
   void forget_returned();
   [[nodiscard]] bool is_stuck(std::string_view mount_point) const;
@@ -126,6 +138,18 @@ class FilesystemsState {
   HostPaths paths_;
   FilesystemOptions options_;
   FileReader mountinfo_;
+  // mountinfo held open to poll(): procfs flags it POLLPRI when the mount
+  // table changed since the last poll, so it is read and parsed only then
+  // (and at each statvfs round: a filesystem the kernel remounts read-only
+  // after errors raises no such event). -1 when it is not procfs (a fake
+  // --procfs tree), which is read every tick.
+  int mountinfo_watch_ = -1;
+  bool table_parsed_ = false;
+  std::string parsed_text_;  // the mountinfo text table_ was parsed from
+  bool round_due_ = true;    // hand the worker a round once it is idle
+  std::size_t reads_until_round_ = 0;
+  std::size_t mount_table_reads_ = 0;
+  std::size_t mount_table_parses_ = 0;
   MountTable table_;
   std::shared_ptr<StatWorker> worker_;
   std::vector<Abandoned> abandoned_;

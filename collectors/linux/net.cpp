@@ -47,10 +47,6 @@ constexpr std::array<CounterColumn, kNetDevCounterCount> kColumns = {{
 constexpr std::string_view kHeaderLine1 = "Inter-|";
 constexpr std::string_view kHeaderLine2 = " face |";
 
-// A sysfs attribute is at most one page, and sysfs reports every attribute's
-// size as 4096 whatever it holds, so the limit cannot be smaller.
-constexpr std::size_t kSysfsAttributeMaxBytes = 4096;
-
 std::string line_prefix(std::size_t line_number) { return "net/dev line " + std::to_string(line_number) + ": "; }
 
 std::string_view trim_separators(std::string_view text) {
@@ -192,9 +188,9 @@ NetInterfaceFiles NetState::make_files(std::string_view name) const {
   const std::string directory = class_net_ + std::string(name);
   NetInterfaceFiles files{
       .name = std::string(name),
-      .speed = FileReader(directory + "/speed", kSysfsAttributeMaxBytes),
-      .operstate = FileReader(directory + "/operstate", kSysfsAttributeMaxBytes),
-      .mtu = FileReader(directory + "/mtu", kSysfsAttributeMaxBytes),
+      .speed = sysfs_attribute::attribute_reader(directory + "/speed", sysfs_attribute::AttributeReads::now_and_then),
+      .operstate = sysfs_attribute::attribute_reader(directory + "/operstate"),
+      .mtu = sysfs_attribute::attribute_reader(directory + "/mtu", sysfs_attribute::AttributeReads::now_and_then),
       .is_virtual = std::nullopt,
       .sysfs_missing = false,
       .speed_unreadable = false,
@@ -226,32 +222,48 @@ void read_attributes_of(NetInterfaceFiles& files, NetInterface& entry) {
   entry.operstate_read = false;
   if (files.sysfs_missing) return;
 
+  const bool reread = files.reread.due();
+  if (reread) {
+    files.operstate_unreadable = false;
+    files.speed_unreadable = false;
+    files.mtu_unreadable = false;
+  }
   if (!files.operstate_unreadable) {
-    if (files.operstate.read().ok()) {
+    // try_read: a failure's message would allocate, and it is only counted.
+    if (files.operstate.try_read()) {
       entry.up = parse_sysfs_operstate(files.operstate.contents());
       entry.operstate_read = true;
     } else {
       files.operstate_unreadable = true;
     }
   }
+  const bool up_changed = entry.up != files.last_up;
+  files.last_up = entry.up;
+
   // A link that is down has no speed, and reading it fails (EINVAL) while
-  // the device is administratively down: try again once it is not down.
+  // the device is administratively down: read again once it is not down.
   if (entry.up.has_value() && !*entry.up) {
     files.speed_unreadable = false;
-  } else if (!files.speed_unreadable) {
-    if (files.speed.read().ok()) {
-      entry.speed_bytes_per_s = parse_sysfs_speed(files.speed.contents());
+    files.speed_bytes_per_s.reset();
+  } else if ((reread || up_changed) && !files.speed_unreadable) {
+    files.speed_bytes_per_s.reset();
+    if (files.speed.try_read()) {
+      files.speed_bytes_per_s = parse_sysfs_speed(files.speed.contents());
     } else {
       files.speed_unreadable = true;
     }
   }
-  if (!files.mtu_unreadable) {
-    if (files.mtu.read().ok()) {
-      entry.mtu_bytes = parse_sysfs_unsigned(files.mtu.contents());
+  entry.speed_bytes_per_s = files.speed_bytes_per_s;
+
+  if (reread && !files.mtu_unreadable) {
+    files.mtu_bytes.reset();
+    if (files.mtu.try_read()) {
+      files.mtu_bytes = parse_sysfs_unsigned(files.mtu.contents());
     } else {
       files.mtu_unreadable = true;
     }
   }
+  entry.mtu_bytes = files.mtu_bytes;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "base/file_reader.hpp"
 #include "base/status.hpp"
+#include "collectors/linux/sysfs_attribute.hpp"
 #include "collectors/source.hpp"
 #include "collectors/source_settings.hpp"
 
@@ -21,7 +22,7 @@ namespace hostpulse {
 // Interfaces kept per read. kubelet's default of 110 pods (one veth each)
 // fits with room to spare; past this, 13 series per interface would crowd the
 // registry's 10,000 live series, and each kept interface holds three sysfs
-// readers of 4 KiB. Lines past the cap are still checked and counted.
+// readers. Lines past the cap are still checked and counted.
 inline constexpr std::size_t kMaxNetInterfaces = 256;
 // Longer names are skipped (and counted): the series registry refuses entity
 // keys over 256 bytes, and Linux itself stops at 15.
@@ -105,6 +106,13 @@ bool link_target_is_virtual(std::string_view target);
 // What the source keeps between reads: the sysfs readers of each interface,
 // made when it first appears, dropped when it disappears; in file order, so
 // a steady tick finds each at its own index.
+//
+// operstate is read every tick (whether a link is up is what users watch,
+// and it is one small file). Speed and MTU change only when the link is
+// renegotiated or an administrator changes them: they are read at the
+// interface's first read, again every kRarelyChangingRereadReads reads, and
+// at once when operstate changes (a link coming up may come up at another
+// speed); in between the last value is reported.
 struct NetInterfaceFiles {
   std::string name;
   FileReader speed;
@@ -113,13 +121,17 @@ struct NetInterfaceFiles {
   std::optional<bool> is_virtual;  // from the symlink, read once
   // No /sys/class/net/<name> at all (no sysfs mounted): nothing to read.
   bool sysfs_missing = false;
-  // An attribute that failed is not read again while the interface stays:
-  // the failure's message allocates, and these fail for good (no such file,
-  // garbage). Speed also fails while the link is administratively down, so it
-  // is read only while operstate says up, and retried after it changes.
+  // The last read of the attribute failed (no such file, garbage, a FIFO):
+  // it is not read again before the next re-read. Speed also fails while
+  // the link is administratively down, so it is read only while operstate
+  // is not down, and again after it changes.
   bool speed_unreadable = false;
   bool operstate_unreadable = false;
   bool mtu_unreadable = false;
+  sysfs_attribute::RereadSchedule reread{};
+  std::optional<bool> last_up{};  // operstate at the previous read
+  std::optional<std::uint64_t> speed_bytes_per_s{};  // as last read
+  std::optional<std::uint64_t> mtu_bytes{};
 };
 
 class NetState {

@@ -70,7 +70,7 @@ void add_supply(PowerSupplyState& state, std::string_view name,
   }
   const bool battery = kind == SupplyKind::battery;
   const auto reader = [&folder](bool present, std::string_view file) {
-    return FileReader(present ? join(folder, file) : std::string(), kMaxAttributeBytes);
+    return sysfs_attribute::attribute_reader(present ? join(folder, file) : std::string());
   };
   state.supplies.insert(at, PowerSupplyState::Supply{
                                 .name = std::string(name),
@@ -85,8 +85,10 @@ void add_supply(PowerSupplyState& state, std::string_view name,
 // becomes the tick's failure.
 double read_value(FileReader& reader, Status (*parse)(std::string_view, std::string_view, double&), Status& failure) {
   if (reader.path().empty()) return kNoValue;
-  if (Status status = reader.read(); !status.ok()) {
-    if (!is_no_value_error(reader.error_number()) && failure.ok()) failure = std::move(status);
+  // try_read: an empty battery slot fails every tick; its message is built
+  // only for a failure that is reported.
+  if (!reader.try_read()) {
+    if (!is_no_value_error(reader.error_number()) && failure.ok()) failure = reader.failure();
     return kNoValue;
   }
   double value = kNoValue;

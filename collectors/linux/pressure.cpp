@@ -115,7 +115,9 @@ PressureState::PressureState(const SourceSettings& settings)
       not_supported_message(std::generic_category().message(EOPNOTSUPP)) {
   readers.reserve(kPressureResourceCount);
   for (std::size_t index = 0; index < kPressureResourceCount; ++index) {
-    readers.emplace_back(directory + "/" + std::string(pressure_resource_name(static_cast<PressureResource>(index))));
+    // Read every tick: kept open.
+    readers.emplace_back(directory + "/" + std::string(pressure_resource_name(static_cast<PressureResource>(index))),
+                         FileReader::Options{.hold_descriptor = true});
   }
 }
 

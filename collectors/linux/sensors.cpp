@@ -206,12 +206,13 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
     }
     const auto limit = [&](std::string_view suffix) {
       const std::string name = stem + std::string(suffix);
-      return FileReader(present(name) ? join(directory, name) : std::string(), kMaxAttributeBytes);
+      return sysfs_attribute::attribute_reader(present(name) ? join(directory, name) : std::string(),
+                                               sysfs_attribute::AttributeReads::now_and_then);
     };
     state.temperatures.push_back(SensorsState::Temperature{
         .key = display + "/" + attribute.label,
         .origin = origin,
-        .input = FileReader(join(directory, stem + "_input"), kMaxAttributeBytes),
+        .input = sysfs_attribute::attribute_reader(join(directory, stem + "_input")),
         .max = limit("_max"),
         .crit = limit("_crit"),
         .metric = {.chip = metric_chip, .sensor = stem, .label = attribute.label_as_read, .thermal_zone = false},
@@ -226,7 +227,7 @@ void add_chip_sensors(SensorsState& state, const std::string& directory, const s
     state.fans.push_back(SensorsState::Fan{
         .key = display + "/" + attribute.label,
         .origin = origin,
-        .input = FileReader(join(directory, input), kMaxAttributeBytes),
+        .input = sysfs_attribute::attribute_reader(join(directory, input)),
         .metric = {.chip = metric_chip,
                    .sensor = "fan" + std::to_string(attribute.index),
                    .label = attribute.label_as_read,
@@ -324,9 +325,9 @@ void add_zone(SensorsState& state, const PendingZone& zone, const std::string& k
   state.temperatures.push_back(SensorsState::Temperature{
       .key = key,
       .origin = zone.entry,
-      .input = FileReader(join(directory, "temp"), kMaxAttributeBytes),
-      .max = FileReader(std::string(), kMaxAttributeBytes),
-      .crit = FileReader(std::move(crit_path), kMaxAttributeBytes),
+      .input = sysfs_attribute::attribute_reader(join(directory, "temp")),
+      .max = sysfs_attribute::attribute_reader(std::string(), sysfs_attribute::AttributeReads::now_and_then),
+      .crit = sysfs_attribute::attribute_reader(std::move(crit_path), sysfs_attribute::AttributeReads::now_and_then),
       .metric = {.chip = zone.name,
                  .sensor = zone.entry.substr(std::string_view("thermal_zone").size()),
                  .label = {},
@@ -374,8 +375,10 @@ Status scan(SensorsState& state, const std::string& directory, std::vector<Senso
 // file; a no-value error or a value no sensor can give is just NaN.
 double read_value(FileReader& reader, bool temperature, Status& failure) {
   if (reader.path().empty()) return kNoValue;
-  if (Status status = reader.read(); !status.ok()) {
-    if (!is_no_value_error(reader.error_number()) && failure.ok()) failure = std::move(status);
+  // try_read: a drive asleep fails every tick, and building the message
+  // each time would allocate on the steady path.
+  if (!reader.try_read()) {
+    if (!is_no_value_error(reader.error_number()) && failure.ok()) failure = reader.failure();
     return kNoValue;
   }
   std::int64_t value = 0;
@@ -458,11 +461,20 @@ Status read_sensors(SensorsState& state, std::string_view /*primary*/, SensorsRe
 
   Status failure;
   for (SensorsState::Temperature& sensor : state.temperatures) {
+    const double celsius = read_value(sensor.input, true, failure);
+    if (sensor.limits.due()) {
+      sensor.limits_failure = Status::success();
+      sensor.max_celsius = read_value(sensor.max, true, sensor.limits_failure);
+      sensor.crit_celsius = read_value(sensor.crit, true, sensor.limits_failure);
+    }
+    // A broken limit file fails every read until it is read again, as it
+    // did when it was read every tick (a copy: only a broken host pays it).
+    if (!sensor.limits_failure.ok() && failure.ok()) failure = sensor.limits_failure;
     out.temperatures.push_back(TemperatureReading{
         .key = sensor.key,
-        .temp_celsius = read_value(sensor.input, true, failure),
-        .temp_max_celsius = read_value(sensor.max, true, failure),
-        .temp_crit_celsius = read_value(sensor.crit, true, failure),
+        .temp_celsius = celsius,
+        .temp_max_celsius = sensor.max_celsius,
+        .temp_crit_celsius = sensor.crit_celsius,
         .metric = sensor.metric.view(),
     });
   }

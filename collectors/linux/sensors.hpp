@@ -9,6 +9,7 @@
 #include "base/directory_entries.hpp"
 #include "base/file_reader.hpp"
 #include "base/status.hpp"
+#include "collectors/linux/sysfs_attribute.hpp"
 #include "collectors/source.hpp"
 
 namespace hostpulse {
@@ -96,7 +97,8 @@ class SensorsState {
  public:
   // Sensors (temperatures plus fans) kept: a dual-socket 192-core host has
   // ~400 per-core sensors; beyond 1024 the sysfs tree is broken or hostile,
-  // and every sensor costs up to three file reads a tick.
+  // and every sensor costs a file read a tick (three when its limits are
+  // re-read).
   static constexpr std::size_t kMaxSensors = 1024;
   // Key parts, so "<chip>@<device>/<label>@tempN" stays under the
   // registry's 256-byte key cap.
@@ -114,6 +116,10 @@ class SensorsState {
     bool thermal_zone = false;
     [[nodiscard]] SensorMetricLabels view() const { return {chip, sensor, label, thermal_zone}; }
   };
+  // The input is read every tick; the limits (set by the driver, or once
+  // by sensors -s) at the sensor's first read and every
+  // kRarelyChangingRereadReads reads after, the last values reported in
+  // between.
   struct Temperature {
     std::string key;
     std::string origin;  // the class entry it came from: "hwmon3", "thermal_zone0"
@@ -121,6 +127,10 @@ class SensorsState {
     FileReader max;   // empty path: the sensor has none
     FileReader crit;
     MetricLabels metric{};
+    sysfs_attribute::RereadSchedule limits{};
+    double max_celsius = 0;   // as last read (NaN: no value)
+    double crit_celsius = 0;
+    Status limits_failure{};  // of the last read of the limits
   };
   struct Fan {
     std::string key;

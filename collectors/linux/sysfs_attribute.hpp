@@ -10,7 +10,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
+#include "base/file_reader.hpp"
 #include "base/quote.hpp"
 #include "base/status.hpp"
 
@@ -19,6 +21,55 @@ namespace hostpulse::sysfs_attribute {
 // sysfs shows at most one page per attribute (PAGE_SIZE); anything bigger
 // was planted, so readers are capped at it.
 inline constexpr std::size_t kMaxAttributeBytes = 4096;
+
+// The buffer an attribute reader starts with: every value attribute the
+// sources read per tick fits ("lowerlayerdown\n" is 15 bytes, a 64-bit number
+// 21), so it is read in one read() with no page per reader; a longer one
+// (a label) grows the buffer once.
+inline constexpr std::size_t kAttributeBufferBytes = 32;
+
+// How often an attribute is read: every tick (a temperature, operstate),
+// whose reader keeps the file open, or now and then (a limit, the link
+// speed), whose reader opens it each time rather than hold a descriptor.
+enum class AttributeReads : std::uint8_t { every_tick, now_and_then };
+
+// A reader for one sysfs attribute: capped at a page, a small buffer, and
+// one read() per read (show() prints the whole value at once).
+inline FileReader attribute_reader(std::string path, AttributeReads reads = AttributeReads::every_tick) {
+  return FileReader(std::move(path), FileReader::Options{.max_bytes = kMaxAttributeBytes,
+                                                         .initial_bytes = kAttributeBufferBytes,
+                                                         .whole_in_one_read = true,
+                                                         .hold_descriptor = reads == AttributeReads::every_tick});
+}
+
+// Reads between two reads of an attribute that rarely changes: link speed
+// and MTU (they change on renegotiation or an administrator's command),
+// sensor limits (set by the driver or a one-off sensors -s). At the default
+// 1 s interval a changed one shows within 30 s, and a tick reads one file
+// per interface or sensor instead of three.
+inline constexpr std::uint32_t kRarelyChangingRereadReads = 30;
+
+// When an entity's rarely changing attributes are read again: at its first
+// read, then every `period` reads, or at the next read once asked to.
+class RereadSchedule {
+ public:
+  explicit RereadSchedule(std::uint32_t period = kRarelyChangingRereadReads) : period_(period == 0 ? 1 : period) {}
+  // Whether this read reads them; counts the read.
+  bool due() {
+    if (reads_left_ == 0) {
+      reads_left_ = period_ - 1;
+      return true;
+    }
+    --reads_left_;
+    return false;
+  }
+  // The next due() is true (the entity changed in a way that may change them).
+  void now() { reads_left_ = 0; }
+
+ private:
+  std::uint32_t period_;
+  std::uint32_t reads_left_ = 0;
+};
 
 // Errors a driver's show() gives for hardware that has no reading now (a fan
 // header with nothing on it, an NVMe drive asleep, an empty battery slot, an

@@ -1,7 +1,9 @@
 #include "base/file_reader.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -330,6 +332,154 @@ TEST_F(FileReaderTest, ErrorNumberIsTheErrnoOfTheLastFailedRead) {
   FileReader small(write_file("error_number_big", std::string(100, 'x')), 10);
   EXPECT_FALSE(small.read().ok());
   EXPECT_EQ(small.error_number(), 0);
+}
+
+TEST_F(FileReaderTest, SmallInitialBufferGrowsOnlyForALongerFile) {
+  const FileReader::Options options{.max_bytes = 4096, .initial_bytes = 32, .whole_in_one_read = true};
+  FileReader small(write_file("attribute", "45000\n"), options);
+  ASSERT_TRUE(small.read().ok());
+  EXPECT_EQ(small.contents(), "45000\n");
+  EXPECT_EQ(small.capacity(), 32u);
+  // A file longer than the buffer is still read whole (the first read()
+  // fills the buffer, which is then doubled until one leaves room).
+  const std::string label(100, 'l');
+  FileReader longer(write_file("label", label + "\n"), options);
+  ASSERT_TRUE(longer.read().ok());
+  EXPECT_EQ(longer.contents(), label + "\n");
+  EXPECT_EQ(longer.capacity(), 128u);
+  // Exactly the buffer's size: the next read() (which returns 0) ends it.
+  FileReader exact(write_file("exact", std::string(31, 'x') + "\n"), options);
+  ASSERT_TRUE(exact.read().ok());
+  EXPECT_EQ(exact.contents().size(), 32u);
+}
+
+TEST_F(FileReaderTest, WholeInOneReadStillRefusesWhatIsOverTheLimit) {
+  const FileReader::Options options{.max_bytes = 64, .initial_bytes = 16, .whole_in_one_read = true};
+  FileReader reader(write_file("over", std::string(65, 'x')), options);
+  const Status status = reader.read();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.error, HasSubstr("larger than 64 bytes"));
+  FileReader at_limit(write_file("at_limit", std::string(64, 'x')), options);
+  ASSERT_TRUE(at_limit.read().ok());
+  EXPECT_EQ(at_limit.contents().size(), 64u);
+}
+
+TEST_F(FileReaderTest, TryReadFailsWithTheMessageReadGives) {
+  const std::string path = directory_ + "/not-there";
+  FileReader reader(path);
+  const Status status = reader.read();
+  ASSERT_FALSE(status.ok());
+  EXPECT_FALSE(reader.try_read());
+  EXPECT_TRUE(reader.missing());
+  EXPECT_EQ(reader.error_number(), ENOENT);
+  EXPECT_EQ(reader.failure().error, status.error);
+  EXPECT_THAT(reader.failure().error, HasSubstr(path + ": cannot open: No such file or directory"));
+
+  const std::string fifo = directory_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  created_.push_back(fifo);
+  FileReader fifo_reader(fifo);
+  EXPECT_FALSE(fifo_reader.try_read());
+  EXPECT_THAT(fifo_reader.failure().error, HasSubstr("is a FIFO, not a regular file"));
+  EXPECT_EQ(fifo_reader.failure().error, fifo_reader.read().error);
+
+  FileReader good(write_file("good", "1\n"));
+  EXPECT_TRUE(good.try_read());
+  EXPECT_TRUE(good.failure().ok());
+}
+
+TEST(FileReaderProcfsTest, OneReadOfASysfsAttributeReadsItWhole) {
+  const std::string path = HostPaths{}.sys_file("class/net/lo/mtu");
+  if (::access(path.c_str(), R_OK) != 0) GTEST_SKIP() << path << " is not readable here";
+  FileReader whole(path, FileReader::Options{.max_bytes = 4096, .initial_bytes = 32, .whole_in_one_read = true});
+  FileReader until_end(path, 4096);
+  ASSERT_TRUE(whole.read().ok());
+  ASSERT_TRUE(until_end.read().ok());
+  EXPECT_EQ(whole.contents(), until_end.contents());
+  EXPECT_EQ(whole.contents().back(), '\n');
+}
+
+// ---- held descriptors (hold_descriptor) ----
+
+const FileReader::Options kHeld{.whole_in_one_read = false, .hold_descriptor = true};
+
+std::string thread_name() {
+  char name[16] = {};
+  ::prctl(PR_GET_NAME, name);
+  return name;
+}
+
+TEST(FileReaderHeldTest, AHeldProcfsFileIsMadeAfreshForEveryRead) {
+  const std::string original = thread_name();
+  FileReader reader("/proc/thread-self/comm", kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  if (!reader.holds_descriptor()) GTEST_SKIP() << "no procfs here (or the held cap is reached)";
+  EXPECT_EQ(reader.contents(), original + "\n");
+  ASSERT_EQ(::prctl(PR_SET_NAME, "hp-held-test"), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), "hp-held-test\n");  // the same descriptor, read from offset 0 again
+  EXPECT_TRUE(reader.holds_descriptor());
+  ASSERT_EQ(::prctl(PR_SET_NAME, original.c_str()), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), original + "\n");
+}
+
+TEST(FileReaderHeldTest, AHeldFileThatGoesAwayIsOpenedAgainByItsPath) {
+  std::promise<pid_t> started;
+  std::promise<void> finish;
+  std::thread thread([&started, finished = finish.get_future()]() mutable {
+    started.set_value(static_cast<pid_t>(::syscall(SYS_gettid)));
+    finished.wait();
+  });
+  const pid_t thread_id = started.get_future().get();
+  FileReader reader("/proc/self/task/" + std::to_string(thread_id) + "/comm", kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  const bool held = reader.holds_descriptor();
+  finish.set_value();
+  thread.join();
+  // The task is gone: the held descriptor fails, the path is tried again
+  // and is not there. join() returns once the thread has run its last
+  // code; its /proc entry goes a moment later, so poll with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool ok = true;
+  while (ok && std::chrono::steady_clock::now() < deadline) ok = reader.read().ok();
+  EXPECT_FALSE(ok);
+  EXPECT_TRUE(reader.missing());
+  EXPECT_FALSE(reader.holds_descriptor());
+  if (!held) GTEST_SKIP() << "the descriptor was not held (no procfs, or the cap)";
+}
+
+TEST_F(FileReaderTest, ARegularFileIsNeverHeldSoARenameIsSeen) {
+  const std::string path = write_file("renamed", "first\n");
+  FileReader reader(path, kHeld);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_FALSE(reader.holds_descriptor());
+  const std::string replacement = write_file("replacement", "second\n");
+  ASSERT_EQ(::rename(replacement.c_str(), path.c_str()), 0);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(reader.contents(), "second\n");
+}
+
+TEST(FileReaderHeldTest, HeldDescriptorsAreCappedAndGivenBackByTheReaders) {
+  const std::size_t before = FileReader::held_descriptors();
+  {
+    std::vector<FileReader> readers;
+    readers.reserve(FileReader::kMaxHeldDescriptors + 10);
+    for (std::size_t i = 0; i < FileReader::kMaxHeldDescriptors + 10; ++i) {
+      readers.emplace_back("/proc/self/comm", kHeld);
+      ASSERT_TRUE(readers.back().read().ok());
+    }
+    if (FileReader::held_descriptors() == before) GTEST_SKIP() << "no procfs here";
+    EXPECT_EQ(FileReader::held_descriptors(), FileReader::kMaxHeldDescriptors);
+    // Past the cap a reader still reads, opening the file each time.
+    EXPECT_FALSE(readers.back().holds_descriptor());
+    ASSERT_TRUE(readers.back().read().ok());
+    // Moving a reader moves its descriptor, not a copy of it.
+    FileReader moved = std::move(readers.front());
+    EXPECT_TRUE(moved.holds_descriptor());
+    EXPECT_EQ(FileReader::held_descriptors(), FileReader::kMaxHeldDescriptors);
+  }
+  EXPECT_EQ(FileReader::held_descriptors(), before);
 }
 
 }  // namespace

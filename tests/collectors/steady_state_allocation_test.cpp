@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <span>
 
 #include <gtest/gtest.h>
 
@@ -28,6 +29,7 @@
 #include "collectors/linux/proc_net_sockstat.hpp"
 #include "collectors/linux/proc_vmstat.hpp"
 #include "collectors/linux/sensors.hpp"
+#include "collectors/linux/sysfs_attribute.hpp"
 #include "tests/collectors/fixture_files.hpp"
 
 namespace {
@@ -445,6 +447,58 @@ TEST(SteadyStateAllocationTest, DisksSourceAllocatesNothingOnceWarm) {
     collectors.advance_all();
   }
   EXPECT_EQ(counter.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hostpulse
+
+namespace hostpulse {
+namespace {
+
+// Across the re-read periods: the ticks that read speed, MTU, sensor limits
+// again, and the statvfs rounds, allocate nothing either.
+TEST(SteadyStateAllocationTest, RereadsAndStatvfsRoundsAllocateNothing) {
+  const std::string hosts = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/";
+  const auto paths_of = [&hosts](std::string_view case_name) {
+    const std::string root = hosts + std::string(case_name);
+    return HostPaths{.proc = root + "/proc", .sys = root + "/sys", .rootfs = root + "/root"};
+  };
+  static const SourceDefinition net_only[] = {net_source()};
+  static const SourceDefinition sensors_only[] = {sensors_source()};
+  static const SourceDefinition filesystems_only[] = {filesystems_source()};
+  struct Case {
+    std::string_view name;
+    std::span<const SourceDefinition> sources;
+    std::size_t period;
+  };
+  for (const Case& run : {Case{"net_docker", net_only, sysfs_attribute::kRarelyChangingRereadReads},
+                          Case{"sensors_laptop", sensors_only, sysfs_attribute::kRarelyChangingRereadReads},
+                          Case{"fs_docker_host", filesystems_only, kStatvfsEveryReads}}) {
+    SCOPED_TRACE(run.name);
+    CollectorSet collectors(SourceSettings{.paths = paths_of(run.name)}, run.sources);
+    for (int warm = 0; warm < 2; ++warm) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    const AllocationCounter counter;
+    for (std::size_t tick = 0; tick < 2 * run.period + 1; ++tick) {
+      ASSERT_EQ(collectors.collect_all(), 0u);
+      collectors.advance_all();
+    }
+    EXPECT_EQ(counter.allocations(), 0u);
+  }
+}
+
+// A read that fails (a CPU without cpufreq, an attribute of a drive asleep)
+// builds no message when the caller only counts it.
+TEST(SteadyStateAllocationTest, FailedTryReadAllocatesNothing) {
+  FileReader reader(std::string(HOSTPULSE_FIXTURES_DIR) + "/no-such-attribute",
+                    FileReader::Options{.max_bytes = 4096, .initial_bytes = 32, .whole_in_one_read = true});
+  ASSERT_FALSE(reader.try_read());
+  const AllocationCounter counter;
+  for (int tick = 0; tick < 10; ++tick) ASSERT_FALSE(reader.try_read());
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_FALSE(reader.failure().ok());  // the message, when it is wanted
 }
 
 }  // namespace

@@ -1,8 +1,14 @@
 #include "collectors/linux/filesystems.hpp"
 
+#include <sched.h>  // unshare
+#include <sys/mount.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <fstream>
 #include <iterator>
@@ -19,6 +25,7 @@
 #include "collectors/collector_table.hpp"
 #include "tests/support/recording_metric_writer.hpp"
 #include "tests/support/recording_series_writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace hostpulse {
 namespace {
@@ -645,6 +652,134 @@ TEST(FilesystemsHangTest, AbandonedWorkersAreCapped) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(measured(out).size(), 7u);
+}
+
+// ---- statvfs every kStatvfsEveryReads reads, mountinfo only when it changed ----
+
+// Answers every mount with `blocks` blocks, and counts the calls.
+struct CountingStat {
+  std::shared_ptr<std::atomic<std::uint64_t>> blocks = std::make_shared<std::atomic<std::uint64_t>>(1000);
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+
+  FilesystemStatFunction function() const {
+    return [blocks = blocks, calls = calls](const char* /*path*/, FilesystemUsage& out) {
+      calls->fetch_add(1);
+      out = {.fragment_bytes = 4096, .blocks = blocks->load(), .blocks_free = 10, .blocks_available = 10};
+      return 0;
+    };
+  }
+};
+
+// A wait long enough that every round finishes inside the read that hands
+// it over (it returns as soon as the round is done), so the test counts
+// reads, not time.
+constexpr auto kWholeRoundWait = 10s;
+
+TEST(FilesystemsPeriodTest, StatvfsEveryPeriodAndTheLastAnswerEveryReadBetween) {
+  SourceSettings settings = docker_host_settings();
+  const CountingStat counting;
+  settings.filesystems.stat = counting.function();
+  settings.filesystems.result_wait = kWholeRoundWait;
+  FilesystemsState state(settings);
+  Filesystems out;
+  ASSERT_TRUE(state.read(out).ok());
+  ASSERT_EQ(out.count, 7u);
+  const int round = counting.calls->load();
+  EXPECT_EQ(round, 7);
+  EXPECT_EQ(out.readings()[0].usage.blocks, 1000u);
+
+  counting.blocks->store(2000);
+  for (std::size_t read = 2; read <= kStatvfsEveryReads; ++read) {
+    ASSERT_TRUE(state.read(out).ok());
+    // Every mount still reported, with the last answer.
+    ASSERT_EQ(out.count, 7u) << "read " << read;
+    for (const FilesystemReading& reading : out.readings()) {
+      ASSERT_TRUE(reading.has_usage);
+      ASSERT_EQ(reading.usage.blocks, 1000u) << "read " << read << " " << reading.mount_point;
+    }
+  }
+  EXPECT_EQ(counting.calls->load(), round);  // no statvfs in between
+
+  ASSERT_TRUE(state.read(out).ok());
+  EXPECT_EQ(counting.calls->load(), 2 * round);
+  ASSERT_EQ(out.count, 7u);
+  for (const FilesystemReading& reading : out.readings()) EXPECT_EQ(reading.usage.blocks, 2000u);
+}
+
+TEST(FilesystemsPeriodTest, AChangedMountTableIsParsedAndMeasuredAtOnce) {
+  const testing_support::TempDir root;
+  std::filesystem::create_directories(root.file("proc/self"));
+  const std::string line1 = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+  const std::string line2 = "30 22 8:2 / /home rw,relatime shared:2 - ext4 /dev/sda2 rw\n";
+  root.write("proc/self/mountinfo", line1);
+  SourceSettings settings{.paths = HostPaths{.proc = root.file("proc"), .sys = root.file("sys")}};
+  const CountingStat counting;
+  settings.filesystems.stat = counting.function();
+  settings.filesystems.result_wait = kWholeRoundWait;
+  FilesystemsState state(settings);
+  Filesystems out;
+  for (int read = 0; read < 3; ++read) ASSERT_TRUE(state.read(out).ok());
+  ASSERT_EQ(out.count, 1u);
+  // Not procfs: read every tick, parsed only when its text changed.
+  EXPECT_EQ(state.mount_table_reads(), 3u);
+  EXPECT_EQ(state.mount_table_parses(), 1u);
+
+  root.write("proc/self/mountinfo", line1 + line2);
+  ASSERT_TRUE(state.read(out).ok());
+  EXPECT_EQ(state.mount_table_parses(), 2u);
+  ASSERT_EQ(out.count, 2u);
+  EXPECT_EQ(out.readings()[1].mount_point, "/home");
+  EXPECT_TRUE(out.readings()[1].has_usage);  // measured on the read that found it
+}
+
+// A mount in a namespace of the test's own: procfs signals the change by
+// poll(), so a steady tick reads no mountinfo and the read after a mount
+// sees it. Forked: a multithreaded process cannot unshare its mount
+// namespace, and the child's mounts die with it. Exit codes name the step
+// that failed.
+int mount_watch_child() {
+  if (::unshare(CLONE_NEWNS) != 0) return 77;
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 77;
+  char pattern[] = "/tmp/hostpulse-mountwatch-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) return 10;
+  const std::string point = pattern;
+  SourceSettings settings;
+  settings.filesystems.result_wait = kWholeRoundWait;
+  int code = 0;
+  {
+    FilesystemsState state(settings);
+    Filesystems out;
+    const auto has_point = [&out, &point] {
+      for (const FilesystemReading& reading : out.readings()) {
+        if (reading.mount_point == point && reading.has_usage) return true;
+      }
+      return false;
+    };
+    for (int read = 0; read < 3 && code == 0; ++read) {
+      if (!state.read(out).ok()) code = 11;
+    }
+    if (code == 0 && state.mount_table_reads() != 1) code = 12;  // polled, not read
+    if (code == 0 && has_point()) code = 13;
+    if (code == 0 && ::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=1m") != 0) code = 77;
+    if (code == 0 && !state.read(out).ok()) code = 14;
+    if (code == 0 && state.mount_table_reads() != 2) code = 15;
+    if (code == 0 && !has_point()) code = 16;
+    ::umount2(point.c_str(), MNT_DETACH);
+  }
+  ::rmdir(point.c_str());
+  return code;
+}
+
+TEST(FilesystemsMountWatchTest, AMountIsSeenOnTheNextReadWithoutReadingMountinfoEveryTick) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a mount namespace";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(mount_watch_child());
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no mount namespace or tmpfs mount allowed here";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "step that failed: see mount_watch_child()";
 }
 
 // ---- live, this machine ----

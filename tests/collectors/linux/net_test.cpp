@@ -539,6 +539,94 @@ TEST(NetReadTest, AFifoInPlaceOfAnAttributeIsNoValueNotAHang) {
   EXPECT_TRUE(state.interfaces()[0].speed_unreadable);
 }
 
+// ---- rarely changing attributes: re-read every kRarelyChangingRereadReads ----
+
+// A hardware eth0 (and, when asked, eth1) under a fake sysfs tree.
+struct LinkTree {
+  testing_support::TempDir root;
+
+  LinkTree() {
+    std::filesystem::create_directories(root.file("sys/class/net"));
+    add("eth0", "up\n", "1000\n", "1500\n");
+  }
+  void add(const std::string& name, std::string_view operstate, std::string_view speed, std::string_view mtu) const {
+    const std::string device = "sys/devices/pci0000:00/net/" + name;
+    std::filesystem::create_directories(root.file(device));
+    std::filesystem::create_symlink("../../devices/pci0000:00/net/" + name, root.file("sys/class/net/" + name));
+    set(name, "operstate", operstate);
+    set(name, "speed", speed);
+    set(name, "mtu", mtu);
+  }
+  void set(const std::string& name, const std::string& attribute, std::string_view value) const {
+    root.write("sys/devices/pci0000:00/net/" + name + "/" + attribute, value);
+  }
+  [[nodiscard]] SourceSettings settings() const {
+    return SourceSettings{.paths = HostPaths{.proc = root.file("proc"), .sys = root.file("sys")}};
+  }
+};
+
+constexpr std::uint64_t kGigabitBytesPerSecond = 125'000'000;
+
+TEST(NetRereadTest, SpeedAndMtuChangesShowAfterThePeriodNotBefore) {
+  const LinkTree tree;
+  NetState state(tree.settings());
+  const std::string text = std::string(kHeader) + "eth0:" + counters_of(1) + "\n";
+  NetDev net;
+  ASSERT_TRUE(read_net(state, text, net).ok());
+  EXPECT_EQ(net.interfaces[0].speed_bytes_per_s, kGigabitBytesPerSecond);
+  EXPECT_EQ(net.interfaces[0].mtu_bytes, 1500u);
+
+  tree.set("eth0", "speed", "10000\n");
+  tree.set("eth0", "mtu", "9000\n");
+  // Reads 2 .. N: the last values, every read (no gap in the series).
+  for (std::uint32_t read = 2; read <= sysfs_attribute::kRarelyChangingRereadReads; ++read) {
+    ASSERT_TRUE(read_net(state, text, net).ok());
+    ASSERT_EQ(net.interfaces[0].speed_bytes_per_s, kGigabitBytesPerSecond) << "read " << read;
+    ASSERT_EQ(net.interfaces[0].mtu_bytes, 1500u) << "read " << read;
+    ASSERT_EQ(net.interfaces[0].up, true);
+  }
+  // Read N + 1 reads them again.
+  ASSERT_TRUE(read_net(state, text, net).ok());
+  EXPECT_EQ(net.interfaces[0].speed_bytes_per_s, 10 * kGigabitBytesPerSecond);
+  EXPECT_EQ(net.interfaces[0].mtu_bytes, 9000u);
+}
+
+TEST(NetRereadTest, OperstateIsReadEveryTickAndItsChangeRereadsTheSpeed) {
+  const LinkTree tree;
+  NetState state(tree.settings());
+  const std::string text = std::string(kHeader) + "eth0:" + counters_of(1) + "\n";
+  NetDev net;
+  ASSERT_TRUE(read_net(state, text, net).ok());
+  ASSERT_EQ(net.interfaces[0].speed_bytes_per_s, kGigabitBytesPerSecond);
+
+  tree.set("eth0", "operstate", "down\n");
+  ASSERT_TRUE(read_net(state, text, net).ok());
+  EXPECT_EQ(net.interfaces[0].up, false);
+  EXPECT_EQ(net.interfaces[0].speed_bytes_per_s, std::nullopt);  // a down link has no speed
+
+  // Renegotiated at 10 Gbit/s: seen on the read that sees it up again.
+  tree.set("eth0", "speed", "10000\n");
+  tree.set("eth0", "operstate", "up\n");
+  ASSERT_TRUE(read_net(state, text, net).ok());
+  EXPECT_EQ(net.interfaces[0].up, true);
+  EXPECT_EQ(net.interfaces[0].speed_bytes_per_s, 10 * kGigabitBytesPerSecond);
+}
+
+TEST(NetRereadTest, ANewInterfaceGetsItsLinkFactsOnItsFirstRead) {
+  const LinkTree tree;
+  NetState state(tree.settings());
+  NetDev net;
+  const std::string one = std::string(kHeader) + "eth0:" + counters_of(1) + "\n";
+  for (int read = 0; read < 5; ++read) ASSERT_TRUE(read_net(state, one, net).ok());
+  tree.add("eth1", "up\n", "100\n", "9000\n");
+  const std::string two = one + "eth1:" + counters_of(1) + "\n";
+  ASSERT_TRUE(read_net(state, two, net).ok());
+  EXPECT_EQ(interface_named(net, "eth1").speed_bytes_per_s, kGigabitBytesPerSecond / 10);
+  EXPECT_EQ(interface_named(net, "eth1").mtu_bytes, 9000u);
+  EXPECT_EQ(interface_named(net, "eth1").up, true);
+  EXPECT_EQ(interface_named(net, "eth0").speed_bytes_per_s, kGigabitBytesPerSecond);
+}
+
 // ---- derive ---------------------------------------------------------------
 
 std::map<std::string, double> derive(const NetDev* previous, const NetDev& current, double elapsed_s) {

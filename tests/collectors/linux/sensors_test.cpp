@@ -401,6 +401,58 @@ TEST(SensorsTreeTest, ChipsComingAndGoingKeepExistingKeys) {
   EXPECT_TRUE(run.read().unavailable);
 }
 
+TEST(SensorsTreeTest, LimitsAreReadAgainAfterThePeriodInputsEveryRead) {
+  TempDir root;
+  const std::string chip = root.path() + "/sys/class/hwmon/hwmon0";
+  write(chip + "/name", "coretemp\n");
+  write(chip + "/temp1_input", "40000\n");
+  write(chip + "/temp1_max", "80000\n");
+  write(chip + "/temp1_crit", "100000\n");
+  SensorsRun run(root.path());
+  ASSERT_TRUE(run.read().ok());
+  ASSERT_EQ(run.raw.temperatures.size(), 1u);
+  EXPECT_EQ(run.raw.temperatures[0].temp_max_celsius, 80.0);
+  EXPECT_EQ(run.raw.temperatures[0].temp_crit_celsius, 100.0);
+
+  write(chip + "/temp1_max", "85000\n");
+  write(chip + "/temp1_crit", "105000\n");
+  for (std::uint32_t read = 2; read <= sysfs_attribute::kRarelyChangingRereadReads; ++read) {
+    write(chip + "/temp1_input", std::to_string(40000 + 1000 * read) + "\n");
+    ASSERT_TRUE(run.read().ok());
+    // The input every read; the limits as last read, every read.
+    ASSERT_EQ(run.raw.temperatures[0].temp_celsius, 40.0 + read) << "read " << read;
+    ASSERT_EQ(run.raw.temperatures[0].temp_max_celsius, 80.0) << "read " << read;
+    ASSERT_EQ(run.raw.temperatures[0].temp_crit_celsius, 100.0) << "read " << read;
+  }
+  ASSERT_TRUE(run.read().ok());
+  EXPECT_EQ(run.raw.temperatures[0].temp_max_celsius, 85.0);
+  EXPECT_EQ(run.raw.temperatures[0].temp_crit_celsius, 105.0);
+
+  // A chip that appears later has its limits on its first read.
+  const std::string second = root.path() + "/sys/class/hwmon/hwmon1";
+  write(second + "/name", "nvme\n");
+  write(second + "/temp1_input", "30000\n");
+  write(second + "/temp1_crit", "90000\n");
+  ASSERT_TRUE(run.read().ok());
+  ASSERT_EQ(run.raw.temperatures.size(), 2u);
+  EXPECT_EQ(run.raw.temperatures[1].key, "nvme/temp1");
+  EXPECT_EQ(run.raw.temperatures[1].temp_crit_celsius, 90.0);
+}
+
+TEST(SensorsTreeTest, ABrokenLimitFailsEveryReadUntilItIsReadAgain) {
+  TempDir root;
+  const std::string chip = root.path() + "/sys/class/hwmon/hwmon0";
+  write(chip + "/name", "coretemp\n");
+  write(chip + "/temp1_input", "40000\n");
+  write(chip + "/temp1_max", "garbage\n");
+  SensorsRun run(root.path());
+  for (int read = 0; read < 3; ++read) {
+    const Status status = run.read();
+    ASSERT_FALSE(status.ok()) << "read " << read;
+    EXPECT_THAT(status.error, HasSubstr("temp1_max"));
+  }
+}
+
 // The tree tests/fixtures/make_large_host_sensors.py writes, when a run
 // points HOSTPULSE_LARGE_HOST at one (the integrator's bench does).
 TEST(SensorsLargeHostTest, GeneratedTreeGivesEverySensor) {
