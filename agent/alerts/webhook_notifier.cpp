@@ -20,26 +20,29 @@ bool is_notification(const AlertEvent& event) {
 
 }  // namespace
 
-Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
-  const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid webhook url " + quote(url) + ": " + std::string(why) +
-                           " (expected http://HOST[:PORT]/PATH or https://...)");
-  };
+std::string http_url_problem(const std::string& url, std::string& scheme_host_port, std::string& path) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return fail("missing scheme");
+  if (scheme_end == std::string::npos) return "missing scheme";
   const std::string scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") return fail("scheme must be http or https");
+  if (scheme != "http" && scheme != "https") return "scheme must be http or https";
   const auto path_start = url.find('/', scheme_end + 3);
   const std::string authority = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
                                                                                             : path_start - scheme_end - 3);
-  if (authority.empty()) return fail("missing host");
-  if (authority.find('@') != std::string::npos) return fail("credentials in the URL are not supported; use headers");
+  if (authority.empty()) return "missing host";
+  if (authority.find('@') != std::string::npos) return "credentials in the URL are not supported; use headers";
   for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail("contains spaces or control characters");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "contains spaces or control characters";
   }
   scheme_host_port = scheme + "://" + authority;
   path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  return Status::success();
+  return {};
+}
+
+Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
+  const std::string problem = http_url_problem(url, scheme_host_port, path);
+  if (problem.empty()) return Status::success();
+  return Status::failure("invalid webhook url " + quote(url) + ": " + problem +
+                         " (expected http://HOST[:PORT]/PATH or https://...)");
 }
 
 WebhookNotifier::WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,

@@ -32,7 +32,10 @@ struct WebhookOptions {
   std::size_t line = 0;
 };
 
-// Splits "http://host:port/path" into client target and path; error names what is wrong.
+// Splits "http://host:port/path" into client target and path; returns what
+// is wrong with it, empty when nothing is.
+std::string http_url_problem(const std::string& url, std::string& scheme_host_port, std::string& path);
+// The same as a Status naming the URL and the expected form.
 Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path);
 
 struct WebhookStats {

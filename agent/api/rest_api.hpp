@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/alertmanager_notifier.hpp"
 #include "agent/alerts/silences.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/pipeline/history.hpp"
@@ -46,6 +47,7 @@ struct RestApiSources {
   std::size_t max_history_values = StreamOptions{}.max_history_values;
   std::size_t max_series = SeriesRegistryOptions{}.max_series;
   std::function<SeriesRegistryStats()> series_stats{};  // may be empty
+  const AlertmanagerNotifier* alertmanagers = nullptr;  // null: no Alertmanager counts in health
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.

@@ -39,6 +39,9 @@ constexpr std::size_t kMaxShownNameBytes = 256;
 constexpr std::size_t kMaxSelectorBytes = 256;
 // Label matchers per rule: series carry one or two labels; more is a mistake.
 constexpr std::size_t kMaxMatchLabels = 16;
+// A rule's summary is a title line (chat messages, Alertmanager's summary
+// annotation); the description holds the detail.
+constexpr std::size_t kMaxSummaryBytes = 256;
 // toml11's own first line of explanation can quote keys from the file.
 constexpr std::size_t kMaxShownParserMessageBytes = 200;
 
@@ -359,6 +362,13 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
          if (s.ok() && rule.description.size() > 1024) return reader.error_at(v, k, "longer than 1024 characters");
          return s;
        }},
+      {"summary", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.summary);
+         if (s.ok() && rule.summary.size() > kMaxSummaryBytes) {
+           return reader.error_at(v, k, "longer than " + std::to_string(kMaxSummaryBytes) + " characters");
+         }
+         return s;
+       }},
       {"severity", [&](const toml::value& v, const std::string& k) { return reader.read_string(v, k, rule.severity); }},
       {"enabled", [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");
@@ -485,6 +495,88 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
   return Status::success();
 }
 
+Status apply_alertmanagers(const toml::value& value, const std::string& source,
+                           std::vector<AlertmanagerOptions>& alertmanagers) {
+  if (!value.is_array()) {
+    return TableReader(value, source, "").error_at(value, "alertmanager", "expected [[alertmanager]] tables");
+  }
+  for (const toml::value& table : value.as_array()) {
+    if (!table.is_table()) {
+      return TableReader(table, source, "").error_at(table, "alertmanager", "expected [[alertmanager]] tables");
+    }
+    const TableReader reader(table, source, "alertmanager.");
+    AlertmanagerOptions alertmanager;
+    alertmanager.source = source;
+    alertmanager.line = table.location().line();
+    const auto table_error = [&](const std::string& message) {
+      return Status::failure(source + ":" + std::to_string(alertmanager.line) + ": alertmanager" + message);
+    };
+    if (alertmanagers.size() == AlertmanagerNotifier::kMaxAlertmanagers) {
+      return table_error(": more than " + std::to_string(AlertmanagerNotifier::kMaxAlertmanagers) +
+                         " Alertmanagers (each is a sender thread)");
+    }
+    const auto single_line = [&](const toml::value& v, const std::string& k, std::string& out) {
+      Status s = reader.read_string(v, k, out);
+      if (s.ok() && out.find_first_of("\r\n") != std::string::npos) return reader.error_at(v, k, "must be single-line");
+      return s;
+    };
+    std::int64_t number = 0;
+    Status status = reader.each({
+        {"url", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, alertmanager.url);
+           if (!s.ok()) return s;
+           std::string base, path;
+           s = parse_alertmanager_url(alertmanager.url, base, path);
+           return s.ok() ? s : reader.error_at(v, k, s.error);
+         }},
+        {"timeout", [&](const toml::value& v, const std::string& k) {
+           return reader.read_duration(v, k, std::chrono::milliseconds(100), std::chrono::minutes(1), alertmanager.timeout);
+         }},
+        {"max_attempts", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_integer(v, k, 1, 100, number);
+           if (s.ok()) alertmanager.max_attempts = static_cast<std::uint32_t>(number);
+           return s;
+         }},
+        {"bearer_token", [&](const toml::value& v, const std::string& k) {
+           Status s = single_line(v, k, alertmanager.bearer_token);
+           return s.ok() && alertmanager.bearer_token.empty() ? reader.error_at(v, k, "must not be empty") : s;
+         }},
+        {"basic_auth", [&](const toml::value& v, const std::string& k) {
+           if (!v.is_table()) {
+             return reader.error_at(v, k, "expected a table, e.g. { username = \"hostpulse\", password = \"...\" }");
+           }
+           const TableReader auth(v, source, "alertmanager.basic_auth.");
+           Status s = auth.each({
+               {"username", [&](const toml::value& item, const std::string& name) {
+                  return single_line(item, name, alertmanager.basic_auth_username);
+                }},
+               {"password", [&](const toml::value& item, const std::string& name) {
+                  return single_line(item, name, alertmanager.basic_auth_password);
+                }},
+           });
+           if (s.ok() && alertmanager.basic_auth_username.empty()) return reader.error_at(v, k, "username: required");
+           if (s.ok() && alertmanager.basic_auth_username.find(':') != std::string::npos) {
+             return reader.error_at(v, k, "username must not contain ':' (RFC 7617)");
+           }
+           return s;
+         }},
+    });
+    if (!status.ok()) return status;
+    if (alertmanager.url.empty()) return table_error(".url: required");
+    if (!alertmanager.bearer_token.empty() && !alertmanager.basic_auth_username.empty()) {
+      return table_error(": bearer_token and basic_auth are both set (Alertmanager takes one Authorization header)");
+    }
+    for (const AlertmanagerOptions& existing : alertmanagers) {
+      if (existing.url == alertmanager.url) {
+        return table_error(".url: " + quote(alertmanager.url, kMaxShownNameBytes) + " is already the Alertmanager at " +
+                           existing.source + ":" + std::to_string(existing.line));
+      }
+    }
+    alertmanagers.push_back(std::move(alertmanager));
+  }
+  return Status::success();
+}
+
 // rules_dir_line: where rules_dir was set (0: not set), for errors about the
 // folder, which is checked only when it is read.
 Status apply_root(const toml::value& root, const std::string& source, Config& config, std::size_t& rules_dir_line) {
@@ -582,6 +674,9 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
        }},
       {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
       {"webhook", [&](const toml::value& v, const std::string&) { return apply_webhooks(v, source, config.webhooks); }},
+      {"alertmanager", [&](const toml::value& v, const std::string&) {
+         return apply_alertmanagers(v, source, config.alertmanagers);
+       }},
       {"allow_unauthenticated",
        [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");

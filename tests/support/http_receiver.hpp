@@ -24,6 +24,7 @@ struct Received {
   std::string content_type;
   std::string custom_header;
   std::chrono::steady_clock::time_point at;
+  std::string authorization;
 };
 
 // An HTTP receiver on an ephemeral loopback port. `status` decides each answer.
@@ -36,7 +37,8 @@ class Receiver {
       {
         std::lock_guard lock(mutex_);
         received_.push_back(Received{request.path, request.body, request.get_header_value("Content-Type"),
-                                     request.get_header_value("X-Team"), Clock::now()});
+                                     request.get_header_value("X-Team"), Clock::now(),
+                                     request.get_header_value("Authorization")});
         answer = status_;
       }
       changed_.notify_all();
