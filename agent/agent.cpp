@@ -130,7 +130,7 @@ Agent::Agent(AgentSetup setup)
                   body["host"] = host;
                   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
                 },
-                http_client_),
+                http_client_, std::chrono::seconds(1), identity_.host),
       alertmanagers_(config_.alertmanagers, identity_.host, http_client_),
       access_(std::make_shared<AccessControl>(token_, config_.allowed_origins, config_.allowed_hosts)),
       signals_(io_, SIGINT, SIGTERM),

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include <toml.hpp>
@@ -14,6 +15,7 @@
 #include "base/duration.hpp"
 #include "base/log.hpp"
 #include "agent/api/access_control.hpp"
+#include "agent/alerts/webhook_presets.hpp"
 #include "agent/config/toml_prescan.hpp"
 #include "base/quote.hpp"
 
@@ -39,6 +41,9 @@ constexpr std::size_t kMaxShownNameBytes = 256;
 constexpr std::size_t kMaxSelectorBytes = 256;
 // Label matchers per rule: series carry one or two labels; more is a mistake.
 constexpr std::size_t kMaxMatchLabels = 16;
+// A webhook body template: a chat message with every field fits in a few
+// KiB; the services themselves cap messages at 2 to 64 KiB.
+constexpr std::size_t kMaxWebhookBodyBytes = 16 * 1024;
 // A rule's summary is a title line (chat messages, Alertmanager's summary
 // annotation); the description holds the detail.
 constexpr std::size_t kMaxSummaryBytes = 256;
@@ -454,8 +459,64 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
     webhook.source = source;
     webhook.line = table.location().line();
     std::int64_t number = 0;
+    std::string preset, format;
+    WebhookPresetParameters parameters;
+    WebhookKeysSet set;
+    // Where each templated key is, for errors found once the table is read.
+    std::map<std::string, std::size_t, std::less<>> key_lines;
+    const auto remember = [&](const toml::value& v, const std::string& k) { key_lines[k] = v.location().line(); };
     Status status = reader.each({
+        {"name", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, webhook.name);
+           if (s.ok() && (webhook.name.empty() || webhook.name.size() > kMaxShownNameBytes ||
+                          webhook.name.find_first_of("\r\n") != std::string::npos)) {
+             return reader.error_at(v, k, "must be one line of 1 to " + std::to_string(kMaxShownNameBytes) + " characters");
+           }
+           return s;
+         }},
+        {"preset", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           return reader.read_string(v, k, preset);
+         }},
+        {"method", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, webhook.method);
+           if (s.ok() && webhook.method != "POST" && webhook.method != "PUT") {
+             return reader.error_at(v, k, "must be \"POST\" or \"PUT\"");
+           }
+           set.method = true;
+           return s;
+         }},
+        {"body", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           Status s = reader.read_string(v, k, webhook.body);
+           if (s.ok() && (webhook.body.empty() || webhook.body.size() > kMaxWebhookBodyBytes)) {
+             return reader.error_at(v, k, "must be 1 to " + std::to_string(kMaxWebhookBodyBytes) + " bytes");
+           }
+           set.body = true;
+           return s;
+         }},
+        {"format", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, format);
+           if (!s.ok()) return s;
+           if (format != "json" && format != "text") return reader.error_at(v, k, "must be \"json\" or \"text\"");
+           webhook.json_body = format == "json";
+           set.format = true;
+           return s;
+         }},
+        {"chat_id", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           if (v.is_integer()) {
+             parameters.chat_id = std::to_string(v.as_integer());
+             return Status::success();
+           }
+           return reader.read_string(v, k, parameters.chat_id);
+         }},
+        {"room_id", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           return reader.read_string(v, k, parameters.room_id);
+         }},
         {"url", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
            Status s = reader.read_string(v, k, webhook.url);
            if (!s.ok()) return s;
            std::string base, path;
@@ -474,6 +535,7 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
            return s;
          }},
         {"headers", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
            if (!v.is_table()) return reader.error_at(v, k, "expected a table of strings, e.g. { Authorization = \"Bearer ...\" }");
            for (const auto& [name, header] : v.as_table()) {
              if (!header.is_string()) return reader.error_at(header, k + "." + name, "expected a string");
@@ -490,6 +552,18 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
     if (webhook.url.empty()) {
       return Status::failure(source + ":" + std::to_string(webhook.line) + ": webhook.url: required");
     }
+    // "FILE:LINE: webhook 'NAME': KEY: why", at the key's line when the
+    // problem is in one (a template), else at the table's.
+    const auto webhook_error = [&](const std::string& message) {
+      const std::string key = message.substr(0, message.find_first_of(":."));
+      const auto line = key_lines.find(key);
+      return Status::failure(source + ":" + std::to_string(line != key_lines.end() ? line->second : webhook.line) +
+                             ": webhook " + quote(webhook_label(webhook), kMaxShownNameBytes) + ": " + message);
+    };
+    if (Status applied = apply_webhook_preset(preset, parameters, set, webhook); !applied.ok()) {
+      return webhook_error(applied.error);
+    }
+    if (Status checked = check_webhook_templates(webhook); !checked.ok()) return webhook_error(checked.error);
     webhooks.push_back(std::move(webhook));
   }
   return Status::success();
