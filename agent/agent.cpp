@@ -121,6 +121,7 @@ Agent::Agent(AgentSetup setup)
       collectors_(source_settings(config_), platform_sources()),
       registry_(collectors_.definitions(), series_registry_options(config_)),
       history_(0, config_.history_points),
+      metrics_(collectors_.definitions()),
       primed_(prime(collectors_, registry_, history_)),
       alerts_(*registry_.schema(), config_.alerts),
       http_client_(std::move(setup.webhook_transport)),
@@ -168,10 +169,13 @@ Agent::Agent(AgentSetup setup)
           config_.stream.max_history_values,
           config_.series.max_series,
           [this] { return registry_.stats(); },
+          config_.metrics.enabled ? &metrics_ : nullptr,
+          config_.metrics.public_access,
           &alertmanagers_,
       }),
       server_(io_, config_.listen, config_.http, [this](const HttpRequest& request) { return api_.handle(request); }) {
   sampler_.primed_already();
+  if (config_.metrics.enabled) sampler_.expose_to(&metrics_);
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   // Every event goes to the stream; notifications skip silenced ones, except
   // that an Alertmanager always hears of a resolve (else it would keep an

@@ -11,6 +11,7 @@
 #include "agent/alerts/silences.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/pipeline/history.hpp"
+#include "agent/pipeline/metrics_store.hpp"
 #include "agent/api/embedded_assets.hpp"
 #include "agent/api/http_types.hpp"
 #include "agent/api/url.hpp"
@@ -47,6 +48,9 @@ struct RestApiSources {
   std::size_t max_history_values = StreamOptions{}.max_history_values;
   std::size_t max_series = SeriesRegistryOptions{}.max_series;
   std::function<SeriesRegistryStats()> series_stats{};  // may be empty
+  // GET /metrics (Prometheus); null: 404. Same token as /api/ unless public.
+  const MetricsStore* metrics = nullptr;
+  bool metrics_public = false;
   const AlertmanagerNotifier* alertmanagers = nullptr;  // null: no Alertmanager counts in health
 };
 
@@ -70,6 +74,7 @@ class RestApi {
   [[nodiscard]] HttpResponse alerts() const;
   [[nodiscard]] HttpResponse silences(const HttpRequest& request, const std::string& path) const;
   [[nodiscard]] HttpResponse login(const HttpRequest& request) const;
+  [[nodiscard]] HttpResponse metrics(const HttpRequest& request) const;
 
   RestApiSources sources_;
 };
