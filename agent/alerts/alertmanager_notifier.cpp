@@ -186,8 +186,9 @@ void AlertmanagerNotifier::run(const TargetPointer& pointer) {
       it = target.queue.erase(it);
     }
     target.stats.queued = target.queue.size();
-    const std::string body = encode_alertmanager_alerts(batch, wall_clock_ms(), timing_.valid_for);
     lock.unlock();
+    // Encoded outside the lock: notify() on the sampler thread never waits for it.
+    const std::string body = encode_alertmanager_alerts(batch, wall_clock_ms(), timing_.valid_for);
     std::string error;
     int status = -1;
     const bool sent = post(target, body, status, error);
