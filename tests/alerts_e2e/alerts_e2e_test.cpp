@@ -579,6 +579,33 @@ TEST(Alerts, WebhookFailsThenRecoversAndGetsFiringAndResolved) {
   EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
 }
 
+// A preset webhook from the running agent: ntfy's shape (plain body, Title
+// and Priority headers) with the agent's host name in the title's fields.
+TEST(Alerts, PresetWebhookSendsTheServicesShape) {
+  Receiver receiver;
+  AlertAgent agent(std::string(kLoadRule) + "\n[[webhook]]\nname = \"ntfy\"\npreset = \"ntfy\"\nurl = \"" +
+                   receiver.url("/hostpulse") + "\"\nheaders = { Tags = \"{{host}}\" }\n");
+  ASSERT_TRUE(agent.listening()) << agent.output();
+  agent.write_proc("loadavg", loadavg(7));
+  const auto got = receiver.wait_for(1, kEventTimeout + 5s);
+  ASSERT_EQ(got.size(), 1u) << agent.output();
+  EXPECT_EQ(got[0].method, "POST");
+  EXPECT_EQ(got[0].path, "/hostpulse");
+  EXPECT_EQ(got[0].content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(got[0].body, "load 7 crossed > 5");
+  const auto header = [&](const std::string& name) {
+    const auto found = got[0].headers.find(name);
+    return found == got[0].headers.end() ? std::string() : found->second;
+  };
+  EXPECT_EQ(header("Title"), "[FIRING] load_high on load.1m (warning)");
+  EXPECT_EQ(header("Priority"), "4");
+  EXPECT_FALSE(header("Tags").empty()) << "the host name";
+  EXPECT_EQ(header("Tags").find("{{"), std::string::npos);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(5s), 0) << agent.output();
+}
+
 // SIGHUP switches webhooks without a restart: events after the reload go to
 // the new receiver only.
 TEST(Alerts, SighupSwitchesWebhooks) {
