@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/alerts/alert_json.hpp"
+#include "agent/alerts/alertmanager_alert.hpp"
 #include "agent/alerts/webhook_plugin.hpp"
 #include "agent/api/embedded_assets.hpp"
 #include "agent/config/command_line.hpp"
@@ -92,11 +93,15 @@ std::unique_ptr<AgentSetup> prepare_agent(const Config& config, std::vector<std:
     return nullptr;
   }
   // The webhook HTTP client (cpp-httplib, OpenSSL) is a plugin, loaded only
-  // when webhooks are configured: an agent without them never maps it.
-  if (!config.webhooks.empty()) {
+  // when webhooks or Alertmanagers are configured: an agent without them
+  // never maps it.
+  if (config.needs_http_client()) {
     WebhookPluginLoad plugin = load_webhook_plugin();
     if (!plugin.transport) {
-      error = plugin.error + " (needed for the " + std::to_string(config.webhooks.size()) + " configured webhooks)";
+      std::vector<std::string> users;
+      if (!config.webhooks.empty()) users.push_back(std::to_string(config.webhooks.size()) + " webhooks");
+      if (!config.alertmanagers.empty()) users.push_back(std::to_string(config.alertmanagers.size()) + " Alertmanagers");
+      error = plugin.error + fmt::format(" (needed for the configured {})", fmt::join(users, " and "));
       return nullptr;
     }
     spdlog::info("webhook HTTP client loaded from {}", plugin.path);
@@ -119,13 +124,15 @@ Agent::Agent(AgentSetup setup)
       metrics_(collectors_.definitions()),
       primed_(prime(collectors_, registry_, history_)),
       alerts_(*registry_.schema(), config_.alerts),
+      http_client_(std::move(setup.webhook_transport)),
       webhooks_(config_.webhooks,
                 [host = identity_.host](const AlertEvent& event) {
                   auto body = alert_event_json(event);
                   body["host"] = host;
                   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
                 },
-                std::move(setup.webhook_transport)),
+                http_client_, std::chrono::seconds(1), identity_.host),
+      alertmanagers_(config_.alertmanagers, identity_.host, http_client_),
       access_(std::make_shared<AccessControl>(token_, config_.allowed_origins, config_.allowed_hosts)),
       signals_(io_, SIGINT, SIGTERM),
       hangup_(io_, SIGHUP),
@@ -164,15 +171,20 @@ Agent::Agent(AgentSetup setup)
           [this] { return registry_.stats(); },
           config_.metrics.enabled ? &metrics_ : nullptr,
           config_.metrics.public_access,
+          &alertmanagers_,
       }),
       server_(io_, config_.listen, config_.http, [this](const HttpRequest& request) { return api_.handle(request); }) {
   sampler_.primed_already();
   if (config_.metrics.enabled) sampler_.expose_to(&metrics_);
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
-  // Every event goes to the stream; notifications (webhooks) skip silenced ones.
+  // Every event goes to the stream; notifications skip silenced ones, except
+  // that an Alertmanager always hears of a resolve (else it would keep an
+  // alert that fired before the silence until its endsAt).
   alerts_.set_sink([this](const AlertEvent& event) {
     stream_->publish_alert(alert_json_text(event));
-    if (!silences_.silenced(event.rule, event.instance, event.t_ms)) webhooks_.notify(event);
+    const bool silenced = silences_.silenced(event.rule, event.instance, event.t_ms);
+    if (!silenced) webhooks_.notify(event);
+    if (!silenced || alertmanager_resolve(event)) alertmanagers_.notify(event);
   });
   stream_->set_active_alerts_source([this] { return encode_active_alerts_message(alerts_.active()); });
   server_.enable_stream(stream_, access_);
@@ -216,6 +228,7 @@ int Agent::run() {
   // their sessions end when the io_context destroys their last handlers.
   stream_->abort_all();
   webhooks_.stop();
+  alertmanagers_.stop();
   if (sampler_stuck_) {
     // The stuck thread still uses the sampler, collectors and history that
     // returning would destroy, so the process ends here, skipping destructors
@@ -247,16 +260,18 @@ void Agent::reload() {
     spdlog::error("reload rejected, keeping the running configuration: {}", status.error);
     return;
   }
-  // The first webhooks load the HTTP client plugin; without it the reload
-  // is rejected rather than accepting webhooks that could never be sent.
+  // The first webhooks or Alertmanagers load the HTTP client plugin; without
+  // it the reload is rejected rather than accepting notifiers that could
+  // never send.
   std::shared_ptr<WebhookTransport> transport;
-  if (!next.webhooks.empty() && !webhooks_.has_transport()) {
+  if (next.needs_http_client() && !http_client_) {
     WebhookPluginLoad plugin = load_webhook_plugin();
     if (!plugin.transport) {
       spdlog::error("reload rejected, keeping the running configuration: {}", plugin.error);
       return;
     }
     spdlog::info("webhook HTTP client loaded from {}", plugin.path);
+    http_client_ = plugin.transport;
     transport = std::move(plugin.transport);
   }
   // The current schema; if the sampler applies a newer one between taking it
@@ -264,7 +279,8 @@ void Agent::reload() {
   // this ends within a tick or two).
   while (!alerts_.replace_rules(*registry_.schema(), next.alerts)) {
   }
-  webhooks_.replace_webhooks(next.webhooks, std::move(transport));
+  webhooks_.replace_webhooks(next.webhooks, transport);
+  alertmanagers_.replace_alertmanagers(next.alertmanagers, std::move(transport));
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   spdlog::set_level(next.log_level);
   std::vector<std::string> need_restart;
@@ -278,8 +294,8 @@ void Agent::reload() {
       next.allowed_hosts != config_.allowed_hosts) {
     need_restart.emplace_back("token_file/allowed_origins/allowed_hosts");
   }
-  spdlog::info("reloaded: {} alert rules, {} instances, {} webhooks{}", alerts_.rule_count(), alerts_.instance_count(),
-               webhooks_.webhook_count(),
+  spdlog::info("reloaded: {} alert rules, {} instances, {} webhooks, {} alertmanagers{}", alerts_.rule_count(),
+               alerts_.instance_count(), webhooks_.webhook_count(), alertmanagers_.alertmanager_count(),
                need_restart.empty() ? std::string()
                                     : "; changed settings that take effect after a restart: " +
                                           fmt::format("{}", fmt::join(need_restart, ", ")));

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/alertmanager_notifier.hpp"
 #include "agent/alerts/silences.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/api/access_control.hpp"
@@ -31,11 +32,12 @@ struct AgentSetup {
   Config config;
   std::vector<std::string> arguments;  // the command line, read again on SIGHUP
   std::string token;                   // empty: no token required
-  std::shared_ptr<WebhookTransport> webhook_transport;  // null without webhooks
+  // The webhook plugin's HTTP client; null without webhooks and Alertmanagers.
+  std::shared_ptr<WebhookTransport> webhook_transport;
 };
 
-// Validates the configuration and loads the webhook plugin when webhooks are
-// configured; on failure, error says why (exit with kExitConfigError).
+// Validates the configuration and loads the webhook plugin when webhooks or
+// Alertmanagers are configured; on failure, error says why (exit with kExitConfigError).
 std::unique_ptr<AgentSetup> prepare_agent(const Config& config, std::vector<std::string> arguments,
                                           std::string& error);
 
@@ -77,7 +79,10 @@ class Agent {
   const bool primed_;
   AlertManager alerts_;
   Silences silences_;
+  // Shared by both notifiers; loaded by the first configuration that needs it.
+  std::shared_ptr<WebhookTransport> http_client_;
   WebhookNotifier webhooks_;
+  AlertmanagerNotifier alertmanagers_;
   std::shared_ptr<AccessControl> access_;
   boost::asio::io_context io_{1};
   // Registered before anything announces itself: a signal that arrives while

@@ -30,11 +30,8 @@ void replace_all(std::string& text, std::string_view from, const std::string& to
   }
 }
 
-}  // namespace
-
-std::string interpolate_description(const AlertRule& rule, const std::string& series, double value,
-                                    const std::string& threshold) {
-  std::string text = rule.description.empty() ? rule.name + " on " + series + ": {{value}}" : rule.description;
+std::string interpolate(std::string text, const AlertRule& rule, const std::string& series, double value,
+                        const std::string& threshold) {
   replace_all(text, "{{value}}", format_value(value));
   replace_all(text, "{{series}}", series);
   replace_all(text, "{{threshold}}", threshold);
@@ -42,11 +39,25 @@ std::string interpolate_description(const AlertRule& rule, const std::string& se
   return text;
 }
 
+}  // namespace
+
+std::string interpolate_description(const AlertRule& rule, const std::string& series, double value,
+                                    const std::string& threshold) {
+  return interpolate(rule.description.empty() ? rule.name + " on " + series + ": {{value}}" : rule.description, rule,
+                     series, value, threshold);
+}
+
+std::string interpolate_summary(const AlertRule& rule, const std::string& series, double value,
+                                const std::string& threshold) {
+  return rule.summary.empty() ? std::string() : interpolate(rule.summary, rule, series, value, threshold);
+}
+
 AlertInstance::AlertInstance(const AlertRule& rule, std::string series_name, std::uint32_t series_id,
-                             std::int64_t created_t_ms)
+                             std::int64_t created_t_ms, std::vector<SeriesLabel> series_labels)
     : rule_(&rule),
       series_name_(std::move(series_name)),
       series_id_(series_id),
+      series_labels_(std::move(series_labels)),
       state_since_ms_(created_t_ms),
       last_data_ms_(created_t_ms) {}
 
@@ -91,6 +102,9 @@ AlertEvent AlertInstance::transition(AlertState to, std::int64_t t_ms, std::stri
   event.severity = rule_->severity.empty() ? std::string(state_name(firing ? to : (was_firing ? state_ : to)))
                                            : rule_->severity;
   event.description = interpolate_description(*rule_, series_name_, value_, event.threshold);
+  event.summary = interpolate_summary(*rule_, series_name_, value_, event.threshold);
+  event.series_labels = series_labels_;
+  event.rule_labels = rule_->labels;
   state_ = to;
   state_since_ms_ = t_ms;
   return event;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "agent/alerts/alert_rule.hpp"
 
@@ -23,6 +24,11 @@ struct AlertEvent {
   std::int64_t incident_ms = 0;  // on resolve: how long it fired
   std::string severity;
   std::string description;   // interpolated
+  std::string summary;       // interpolated; empty when the rule has none
+  // For receivers that identify an alert by its labels (Alertmanager): the
+  // series' labels (e.g. cpu="3") and the rule's own labels.
+  std::vector<SeriesLabel> series_labels;
+  std::vector<std::pair<std::string, std::string>> rule_labels;
   // Why it resolved when its thresholds did not decide it (kReasonSeriesRetired);
   // empty for every ordinary transition.
   std::string reason;
@@ -39,7 +45,8 @@ inline constexpr std::string_view kReasonSeriesRetired = "series_retired";
 // threshold matches (by default: until the trigger no longer matches).
 class AlertInstance {
  public:
-  AlertInstance(const AlertRule& rule, std::string series_name, std::uint32_t series_id, std::int64_t created_t_ms);
+  AlertInstance(const AlertRule& rule, std::string series_name, std::uint32_t series_id, std::int64_t created_t_ms,
+                std::vector<SeriesLabel> series_labels = {});
 
   // Feeds the sample at t_ms (NaN: no value). Returns the transition, if any.
   std::optional<AlertEvent> observe(std::int64_t t_ms, double sample);
@@ -64,6 +71,7 @@ class AlertInstance {
   const AlertRule* rule_;
   std::string series_name_;
   std::uint32_t series_id_;
+  std::vector<SeriesLabel> series_labels_;
   std::deque<std::pair<std::int64_t, double>> window_;
   AlertState state_ = AlertState::ok;
   AlertState level_ = AlertState::ok;  // the firing level (ok when not firing)
@@ -76,5 +84,8 @@ class AlertInstance {
 
 std::string interpolate_description(const AlertRule& rule, const std::string& series, double value,
                                     const std::string& threshold);
+// The rule's summary with the same fields; empty when the rule has none.
+std::string interpolate_summary(const AlertRule& rule, const std::string& series, double value,
+                                const std::string& threshold);
 
 }  // namespace hostpulse

@@ -41,7 +41,7 @@ void AlertManager::build_instances(const Schema& schema) {
     bool matched = false;
     for (const SeriesInfo& info : schema.series()) {
       if (!info.live || !rule.selects(info)) continue;  // retired: no values to give
-      instances_.emplace_back(rule, info.name, info.id, now);
+      instances_.emplace_back(rule, info.name, info.id, now, info.labels);
       matched = true;
     }
     if (!matched) {
@@ -158,7 +158,7 @@ void AlertManager::apply_schema(const Schema& schema, const SchemaChange& change
         const bool exists = std::any_of(instances_.begin(), instances_.end(), [&](const AlertInstance& instance) {
           return instance.series_id() == id && &instance.rule() == &rule;
         });
-        if (!exists) instances_.emplace_back(rule, info.name, id, t_ms);
+        if (!exists) instances_.emplace_back(rule, info.name, id, t_ms, info.labels);
       }
     }
     sink = sink_;

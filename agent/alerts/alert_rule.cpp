@@ -70,7 +70,7 @@ bool AlertRule::same_behaviour(const AlertRule& o) const {
          reduce == o.reduce && window == o.window && same(warn, o.warn) &&
          same(warn_clear, o.warn_clear) && same(crit, o.crit) && same(crit_clear, o.crit_clear) &&
          for_duration == o.for_duration && keep_firing_for == o.keep_firing_for && nodata_after == o.nodata_after &&
-         description == o.description && severity == o.severity && labels == o.labels && enabled == o.enabled;
+         description == o.description && summary == o.summary && severity == o.severity && labels == o.labels && enabled == o.enabled;
 }
 
 bool AlertRule::selects(const SeriesInfo& info) const {

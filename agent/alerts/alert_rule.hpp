@@ -46,6 +46,7 @@ struct AlertRule {
   std::chrono::milliseconds keep_firing_for{0};   // keep firing this long after clearing
   std::optional<std::chrono::milliseconds> nodata_after;
   std::string description;             // "{{value}}", "{{series}}", "{{threshold}}" are interpolated
+  std::string summary;                 // a one-line title for receivers that show one; interpolated the same way
   std::string severity;                // free text for receivers; defaults to the level
   std::vector<std::pair<std::string, std::string>> labels;
   bool enabled = true;

@@ -56,15 +56,21 @@ HOSTPULSE_WEBHOOK_EXPORT hostpulse_webhook_client* hostpulse_webhook_client_crea
   return nullptr;
 }
 
-HOSTPULSE_WEBHOOK_EXPORT int hostpulse_webhook_client_post(hostpulse_webhook_client* client, const char* path,
-                                                           const hostpulse_webhook_header* headers,
+HOSTPULSE_WEBHOOK_EXPORT int hostpulse_webhook_client_send(hostpulse_webhook_client* client, const char* method,
+                                                           const char* path, const hostpulse_webhook_header* headers,
                                                            std::size_t header_count, const char* body,
                                                            std::size_t body_size, const char* content_type,
                                                            char* error, std::size_t error_size) {
   try {
     httplib::Headers http_headers;
     for (std::size_t i = 0; i < header_count; ++i) http_headers.emplace(headers[i].name, headers[i].value);
-    const httplib::Result result = client->http.Post(path, http_headers, body, body_size, content_type);
+    const std::string verb = method;
+    if (verb != "POST" && verb != "PUT") {
+      set_error(error, error_size, "unsupported method '" + verb + "' (POST or PUT)");
+      return -1;
+    }
+    const httplib::Result result = verb == "PUT" ? client->http.Put(path, http_headers, body, body_size, content_type)
+                                                 : client->http.Post(path, http_headers, body, body_size, content_type);
     if (!result) {
       set_error(error, error_size, httplib::to_string(result.error()));
       return -1;

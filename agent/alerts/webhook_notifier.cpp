@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/alerts/webhook_presets.hpp"
+#include "agent/alerts/webhook_template.hpp"
 #include "base/log.hpp"
 #include "base/quote.hpp"
 
@@ -20,32 +22,38 @@ bool is_notification(const AlertEvent& event) {
 
 }  // namespace
 
-Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
-  const auto fail = [&](std::string_view why) {
-    return Status::failure("invalid webhook url " + quote(url) + ": " + std::string(why) +
-                           " (expected http://HOST[:PORT]/PATH or https://...)");
-  };
+std::string http_url_problem(const std::string& url, std::string& scheme_host_port, std::string& path) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return fail("missing scheme");
+  if (scheme_end == std::string::npos) return "missing scheme";
   const std::string scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https") return fail("scheme must be http or https");
+  if (scheme != "http" && scheme != "https") return "scheme must be http or https";
   const auto path_start = url.find('/', scheme_end + 3);
   const std::string authority = url.substr(scheme_end + 3, path_start == std::string::npos ? std::string::npos
                                                                                             : path_start - scheme_end - 3);
-  if (authority.empty()) return fail("missing host");
-  if (authority.find('@') != std::string::npos) return fail("credentials in the URL are not supported; use headers");
+  if (authority.empty()) return "missing host";
+  if (authority.find('@') != std::string::npos) return "credentials in the URL are not supported; use headers";
   for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail("contains spaces or control characters");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "contains spaces or control characters";
   }
   scheme_host_port = scheme + "://" + authority;
   path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  return Status::success();
+  return {};
+}
+
+Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path) {
+  const std::string problem = http_url_problem(url, scheme_host_port, path);
+  if (problem.empty()) return Status::success();
+  return Status::failure("invalid webhook url " + quote(url) + ": " + problem +
+                         " (expected http://HOST[:PORT]/PATH or https://...)");
 }
 
 WebhookNotifier::WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder,
                                  std::shared_ptr<WebhookTransport> transport,
-                                 std::chrono::milliseconds first_retry_delay)
-    : transport_(std::move(transport)), encoder_(std::move(encoder)), first_retry_delay_(first_retry_delay) {
+                                 std::chrono::milliseconds first_retry_delay, std::string host)
+    : transport_(std::move(transport)),
+      encoder_(std::move(encoder)),
+      first_retry_delay_(first_retry_delay),
+      host_(std::move(host)) {
   std::lock_guard lock(mutex_);
   for (WebhookOptions& webhook : webhooks) webhooks_.push_back(std::make_shared<const WebhookOptions>(std::move(webhook)));
   start_thread_locked();
@@ -130,7 +138,7 @@ void WebhookNotifier::notify(const AlertEvent& event) {
     } else {
       firing_.erase(key);
     }
-    for (const Target& webhook : webhooks_) enqueue_locked(Delivery{webhook, body, 0, now});
+    for (const Target& webhook : webhooks_) enqueue_locked(make_delivery_locked(webhook, event, body, now));
   }
   wake_.notify_all();
 }
@@ -144,7 +152,8 @@ void WebhookNotifier::run() {
       for (const Target& webhook : webhooks_) {
         const auto interval = webhook->repeat_interval;
         if (interval.count() > 0 && now - firing.last_sent >= interval) {
-          enqueue_locked(Delivery{webhook, encoder_(firing.event), 0, now});
+          enqueue_locked(make_delivery_locked(webhook, firing.event,
+                                              webhook->body.empty() ? encoder_(firing.event) : std::string(), now));
           firing.last_sent = now;
         }
       }
@@ -174,7 +183,7 @@ void WebhookNotifier::run() {
       delivery.webhook = std::move(current);  // a reload may have changed its options
       if (++delivery.attempts >= delivery.webhook->max_attempts) {
         ++stats_.dropped;
-        spdlog::warn("webhook {}: giving up after {} attempts", delivery.webhook->url, delivery.attempts);
+        spdlog::warn("webhook {}: giving up after {} attempts", webhook_label(*delivery.webhook), delivery.attempts);
       } else {
         auto delay = first_retry_delay_ * (1 << std::min<std::uint32_t>(delivery.attempts - 1, 20));
         delivery.due = Clock::now() + std::min<std::chrono::milliseconds>(delay, kMaxRetryDelay);
@@ -185,24 +194,60 @@ void WebhookNotifier::run() {
   }
 }
 
+WebhookNotifier::Delivery WebhookNotifier::make_delivery_locked(const Target& webhook, const AlertEvent& event,
+                                                                const std::string& default_body,
+                                                                Clock::time_point due) {
+  return Delivery{.webhook = webhook,
+                  .body = webhook->body.empty() ? default_body : std::string(),
+                  .attempts = 0,
+                  .due = due,
+                  .event = std::make_shared<const AlertEvent>(event),
+                  .transaction_id = "hostpulse-" + std::to_string(event.t_ms) + "-" + std::to_string(next_transaction_++)};
+}
+
+WebhookNotifier::Request WebhookNotifier::render(const Delivery& delivery) const {
+  const WebhookOptions& webhook = *delivery.webhook;
+  Request request{.url = webhook.url, .headers = webhook.headers, .body = delivery.body};
+  // Queued for a template that a reload has since removed.
+  if (webhook.body.empty() && request.body.empty()) request.body = encoder_(*delivery.event);
+  const auto templated = [](const std::string& text) { return text.find("{{") != std::string::npos; };
+  const bool any = !webhook.body.empty() || templated(webhook.url) ||
+                   std::any_of(webhook.headers.begin(), webhook.headers.end(),
+                               [&](const auto& header) { return templated(header.second); });
+  if (!any) return request;
+  const TemplateFields fields = template_fields(*delivery.event, host_, delivery.transaction_id);
+  // The config checked every template; one that fails here is sent as written.
+  const auto fill = [&](const std::string& text, TemplateEscaping escaping) {
+    WebhookTemplate parsed;
+    return parse_webhook_template(text, parsed).ok() ? render_webhook_template(parsed, fields, escaping) : text;
+  };
+  request.url = fill(webhook.url, TemplateEscaping::url);
+  for (auto& [name, value] : request.headers) value = fill(value, TemplateEscaping::header);
+  if (!webhook.body.empty()) {
+    request.body = fill(webhook.body, webhook.json_body ? TemplateEscaping::json : TemplateEscaping::text);
+  }
+  return request;
+}
+
 bool WebhookNotifier::send(const Delivery& delivery) {
   const WebhookOptions& webhook = *delivery.webhook;  // immutable, kept alive by the delivery
+  const Request request = render(delivery);
   std::string base, path;
-  if (!parse_webhook_url(webhook.url, base, path).ok()) return false;
+  if (!parse_webhook_url(request.url, base, path).ok()) return false;
   std::shared_ptr<WebhookTransport> transport;
   {
     std::lock_guard lock(mutex_);
     transport = transport_;
   }
   if (!transport) {
-    spdlog::warn("webhook {}: no HTTP client loaded", webhook.url);
+    spdlog::warn("webhook {}: no HTTP client loaded", webhook_label(webhook));
     return false;
   }
   try {
     std::string error;
     const std::unique_ptr<WebhookClient> client = transport->connect(base, webhook.timeout, error);
     if (!client) {
-      spdlog::warn("webhook {}: {}", webhook.url, error);
+      spdlog::warn("webhook {}: {}", webhook_label(webhook), error);
       return false;
     }
     {
@@ -217,18 +262,20 @@ bool WebhookNotifier::send(const Delivery& delivery) {
         self.active_client_ = nullptr;
       }
     } forget{*this};
-    const WebhookClient::Answer answer = client->post(path, webhook.headers, delivery.body, "application/json");
+    const WebhookClient::Answer answer =
+        client->send(webhook.method, path, request.headers, request.body,
+                     webhook.json_body ? "application/json" : "text/plain; charset=utf-8");
     if (answer.status < 0) {
-      spdlog::warn("webhook {}: {}", webhook.url, answer.error);
+      spdlog::warn("webhook {}: {}", webhook_label(webhook), answer.error);
       return false;
     }
     if (answer.status < 200 || answer.status >= 300) {
-      spdlog::warn("webhook {}: HTTP {}", webhook.url, answer.status);
+      spdlog::warn("webhook {}: HTTP {}", webhook_label(webhook), answer.status);
       return false;
     }
     return true;
   } catch (const std::exception& e) {
-    spdlog::warn("webhook {}: {}", webhook.url, e.what());
+    spdlog::warn("webhook {}: {}", webhook_label(webhook), e.what());
     return false;
   }
 }

@@ -21,18 +21,26 @@
 
 namespace hostpulse {
 
-// One [[webhook]] table.
+// One [[webhook]] table. url, body and header values are templates
+// (webhook_template.hpp); a preset fills them in (webhook_presets.hpp).
 struct WebhookOptions {
-  std::string url;                                   // http://host:port/path (or https)
+  std::string url;                                   // http://host:port/path (or https); may hold {{txn_id}}
   std::chrono::milliseconds timeout{5'000};          // per attempt: connect + send + answer
   std::chrono::milliseconds repeat_interval{4 * 3'600'000};  // re-send still-firing alerts; 0: never
   std::uint32_t max_attempts = 8;                    // then the notification is dropped (and counted)
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string name;                                  // for messages; empty: the URL
+  std::string method = "POST";                       // or "PUT"
+  std::string body;                                  // a template; empty: the event JSON with "host"
+  bool json_body = true;                             // body is JSON (fields JSON-escaped), else plain text
   std::string source;
   std::size_t line = 0;
 };
 
-// Splits "http://host:port/path" into client target and path; error names what is wrong.
+// Splits "http://host:port/path" into client target and path; returns what
+// is wrong with it, empty when nothing is.
+std::string http_url_problem(const std::string& url, std::string& scheme_host_port, std::string& path);
+// The same as a Status naming the URL and the expected form.
 Status parse_webhook_url(const std::string& url, std::string& scheme_host_port, std::string& path);
 
 struct WebhookStats {
@@ -57,8 +65,9 @@ class WebhookNotifier {
   using Encoder = std::function<std::string(const AlertEvent&)>;
 
   // transport may be null while webhooks is empty (attempts fail otherwise).
+  // host: the {{host}} of templates.
   WebhookNotifier(std::vector<WebhookOptions> webhooks, Encoder encoder, std::shared_ptr<WebhookTransport> transport,
-                  std::chrono::milliseconds first_retry_delay = std::chrono::seconds(1));
+                  std::chrono::milliseconds first_retry_delay = std::chrono::seconds(1), std::string host = {});
   ~WebhookNotifier();
   WebhookNotifier(const WebhookNotifier&) = delete;
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
@@ -89,7 +98,18 @@ class WebhookNotifier {
     std::string body;
     std::uint32_t attempts = 0;
     Clock::time_point due{};
+    // A templated webhook's request is rendered at each attempt from the
+    // event (with the options of that moment: a reload may change them),
+    // with one transaction id for all attempts (Matrix deduplicates by it).
+    std::shared_ptr<const AlertEvent> event;
+    std::string transaction_id;
   };
+  struct Request {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+  };
+  [[nodiscard]] Request render(const Delivery& delivery) const;
   struct Firing {
     AlertEvent event;
     Clock::time_point last_sent{};
@@ -97,6 +117,9 @@ class WebhookNotifier {
 
   void run();
   bool send(const Delivery& delivery);
+  // The request for one webhook; default_body is the encoder's, made once per event.
+  Delivery make_delivery_locked(const Target& webhook, const AlertEvent& event, const std::string& default_body,
+                                Clock::time_point due);
   void enqueue_locked(Delivery delivery);
   void start_thread_locked();
 
@@ -104,6 +127,8 @@ class WebhookNotifier {
   std::shared_ptr<WebhookTransport> transport_;  // guarded by mutex_
   Encoder encoder_;
   std::chrono::milliseconds first_retry_delay_;
+  std::string host_;
+  std::uint64_t next_transaction_ = 0;  // guarded by mutex_
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Delivery> queue_;

@@ -17,7 +17,7 @@ constexpr std::size_t kErrorSize = 512;
 // The plugin's entry points, looked up once per load.
 struct PluginAbi {
   decltype(&hostpulse_webhook_client_create) create = nullptr;
-  decltype(&hostpulse_webhook_client_post) post = nullptr;
+  decltype(&hostpulse_webhook_client_send) send = nullptr;
   decltype(&hostpulse_webhook_client_stop) stop = nullptr;
   decltype(&hostpulse_webhook_client_free) free = nullptr;
 };
@@ -29,15 +29,16 @@ class PluginClient final : public WebhookClient {
   PluginClient(const PluginClient&) = delete;
   PluginClient& operator=(const PluginClient&) = delete;
 
-  Answer post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
-              const std::string& body, const std::string& content_type) override {
+  Answer send(const std::string& method, const std::string& path,
+              const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+              const std::string& content_type) override {
     std::vector<hostpulse_webhook_header> c_headers;
     c_headers.reserve(headers.size());
     for (const auto& [name, value] : headers) c_headers.push_back({name.c_str(), value.c_str()});
     char error[kErrorSize] = {};
     Answer answer;
-    answer.status = abi_.post(client_, path.c_str(), c_headers.data(), c_headers.size(), body.data(), body.size(),
-                              content_type.c_str(), error, sizeof error);
+    answer.status = abi_.send(client_, method.c_str(), path.c_str(), c_headers.data(), c_headers.size(), body.data(),
+                              body.size(), content_type.c_str(), error, sizeof error);
     if (answer.status < 0) answer.error = error[0] != '\0' ? error : "no answer";
     return answer;
   }
@@ -106,7 +107,7 @@ WebhookPluginLoad load_webhook_plugin(const std::string& path) {
   auto* version = reinterpret_cast<decltype(&hostpulse_webhook_abi_version)>(symbol("hostpulse_webhook_abi_version", missing));
   PluginAbi abi;
   abi.create = reinterpret_cast<decltype(abi.create)>(symbol("hostpulse_webhook_client_create", missing));
-  abi.post = reinterpret_cast<decltype(abi.post)>(symbol("hostpulse_webhook_client_post", missing));
+  abi.send = reinterpret_cast<decltype(abi.send)>(symbol("hostpulse_webhook_client_send", missing));
   abi.stop = reinterpret_cast<decltype(abi.stop)>(symbol("hostpulse_webhook_client_stop", missing));
   abi.free = reinterpret_cast<decltype(abi.free)>(symbol("hostpulse_webhook_client_free", missing));
   if (!missing.empty()) {

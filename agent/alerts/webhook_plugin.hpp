@@ -24,8 +24,14 @@ class WebhookClient {
     std::string error;  // why there was no answer
   };
   virtual ~WebhookClient() = default;
-  virtual Answer post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
-                      const std::string& body, const std::string& content_type) = 0;
+  // method: "POST" or "PUT".
+  virtual Answer send(const std::string& method, const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                      const std::string& content_type) = 0;
+  Answer post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
+              const std::string& body, const std::string& content_type) {
+    return send("POST", path, headers, body, content_type);
+  }
   // Cuts a post() in flight short; it then returns without an answer.
   virtual void stop() = 0;
 };

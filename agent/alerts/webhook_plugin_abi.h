@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define HOSTPULSE_WEBHOOK_ABI_VERSION 1
+#define HOSTPULSE_WEBHOOK_ABI_VERSION 2
 
 typedef struct hostpulse_webhook_client hostpulse_webhook_client;
 
@@ -35,10 +35,11 @@ int hostpulse_webhook_abi_version(void);
 hostpulse_webhook_client* hostpulse_webhook_client_create(const char* scheme_host_port, long timeout_ms, char* error,
                                                           size_t error_size);
 
-/* POSTs body to path with the headers and content type. Returns the HTTP
- * status (100..599), or -1 when no answer was received, with the reason in
- * error. Blocks until the answer, the timeout or hostpulse_webhook_client_stop. */
-int hostpulse_webhook_client_post(hostpulse_webhook_client* client, const char* path,
+/* Sends body to path with method ("POST" or "PUT"), the headers and the
+ * content type. Returns the HTTP status (100..599), or -1 when no answer was
+ * received (or the method is neither), with the reason in error. Blocks until
+ * the answer, the timeout or hostpulse_webhook_client_stop. */
+int hostpulse_webhook_client_send(hostpulse_webhook_client* client, const char* method, const char* path,
                                   const hostpulse_webhook_header* headers, size_t header_count, const char* body,
                                   size_t body_size, const char* content_type, char* error, size_t error_size);
 

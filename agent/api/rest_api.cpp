@@ -623,6 +623,17 @@ HttpResponse RestApi::health() const {
       alerts["webhooks"] = json{{"sent", w.sent}, {"failed_attempts", w.failed_attempts}, {"dropped", w.dropped},
                                 {"queued", w.queued}};
     }
+    if (sources_.alertmanagers != nullptr) {
+      const AlertmanagerStats a = sources_.alertmanagers->stats();
+      json targets = json::array();
+      for (const AlertmanagerTargetStats& t : a.targets) {
+        targets.push_back(json{{"url", t.url}, {"sent", t.sent}, {"failed_attempts", t.failed_attempts},
+                               {"dropped", t.dropped}, {"queued", t.queued},
+                               {"last_error", t.last_error.empty() ? json(nullptr) : json(t.last_error)}});
+      }
+      alerts["alertmanagers"] = json{{"sent", a.sent}, {"failed_attempts", a.failed_attempts}, {"dropped", a.dropped},
+                                     {"queued", a.queued}, {"firing", a.firing}, {"targets", std::move(targets)}};
+    }
     body["alerts"] = std::move(alerts);
   }
   if (sources_.stream != nullptr) {

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "agent/alerts/alert_manager.hpp"
+#include "agent/alerts/alertmanager_notifier.hpp"
 #include "agent/alerts/silences.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/pipeline/history.hpp"
@@ -52,6 +53,7 @@ struct RestApiSources {
   // GET /metrics (Prometheus); null: 404. Same token as /api/ unless public.
   const MetricsStore* metrics = nullptr;
   bool metrics_public = false;
+  const AlertmanagerNotifier* alertmanagers = nullptr;  // null: no Alertmanager counts in health
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.

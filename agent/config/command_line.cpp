@@ -104,8 +104,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     std::string token;
     Status status = check_startup_requirements(result.config, token);
     if (!status.ok()) return fail(kExitConfigError, status.error);
-    // Webhooks need the HTTP client plugin: check that it loads, as start-up would.
-    if (!result.config.webhooks.empty()) {
+    // Webhooks and Alertmanagers need the HTTP client plugin: check that it loads, as start-up would.
+    if (result.config.needs_http_client()) {
       const WebhookPluginLoad plugin = load_webhook_plugin();
       if (!plugin.transport) return fail(kExitConfigError, plugin.error);
     }

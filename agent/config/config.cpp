@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include <toml.hpp>
@@ -14,6 +15,7 @@
 #include "base/duration.hpp"
 #include "base/log.hpp"
 #include "agent/api/access_control.hpp"
+#include "agent/alerts/webhook_presets.hpp"
 #include "agent/config/toml_prescan.hpp"
 #include "base/quote.hpp"
 
@@ -39,6 +41,12 @@ constexpr std::size_t kMaxShownNameBytes = 256;
 constexpr std::size_t kMaxSelectorBytes = 256;
 // Label matchers per rule: series carry one or two labels; more is a mistake.
 constexpr std::size_t kMaxMatchLabels = 16;
+// A webhook body template: a chat message with every field fits in a few
+// KiB; the services themselves cap messages at 2 to 64 KiB.
+constexpr std::size_t kMaxWebhookBodyBytes = 16 * 1024;
+// A rule's summary is a title line (chat messages, Alertmanager's summary
+// annotation); the description holds the detail.
+constexpr std::size_t kMaxSummaryBytes = 256;
 // toml11's own first line of explanation can quote keys from the file.
 constexpr std::size_t kMaxShownParserMessageBytes = 200;
 
@@ -368,6 +376,13 @@ Status apply_alert(const toml::value& table, const std::string& source, std::vec
          if (s.ok() && rule.description.size() > 1024) return reader.error_at(v, k, "longer than 1024 characters");
          return s;
        }},
+      {"summary", [&](const toml::value& v, const std::string& k) {
+         Status s = reader.read_string(v, k, rule.summary);
+         if (s.ok() && rule.summary.size() > kMaxSummaryBytes) {
+           return reader.error_at(v, k, "longer than " + std::to_string(kMaxSummaryBytes) + " characters");
+         }
+         return s;
+       }},
       {"severity", [&](const toml::value& v, const std::string& k) { return reader.read_string(v, k, rule.severity); }},
       {"enabled", [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");
@@ -453,8 +468,64 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
     webhook.source = source;
     webhook.line = table.location().line();
     std::int64_t number = 0;
+    std::string preset, format;
+    WebhookPresetParameters parameters;
+    WebhookKeysSet set;
+    // Where each templated key is, for errors found once the table is read.
+    std::map<std::string, std::size_t, std::less<>> key_lines;
+    const auto remember = [&](const toml::value& v, const std::string& k) { key_lines[k] = v.location().line(); };
     Status status = reader.each({
+        {"name", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, webhook.name);
+           if (s.ok() && (webhook.name.empty() || webhook.name.size() > kMaxShownNameBytes ||
+                          webhook.name.find_first_of("\r\n") != std::string::npos)) {
+             return reader.error_at(v, k, "must be one line of 1 to " + std::to_string(kMaxShownNameBytes) + " characters");
+           }
+           return s;
+         }},
+        {"preset", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           return reader.read_string(v, k, preset);
+         }},
+        {"method", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, webhook.method);
+           if (s.ok() && webhook.method != "POST" && webhook.method != "PUT") {
+             return reader.error_at(v, k, "must be \"POST\" or \"PUT\"");
+           }
+           set.method = true;
+           return s;
+         }},
+        {"body", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           Status s = reader.read_string(v, k, webhook.body);
+           if (s.ok() && (webhook.body.empty() || webhook.body.size() > kMaxWebhookBodyBytes)) {
+             return reader.error_at(v, k, "must be 1 to " + std::to_string(kMaxWebhookBodyBytes) + " bytes");
+           }
+           set.body = true;
+           return s;
+         }},
+        {"format", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, format);
+           if (!s.ok()) return s;
+           if (format != "json" && format != "text") return reader.error_at(v, k, "must be \"json\" or \"text\"");
+           webhook.json_body = format == "json";
+           set.format = true;
+           return s;
+         }},
+        {"chat_id", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           if (v.is_integer()) {
+             parameters.chat_id = std::to_string(v.as_integer());
+             return Status::success();
+           }
+           return reader.read_string(v, k, parameters.chat_id);
+         }},
+        {"room_id", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
+           return reader.read_string(v, k, parameters.room_id);
+         }},
         {"url", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
            Status s = reader.read_string(v, k, webhook.url);
            if (!s.ok()) return s;
            std::string base, path;
@@ -473,6 +544,7 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
            return s;
          }},
         {"headers", [&](const toml::value& v, const std::string& k) {
+           remember(v, k);
            if (!v.is_table()) return reader.error_at(v, k, "expected a table of strings, e.g. { Authorization = \"Bearer ...\" }");
            for (const auto& [name, header] : v.as_table()) {
              if (!header.is_string()) return reader.error_at(header, k + "." + name, "expected a string");
@@ -489,7 +561,101 @@ Status apply_webhooks(const toml::value& value, const std::string& source, std::
     if (webhook.url.empty()) {
       return Status::failure(source + ":" + std::to_string(webhook.line) + ": webhook.url: required");
     }
+    // "FILE:LINE: webhook 'NAME': KEY: why", at the key's line when the
+    // problem is in one (a template), else at the table's.
+    const auto webhook_error = [&](const std::string& message) {
+      const std::string key = message.substr(0, message.find_first_of(":."));
+      const auto line = key_lines.find(key);
+      return Status::failure(source + ":" + std::to_string(line != key_lines.end() ? line->second : webhook.line) +
+                             ": webhook " + quote(webhook_label(webhook), kMaxShownNameBytes) + ": " + message);
+    };
+    if (Status applied = apply_webhook_preset(preset, parameters, set, webhook); !applied.ok()) {
+      return webhook_error(applied.error);
+    }
+    if (Status checked = check_webhook_templates(webhook); !checked.ok()) return webhook_error(checked.error);
     webhooks.push_back(std::move(webhook));
+  }
+  return Status::success();
+}
+
+Status apply_alertmanagers(const toml::value& value, const std::string& source,
+                           std::vector<AlertmanagerOptions>& alertmanagers) {
+  if (!value.is_array()) {
+    return TableReader(value, source, "").error_at(value, "alertmanager", "expected [[alertmanager]] tables");
+  }
+  for (const toml::value& table : value.as_array()) {
+    if (!table.is_table()) {
+      return TableReader(table, source, "").error_at(table, "alertmanager", "expected [[alertmanager]] tables");
+    }
+    const TableReader reader(table, source, "alertmanager.");
+    AlertmanagerOptions alertmanager;
+    alertmanager.source = source;
+    alertmanager.line = table.location().line();
+    const auto table_error = [&](const std::string& message) {
+      return Status::failure(source + ":" + std::to_string(alertmanager.line) + ": alertmanager" + message);
+    };
+    if (alertmanagers.size() == AlertmanagerNotifier::kMaxAlertmanagers) {
+      return table_error(": more than " + std::to_string(AlertmanagerNotifier::kMaxAlertmanagers) +
+                         " Alertmanagers (each is a sender thread)");
+    }
+    const auto single_line = [&](const toml::value& v, const std::string& k, std::string& out) {
+      Status s = reader.read_string(v, k, out);
+      if (s.ok() && out.find_first_of("\r\n") != std::string::npos) return reader.error_at(v, k, "must be single-line");
+      return s;
+    };
+    std::int64_t number = 0;
+    Status status = reader.each({
+        {"url", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_string(v, k, alertmanager.url);
+           if (!s.ok()) return s;
+           std::string base, path;
+           s = parse_alertmanager_url(alertmanager.url, base, path);
+           return s.ok() ? s : reader.error_at(v, k, s.error);
+         }},
+        {"timeout", [&](const toml::value& v, const std::string& k) {
+           return reader.read_duration(v, k, std::chrono::milliseconds(100), std::chrono::minutes(1), alertmanager.timeout);
+         }},
+        {"max_attempts", [&](const toml::value& v, const std::string& k) {
+           Status s = reader.read_integer(v, k, 1, 100, number);
+           if (s.ok()) alertmanager.max_attempts = static_cast<std::uint32_t>(number);
+           return s;
+         }},
+        {"bearer_token", [&](const toml::value& v, const std::string& k) {
+           Status s = single_line(v, k, alertmanager.bearer_token);
+           return s.ok() && alertmanager.bearer_token.empty() ? reader.error_at(v, k, "must not be empty") : s;
+         }},
+        {"basic_auth", [&](const toml::value& v, const std::string& k) {
+           if (!v.is_table()) {
+             return reader.error_at(v, k, "expected a table, e.g. { username = \"hostpulse\", password = \"...\" }");
+           }
+           const TableReader auth(v, source, "alertmanager.basic_auth.");
+           Status s = auth.each({
+               {"username", [&](const toml::value& item, const std::string& name) {
+                  return single_line(item, name, alertmanager.basic_auth_username);
+                }},
+               {"password", [&](const toml::value& item, const std::string& name) {
+                  return single_line(item, name, alertmanager.basic_auth_password);
+                }},
+           });
+           if (s.ok() && alertmanager.basic_auth_username.empty()) return reader.error_at(v, k, "username: required");
+           if (s.ok() && alertmanager.basic_auth_username.find(':') != std::string::npos) {
+             return reader.error_at(v, k, "username must not contain ':' (RFC 7617)");
+           }
+           return s;
+         }},
+    });
+    if (!status.ok()) return status;
+    if (alertmanager.url.empty()) return table_error(".url: required");
+    if (!alertmanager.bearer_token.empty() && !alertmanager.basic_auth_username.empty()) {
+      return table_error(": bearer_token and basic_auth are both set (Alertmanager takes one Authorization header)");
+    }
+    for (const AlertmanagerOptions& existing : alertmanagers) {
+      if (existing.url == alertmanager.url) {
+        return table_error(".url: " + quote(alertmanager.url, kMaxShownNameBytes) + " is already the Alertmanager at " +
+                           existing.source + ":" + std::to_string(existing.line));
+      }
+    }
+    alertmanagers.push_back(std::move(alertmanager));
   }
   return Status::success();
 }
@@ -592,6 +758,9 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
        }},
       {"alert", [&](const toml::value& v, const std::string&) { return apply_alerts(v, source, config.alerts); }},
       {"webhook", [&](const toml::value& v, const std::string&) { return apply_webhooks(v, source, config.webhooks); }},
+      {"alertmanager", [&](const toml::value& v, const std::string&) {
+         return apply_alertmanagers(v, source, config.alertmanagers);
+       }},
       {"allow_unauthenticated",
        [&](const toml::value& v, const std::string& k) {
          if (!v.is_boolean()) return reader.error_at(v, k, "expected true or false");

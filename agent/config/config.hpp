@@ -11,6 +11,7 @@
 
 #include "agent/alerts/alert_rule.hpp"
 #include "agent/api/http_options.hpp"
+#include "agent/alerts/alertmanager_notifier.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/stream/stream_options.hpp"
 #include "base/status.hpp"
@@ -73,6 +74,12 @@ struct Config {
   std::vector<AlertRule> alerts;
   // [[webhook]] tables: where alert notifications are POSTed.
   std::vector<WebhookOptions> webhooks;
+  // [[alertmanager]] tables: Prometheus Alertmanagers that get firing and
+  // resolved alerts (POST /api/v2/alerts).
+  std::vector<AlertmanagerOptions> alertmanagers;
+
+  // Whether a notifier needs the HTTP client plugin.
+  [[nodiscard]] bool needs_http_client() const { return !webhooks.empty() || !alertmanagers.empty(); }
 };
 
 // Limits shared by the config file and the flags, so both report the same way.

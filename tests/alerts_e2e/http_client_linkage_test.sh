@@ -32,7 +32,7 @@ grep -q '^libcpp-httplib\.so' <<<"$plugin_needed" && pass "the plugin needs libc
 readelf -d "$plugin" | grep -q '(SONAME)' && fail "the plugin has a SONAME" || pass "the plugin has no SONAME"
 exported=$(nm -D --defined-only "$plugin" | awk '$2 == "T" {print $3}' | grep -v -x -e _init -e _fini | sort)
 expected=$(printf '%s\n' hostpulse_webhook_abi_version hostpulse_webhook_client_create hostpulse_webhook_client_free \
-  hostpulse_webhook_client_post hostpulse_webhook_client_stop)
+  hostpulse_webhook_client_send hostpulse_webhook_client_stop)
 if [[ $exported == "$expected" ]]; then
   pass "the plugin exports exactly the hostpulse_webhook_* functions"
 else

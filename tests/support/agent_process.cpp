@@ -76,14 +76,14 @@ Pipe make_pipe() {
   return pipe;
 }
 
-// fork + execv of agent_binary() with stdin from /dev/null and stdout/stderr
-// on the given descriptors. Everything the child needs is prepared before
+// fork + execv of program with stdin from /dev/null and stdout/stderr on
+// the given descriptors. Everything the child needs is prepared before
 // fork(): between fork and exec only async-signal-safe calls are allowed
 // (the test process has other threads).
-pid_t spawn(const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, int stdout_fd, int stderr_fd) {
   std::vector<std::string> strings;
   strings.reserve(args.size() + 1);
-  strings.emplace_back(agent_binary());
+  strings.push_back(program);
   strings.insert(strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& s : strings) argv.push_back(s.data());
@@ -136,7 +136,7 @@ RunResult run_to_completion(const std::vector<std::string>& args, std::chrono::m
   const auto deadline = started + timeout;
   Pipe out = make_pipe();
   Pipe err = make_pipe();
-  const pid_t pid = spawn(args, out.write_end.get(), err.write_end.get());
+  const pid_t pid = spawn(agent_binary(), args, out.write_end.get(), err.write_end.get());
   out.write_end.reset();
   err.write_end.reset();
 
@@ -193,10 +193,12 @@ RunResult run_to_completion(const std::vector<std::string>& args, std::chrono::m
   return result;
 }
 
-AgentProcess::AgentProcess(const std::vector<std::string>& args) {
+AgentProcess::AgentProcess(const std::vector<std::string>& args) : AgentProcess(agent_binary(), args) {}
+
+AgentProcess::AgentProcess(const std::string& program, const std::vector<std::string>& args) {
   Pipe output = make_pipe();
   // One pipe for both streams keeps their lines in the order written.
-  pid_ = spawn(args, output.write_end.get(), output.write_end.get());
+  pid_ = spawn(program, args, output.write_end.get(), output.write_end.get());
   output.write_end.reset();
   output_fd_ = output.read_end.release();
   drainer_ = std::thread([this] { drain(); });

@@ -42,6 +42,9 @@ class AgentProcess {
   // Starts agent_binary() with args (use "--listen 127.0.0.1:0" so the
   // agent picks a free port). Throws std::runtime_error if it cannot fork.
   explicit AgentProcess(const std::vector<std::string>& args);
+  // Another program a test runs next to the agent (e.g. an Alertmanager),
+  // with the same guarantees: killed and reaped at the end, output drained.
+  AgentProcess(const std::string& program, const std::vector<std::string>& args);
   // Kills the process with SIGKILL if it is still running, and reaps it.
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;

@@ -1,13 +1,14 @@
 #pragma once
 
 // A webhook receiver for tests: cpp-httplib's server on an ephemeral
-// 127.0.0.1 port that records every POST and answers with a settable status
+// 127.0.0.1 port that records every POST and PUT and answers with a settable status
 // (or hangs until released). Header-only; used by the notifier unit tests and
 // the alert end-to-end tests.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,6 +25,9 @@ struct Received {
   std::string content_type;
   std::string custom_header;
   std::chrono::steady_clock::time_point at;
+  std::string authorization;
+  std::string method;
+  std::multimap<std::string, std::string> headers;  // every header, names as sent
 };
 
 // An HTTP receiver on an ephemeral loopback port. `status` decides each answer.
@@ -31,12 +35,14 @@ class Receiver {
  public:
   using Clock = std::chrono::steady_clock;
   Receiver() {
-    server_.Post(R"(/.*)", [this](const httplib::Request& request, httplib::Response& response) {
+    const auto handler = [this](const httplib::Request& request, httplib::Response& response) {
       int answer = 200;
       {
         std::lock_guard lock(mutex_);
         received_.push_back(Received{request.path, request.body, request.get_header_value("Content-Type"),
-                                     request.get_header_value("X-Team"), Clock::now()});
+                                     request.get_header_value("X-Team"), Clock::now(),
+                                     request.get_header_value("Authorization"), request.method,
+                                     {request.headers.begin(), request.headers.end()}});
         answer = status_;
       }
       changed_.notify_all();
@@ -46,7 +52,9 @@ class Receiver {
       }
       response.status = answer;
       response.set_content("{}", "application/json");
-    });
+    };
+    server_.Post(R"(/.*)", handler);
+    server_.Put(R"(/.*)", handler);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // Bound already, so early requests wait in the backlog; still, be listening.
