@@ -189,6 +189,15 @@ struct Buckets {
   int w3 = 20;
 };
 constexpr int kRawDeltaBits = 64;
+// encode_scaled keeps the integers of blocks up to this long on the stack
+// (4 KiB) instead of computing them in each of its passes.
+constexpr std::size_t kKeptIntegers = 512;
+// The bucket widths best_buckets tries (about 200 combinations).
+constexpr int kMaxFirstBucketBits = 12;
+constexpr int kSecondBucketSpan = 10;
+constexpr int kMaxSecondBucketBits = 30;
+constexpr int kThirdBucketStep = 8;
+constexpr int kWidestThirdBucketBits = 40;
 
 int bit_length(std::uint64_t v) { return v == 0 ? 0 : 64 - std::countl_zero(v); }
 
@@ -204,10 +213,13 @@ Buckets best_buckets(const std::size_t (&by_length)[65], std::size_t& best_bits)
   Buckets best;
   best_bits = SIZE_MAX;
   // Bucket 1 holds zig-zag 0 (an equal value right after a NaN), so it is at
-  // least one bit wide.
-  for (int w1 = 1; w1 <= 16; ++w1) {
-    for (int w2 = w1 + 1; w2 <= 24; ++w2) {
-      for (int w3 = w2 + 1; w3 <= 40; ++w3) {
+  // least one bit wide. Buckets 2 and 3 are tried at a few widths only: the
+  // search runs for every series at every block close, and a bit more for
+  // rare large residuals costs little.
+  for (int w1 = 1; w1 <= kMaxFirstBucketBits; ++w1) {
+    for (int w2 = w1 + 1; w2 <= std::min(w1 + kSecondBucketSpan, kMaxSecondBucketBits); ++w2) {
+      for (const int w3 : {w2 + kThirdBucketStep, kWidestThirdBucketBits}) {
+        if (w3 <= w2 || w3 > kWidestThirdBucketBits) continue;
         const std::size_t bits = at_most[w1] * static_cast<std::size_t>(2 + w1) +
                                  (at_most[w2] - at_most[w1]) * static_cast<std::size_t>(3 + w2) +
                                  (at_most[w3] - at_most[w2]) * static_cast<std::size_t>(4 + w3) +
@@ -258,42 +270,57 @@ std::uint64_t residual(std::int64_t k, std::uint64_t predicted, std::uint64_t st
 // length) when a value does not fit or a NaN has a payload of its own.
 bool encode_scaled(std::uint64_t seq_first, std::span<const double> values, int decimals,
                    std::vector<std::uint8_t>& out) {
-  // First pass: every value fits, and the step (gcd of the deltas).
+  // First pass: every value fits, and the step (gcd of the deltas). The
+  // integers of a default-sized block are kept; a longer block computes
+  // them again in each pass.
+  std::int64_t kept[kKeptIntegers];
+  const bool keep = values.size() <= kKeptIntegers;
   bool have_previous = false;
   std::int64_t base = 0;
   std::int64_t previous = 0;
   std::uint64_t step = 0;
-  for (const double value : values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double value = values[i];
     if (std::isnan(value)) {
       if (bits_of(value) != kNoValueBits) return false;
       continue;
     }
     std::int64_t k = 0;
     if (!scaled_integer(value, decimals, k)) return false;
+    if (keep) kept[i] = k;
     if (!have_previous) {
       base = k;
       have_previous = true;
-    } else {
+    } else if (k != previous && step != 1) {  // a step of 1 is final; gcd divides
       step = std::gcd(step, static_cast<std::uint64_t>(k > previous ? k - previous : previous - k));
     }
     previous = k;
   }
   if (step == 0) step = 1;
-  // Second pass: the residuals' lengths under both predictors.
+  const auto integer = [&](std::size_t i) {
+    if (keep) return kept[i];
+    std::int64_t k = 0;
+    scaled_integer(values[i], decimals, k);
+    return k;
+  };
+  // Second pass: the residuals' lengths under both predictors at once.
   std::size_t by_length[2][65] = {};
-  for (int order = 1; order <= 2; ++order) {
-    Predictor predictor(order, base);
+  {
+    Predictor first(1, base);
+    Predictor second(2, base);
     bool previous_nan = false;
-    for (const double value : values) {
-      if (std::isnan(value)) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::isnan(values[i])) {
         previous_nan = true;
         continue;
       }
-      std::int64_t k = 0;
-      scaled_integer(value, decimals, k);
-      const std::uint64_t r = residual(k, predictor.predicted(), step);
-      if (r != 0 || previous_nan) ++by_length[order - 1][bit_length(r)];
-      predictor.saw(static_cast<std::uint64_t>(k));
+      const std::int64_t k = integer(i);
+      const std::uint64_t r1 = residual(k, first.predicted(), step);
+      const std::uint64_t r2 = residual(k, second.predicted(), step);
+      if (r1 != 0 || previous_nan) ++by_length[0][bit_length(r1)];
+      if (r2 != 0 || previous_nan) ++by_length[1][bit_length(r2)];
+      first.saw(static_cast<std::uint64_t>(k));
+      second.saw(static_cast<std::uint64_t>(k));
       previous_nan = false;
     }
   }
@@ -313,14 +340,13 @@ bool encode_scaled(std::uint64_t seq_first, std::span<const double> values, int 
   BitWriter bits(out);
   Predictor predictor(order, base);
   bool previous_nan = false;
-  for (const double value : values) {
-    if (std::isnan(value)) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) {
       bits.put(previous_nan ? 0b0 : 0b11111, previous_nan ? 1 : 5);
       previous_nan = true;
       continue;
     }
-    std::int64_t k = 0;
-    scaled_integer(value, decimals, k);
+    const std::int64_t k = integer(i);
     const std::uint64_t r = residual(k, predictor.predicted(), step);
     predictor.saw(static_cast<std::uint64_t>(k));
     if (r == 0 && !previous_nan) {
