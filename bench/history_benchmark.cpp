@@ -189,7 +189,7 @@ void run(const Dataset& data, std::size_t block_points) {
               all_in, static_cast<double>(memory.total_bytes) / 1024, static_cast<double>(memory.open_bytes) / 1024,
               static_cast<double>(kHourPoints * sizeof(std::int64_t)) / 1024,
               static_cast<double>(kHourPoints * (series + 1) * sizeof(double)) / 1024);
-  const char* names[] = {"?", "constant", "scaled", "xor_float"};
+  const char* names[] = {"?", "constant", "scaled", "xor_float", "raw"};
   for (const auto& [encoding, blocks_bytes] : by_encoding) {
     std::printf("  %-9s %6zu blocks %9zu bytes\n", names[static_cast<int>(encoding)], blocks_bytes.first,
                 blocks_bytes.second);

@@ -435,7 +435,7 @@ Status read_header(ByteReader& reader, BlockHeader& header) {
   }
   if (format != kFormat) return corrupt("unknown format");
   if (encoding < static_cast<std::uint8_t>(BlockEncoding::constant) ||
-      encoding > static_cast<std::uint8_t>(BlockEncoding::xor_float)) {
+      encoding > static_cast<std::uint8_t>(BlockEncoding::raw)) {
     return corrupt("unknown encoding");
   }
   if (count > kMaxBlockPoints) return corrupt("too many points");
@@ -541,6 +541,29 @@ std::size_t max_encoded_block_bytes(std::size_t points) {
   return 2 * (kMaxHeaderBytes + (points * kMaxBitsPerValue + 7) / 8 + 8);
 }
 
+namespace {
+
+void put_raw_value(std::vector<std::uint8_t>& out, std::uint64_t bits) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(bits >> shift));
+}
+
+// XOR floats appended to out, or the plain values when those are smaller
+// (values without a pattern): a block never costs much more than 8 bytes a
+// value.
+void encode_floats(std::uint64_t seq_first, std::span<const double> values, std::vector<std::uint8_t>& out) {
+  const std::size_t start = out.size();
+  encode_xor(seq_first, values, out);
+  const std::size_t xor_size = out.size() - start;
+  const auto varint_size = [](std::uint64_t v) { return static_cast<std::size_t>(std::bit_width(v | 1) + 6) / 7; };
+  const std::size_t raw_size = 2 + varint_size(seq_first) + varint_size(values.size()) + values.size() * sizeof(double);
+  if (xor_size <= raw_size) return;
+  out.resize(start);
+  put_header(out, BlockEncoding::raw, seq_first, values.size());
+  for (const double value : values) put_raw_value(out, bits_of(value));
+}
+
+}  // namespace
+
 void encode_block(std::uint64_t seq_first, std::span<const double> values, int decimals,
                   std::vector<std::uint8_t>& out) {
   out.clear();
@@ -548,24 +571,23 @@ void encode_block(std::uint64_t seq_first, std::span<const double> values, int d
       std::all_of(values.begin(), values.end(), [&](double v) { return bits_of(v) == bits_of(values.front()); });
   if (values.empty() || constant) {
     put_header(out, BlockEncoding::constant, seq_first, values.size());
-    const std::uint64_t bits = values.empty() ? kNoValueBits : bits_of(values.front());
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(bits >> shift));
+    put_raw_value(out, values.empty() ? kNoValueBits : bits_of(values.front()));
     return;
   }
   if (decimals > kMaxBlockDecimals) decimals = kMaxBlockDecimals;
   if (decimals >= 0) {
-    if (!encode_scaled(seq_first, values, decimals, out)) encode_xor(seq_first, values, out);
+    if (!encode_scaled(seq_first, values, decimals, out)) encode_floats(seq_first, values, out);
     return;
   }
   // No declared scale: integers when the values happen to be (counters,
   // whole numbers) and that is smaller than the floats.
   const int found = fitting_decimals(values);
   if (found < 0 || !encode_scaled(seq_first, values, found, out)) {
-    encode_xor(seq_first, values, out);
+    encode_floats(seq_first, values, out);
     return;
   }
   const std::size_t scaled_size = out.size();
-  encode_xor(seq_first, values, out);
+  encode_floats(seq_first, values, out);
   const std::size_t xor_size = out.size() - scaled_size;
   if (xor_size < scaled_size) {
     std::copy(out.begin() + static_cast<std::ptrdiff_t>(scaled_size), out.end(), out.begin());
@@ -600,6 +622,17 @@ Status decode_block(std::span<const std::uint8_t> bytes, std::span<double> out) 
       return decode_scaled(reader, header, out);
     case BlockEncoding::xor_float:
       return decode_xor(reader, header, out);
+    case BlockEncoding::raw:
+      for (std::size_t i = 0; i < header.count; ++i) {
+        std::uint64_t bits = 0;
+        for (int b = 0; b < 8; ++b) {
+          std::uint8_t byte = 0;
+          if (!reader.byte(byte)) return corrupt("truncated values");
+          bits = (bits << 8) | byte;
+        }
+        out[i] = std::bit_cast<double>(bits);
+      }
+      return Status::success();
   }
   return corrupt("unknown encoding");
 }

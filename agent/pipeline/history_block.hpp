@@ -24,11 +24,13 @@ namespace hostpulse {
 //              then a bit stream of residuals in steps from the prediction
 //   xor_float: a bit stream of each value XORed with the previous one
 //              (Facebook's Gorilla encoding), the first value in full
+//   raw:       the 8 bytes of each value, when XOR would be larger
 // NaN ("no value") round-trips with its exact bits in every encoding.
 enum class BlockEncoding : std::uint8_t {
   constant = 1,   // every value has the same bits (a flat or an absent series)
   scaled = 2,     // every value is k / 10^decimals for an integer k
   xor_float = 3,  // anything else
+  raw = 4,        // values without a pattern (XOR would be larger)
 };
 
 struct BlockHeader {
