@@ -116,6 +116,7 @@ Agent::Agent(AgentSetup setup)
       collectors_(source_settings(config_), platform_sources()),
       registry_(collectors_.definitions(), series_registry_options(config_)),
       history_(0, config_.history_points),
+      metrics_(collectors_.definitions()),
       primed_(prime(collectors_, registry_, history_)),
       alerts_(*registry_.schema(), config_.alerts),
       webhooks_(config_.webhooks,
@@ -161,9 +162,12 @@ Agent::Agent(AgentSetup setup)
           config_.stream.max_history_values,
           config_.series.max_series,
           [this] { return registry_.stats(); },
+          config_.metrics.enabled ? &metrics_ : nullptr,
+          config_.metrics.public_access,
       }),
       server_(io_, config_.listen, config_.http, [this](const HttpRequest& request) { return api_.handle(request); }) {
   sampler_.primed_already();
+  if (config_.metrics.enabled) sampler_.expose_to(&metrics_);
   for (const std::string& warning : alerts_.warnings()) spdlog::warn("{}", warning);
   // Every event goes to the stream; notifications (webhooks) skip silenced ones.
   alerts_.set_sink([this](const AlertEvent& event) {

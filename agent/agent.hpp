@@ -71,6 +71,8 @@ class Agent {
   CollectorSet collectors_;
   SeriesRegistry registry_;
   History history_;
+  // The sources' Prometheus samples of the newest tick, for /metrics.
+  MetricsStore metrics_;
   // The first read, so the schema knows every entity before anyone asks.
   const bool primed_;
   AlertManager alerts_;

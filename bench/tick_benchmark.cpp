@@ -165,6 +165,7 @@ struct SamplerFixture {
       : collectors(SourceSettings{.paths = machine.paths(), .cgroup = {.mounts_root = machine.mounts_root}}, sources),
         registry(collectors.definitions()),
         history(0, kHistoryPoints),
+        metrics(collectors.definitions()),
         sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {
           if (point.change != nullptr) {
             series.clear();
@@ -177,6 +178,8 @@ struct SamplerFixture {
           encode_samples(batch, StreamFormat::json, json);
           encode_samples(batch, StreamFormat::msgpack, msgpack);
         }) {
+    // As the agent runs by default: each tick also keeps the Prometheus samples.
+    sampler.expose_to(&metrics);
     sampler.prime();
     for (int warm = 0; warm < 3; ++warm) sampler.tick();
   }
@@ -184,6 +187,7 @@ struct SamplerFixture {
   CollectorSet collectors;
   SeriesRegistry registry;
   History history;
+  MetricsStore metrics;
   std::vector<std::uint32_t> series;
   std::int64_t t_ms[1] = {0};
   std::string json;

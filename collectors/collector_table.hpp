@@ -63,6 +63,11 @@ class CollectorSet {
       sources_[index]->derive(context, writer_for(index));
     }
   }
+  // Writes every source's Prometheus samples from its current read.
+  template <class WriterFor>
+  void expose_all(WriterFor&& writer_for) const {
+    for (std::size_t index = 0; index < sources_.size(); ++index) sources_[index]->expose(writer_for(index));
+  }
   // Every current read becomes the previous one.
   void advance_all();
 

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <span>
@@ -84,6 +87,59 @@ struct DeriveContext {
   HostFacts facts;
 };
 
+// Prometheus families a source exposes from its raw reads, under
+// node_exporter's names, labels and units where node_exporter has the
+// family (node_cpu_seconds_total{cpu,mode}), so dashboards written for it
+// work. Counters are the kernel's counters as they are, never derived rates.
+// untyped: what node_exporter declares for the raw counters of vmstat and
+// netstat (node_vmstat_pgfault), whose names have no "_total"; written as
+// "untyped" in the text format and "unknown" in OpenMetrics.
+enum class MetricType : std::uint8_t { gauge, counter, untyped };
+
+// node_uname_info has the most labels of any family (six).
+inline constexpr std::size_t kMaxMetricLabels = 6;
+
+struct MetricSpec {
+  // The sample name as exposed in the 0.0.4 text format, "_total" included
+  // for counters ("node_forks_total"); OpenMetrics' family name drops it.
+  std::string_view name;
+  MetricType type = MetricType::gauge;
+  std::string_view help;
+  // Label names in the order the source gives their values; unused ones empty.
+  std::array<std::string_view, kMaxMetricLabels> labels{};
+  [[nodiscard]] std::size_t label_count() const {
+    std::size_t count = 0;
+    while (count < labels.size() && !labels[count].empty()) ++count;
+    return count;
+  }
+};
+
+// Where a source's expose writes its samples each tick. Spec indexes are
+// positions in the source's metrics list; label values follow the spec's
+// label names, one each. Implemented by the pipeline's metrics store.
+class MetricWriter {
+ public:
+  virtual ~MetricWriter() = default;
+  virtual void sample(std::size_t spec, std::span<const std::string_view> label_values, double value) = 0;
+  void sample(std::size_t spec, double value) { sample(spec, std::span<const std::string_view>{}, value); }
+  void sample(std::size_t spec, std::initializer_list<std::string_view> label_values, double value) {
+    sample(spec, std::span<const std::string_view>(label_values.begin(), label_values.size()), value);
+  }
+};
+
+// A number as a label value (cpu="3"), formatted without allocating.
+class NumberLabel {
+ public:
+  explicit NumberLabel(std::uint64_t value) {
+    size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
+  }
+  [[nodiscard]] std::string_view view() const { return {buffer_, size_}; }
+
+ private:
+  char buffer_[20];  // the digits of 2^64 - 1
+  std::size_t size_ = 0;
+};
+
 // What the collector set holds per source: the last two parsed reads.
 class Source {
  public:
@@ -104,6 +160,8 @@ class Source {
   virtual void advance() = 0;
   // Whether the current read parsed.
   [[nodiscard]] virtual bool current_ok() const = 0;
+  // Writes the current read's Prometheus samples (nothing when it failed).
+  virtual void expose(MetricWriter& out) const = 0;
 };
 
 // The functions a source is made of. derive gets previous == nullptr when
@@ -113,6 +171,7 @@ struct SourceFunctions {
   Status (*parse)(std::string_view text, Raw& out);
   void (*derive)(const Raw* previous, const Raw& current, const DeriveContext& context, SeriesWriter& out);
   void (*contribute)(const Raw& current, HostFacts& facts) = nullptr;
+  void (*expose)(const Raw& current, MetricWriter& out) = nullptr;
 };
 
 template <class Raw, const SourceFunctions<Raw>& Functions>
@@ -140,6 +199,9 @@ class TypedSource final : public Source {
     ok_[current_] = false;
   }
   [[nodiscard]] bool current_ok() const override { return ok_[current_]; }
+  void expose(MetricWriter& out) const override {
+    if (ok_[current_] && Functions.expose != nullptr) Functions.expose(reads_[current_], out);
+  }
 
   // For tests and benchmarks that look at what was parsed.
   [[nodiscard]] const Raw& current() const { return reads_[current_]; }
@@ -160,6 +222,7 @@ struct StatefulFunctions {
   Status (*read)(State& state, std::string_view primary, Raw& out);
   void (*derive)(const Raw* previous, const Raw& current, const DeriveContext& context, SeriesWriter& out);
   void (*contribute)(const Raw& current, HostFacts& facts) = nullptr;
+  void (*expose)(const Raw& current, MetricWriter& out) = nullptr;
 };
 
 template <class Raw, class State, const StatefulFunctions<Raw, State>& Functions>
@@ -185,6 +248,9 @@ class StatefulSource final : public Source {
     ok_[current_] = false;
   }
   [[nodiscard]] bool current_ok() const override { return ok_[current_]; }
+  void expose(MetricWriter& out) const override {
+    if (ok_[current_] && Functions.expose != nullptr) Functions.expose(reads_[current_], out);
+  }
 
   [[nodiscard]] const Raw& current() const { return reads_[current_]; }
   [[nodiscard]] State& state() { return state_; }
@@ -209,6 +275,11 @@ struct SourceDefinition {
   // means this host or kernel lacks it (/proc/net/snmp without IPv4, a
   // fake --procfs tree): the source is unavailable, not failing.
   bool required = false;
+  // The Prometheus families its expose writes (MetricSpec). A source with
+  // none has its series exposed as gauges named hostpulse_<family>
+  // (cgroup.cpu_pct -> hostpulse_cgroup_cpu_pct); one with some leaves its
+  // series out, since the families carry the same data as counters.
+  std::span<const MetricSpec> metrics{};
 };
 
 template <class Raw, const SourceFunctions<Raw>& Functions>

@@ -13,6 +13,7 @@ packages=(
   libfmt-dev libspdlog-dev     # formatting, logging
   libcli11-dev                 # command-line flags
   libtoml11-dev                # config file
+  zlib1g-dev                   # gzip of /metrics scrapes
   libgtest-dev libgmock-dev    # unit tests
   libbenchmark-dev             # benchmarks
   python3 python3-websockets python3-msgpack  # third-party stream clients in tests

@@ -22,6 +22,8 @@ struct HttpRequest {
   std::string_view if_none_match = {};
   // State-changing requests with a body must say application/json.
   std::string_view content_type = {};
+  // GET /metrics: the exposition format (text or OpenMetrics).
+  std::string_view accept = {};
 };
 
 struct HttpResponse {

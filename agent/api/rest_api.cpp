@@ -4,9 +4,12 @@
 #include <charconv>
 #include <cmath>
 
+#include <sys/utsname.h>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/alerts/alert_json.hpp"
+#include "agent/api/prometheus.hpp"
 #include "agent/api/static_assets.hpp"
 #include "base/duration.hpp"
 #include "agent/api/url.hpp"
@@ -180,6 +183,17 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
     response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostpulse\"");
     return response;
   }
+  if (path == "/metrics") {
+    if (sources_.metrics == nullptr) return json_error(404, "not found: /metrics");
+    if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
+    if (!sources_.metrics_public && sources_.access != nullptr && !sources_.access->authorized(request.credentials)) {
+      HttpResponse response = json_error(401, "unauthorized: send Authorization: Bearer <token> (Prometheus: the scrape config's authorization), or set [metrics] public = true");
+      response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"hostpulse\"");
+      return response;
+    }
+    status = reject_unknown_parameters(target, std::span<const std::string_view>{});
+    return status.ok() ? metrics(request) : json_error(400, status.error);
+  }
   if (path == "/api/v1/stream") {
     // Upgrades never get here: the server hands them to the stream.
     if (!is_read) return method_not_allowed(request.method, path, "GET, HEAD");
@@ -234,6 +248,130 @@ HttpResponse RestApi::handle(const HttpRequest& request) const {
   // Dashboard assets.
   if (std::optional<HttpResponse> asset = serve_embedded_asset(sources_.assets, request, path)) return std::move(*asset);
   return json_error(404, "not found: " + path);
+}
+
+namespace {
+
+// The agent's own families, and the two node_exporter ones that come from
+// the clock and uname() rather than a file.
+void write_agent_metrics(const RestApiSources& sources, ExpositionWriter& out) {
+  using Labels = std::initializer_list<std::string_view>;
+  const auto one = [&](std::string_view name, MetricType type, std::string_view help, double value) {
+    if (out.family(name, type, help)) out.sample(value);
+  };
+  const auto labelled = [&](Labels names, Labels values, double value) {
+    out.sample(std::span(names.begin(), names.size()), std::span(values.begin(), values.size()), value);
+  };
+  one("node_time_seconds", MetricType::gauge, "System time in seconds since epoch (1970).",
+      static_cast<double>(wall_clock_ms()) / 1000.0);
+  struct utsname names {};
+  if (uname(&names) == 0 && out.family("node_uname_info", MetricType::gauge, "Labeled system information as provided by the uname system call.")) {
+    labelled({"domainname", "machine", "nodename", "release", "sysname", "version"},
+             {names.domainname, names.machine, names.nodename, names.release, names.sysname, names.version}, 1);
+  }
+  if (out.family("hostpulse_build_info", MetricType::gauge, "A metric with a constant '1' value labeled by the version of hostpulse.")) {
+    labelled({"version"}, {sources.identity.version}, 1);
+  }
+  one("hostpulse_start_time_seconds", MetricType::gauge, "When the agent started, in seconds since the epoch.",
+      static_cast<double>(sources.identity.started_t_ms) / 1000.0);
+  one("hostpulse_sampler_interval_seconds", MetricType::gauge, "The sampling interval.",
+      static_cast<double>(sources.interval.count()) / 1000.0);
+
+  const SamplerStats stats = sources.sampler_stats ? sources.sampler_stats() : SamplerStats{};
+  one("hostpulse_sampler_ticks_total", MetricType::counter, "Ticks the sampler completed.", static_cast<double>(stats.ticks));
+  one("hostpulse_sampler_missed_ticks_total", MetricType::counter, "Ticks skipped because the sampler woke too late.",
+      static_cast<double>(stats.missed_ticks));
+  one("hostpulse_sampler_tick_duration_seconds", MetricType::gauge, "How long the last tick took (read, derive, store).",
+      static_cast<double>(stats.last_tick_duration_us) / 1e6);
+  one("hostpulse_sampler_stalled", MetricType::gauge, "1 when the sampler has not completed a tick for three intervals.",
+      is_stalled(stats, SteadyClock::now(), sources.interval) ? 1 : 0);
+  if (out.family("hostpulse_source_up", MetricType::gauge, "1 when the source's last read succeeded, 0 when it failed; absent while the host has no such data.")) {
+    for (const CollectorStats& c : stats.collectors) {
+      if (c.available) labelled({"source"}, {c.name}, c.last_ok ? 1 : 0);
+    }
+  }
+  if (out.family("hostpulse_source_failures_total", MetricType::counter, "Reads of the source that failed.")) {
+    for (const CollectorStats& c : stats.collectors) labelled({"source"}, {c.name}, static_cast<double>(c.failures));
+  }
+  if (out.family("hostpulse_source_read_duration_seconds", MetricType::gauge, "How long the source's last read took.")) {
+    for (const CollectorStats& c : stats.collectors) {
+      labelled({"source"}, {c.name}, static_cast<double>(c.last_duration_us) / 1e6);
+    }
+  }
+  const SeriesRegistryStats series = sources.series_stats ? sources.series_stats() : SeriesRegistryStats{};
+  one("hostpulse_series_live", MetricType::gauge, "Live series.", static_cast<double>(series.live_series));
+  one("hostpulse_series_at_cap", MetricType::gauge, "1 when entities were refused series for the live-series cap.",
+      series.at_cap ? 1 : 0);
+  one("hostpulse_series_refused_entities_total", MetricType::counter, "Entities refused series (cap or bad key).",
+      static_cast<double>(series.entities_refused));
+  one("hostpulse_history_memory_bytes", MetricType::gauge, "Memory held by history.",
+      static_cast<double>(sources.history.memory_bytes()));
+  if (sources.metrics != nullptr) {
+    const MetricsStoreStats m = sources.metrics->stats();
+    one("hostpulse_metrics_publish_skipped_total", MetricType::counter,
+        "Ticks whose Prometheus samples were not published because a scrape was being rendered.",
+        static_cast<double>(m.publish_skipped));
+  }
+  if (sources.server_stats) {
+    const HttpServerStats h = sources.server_stats();
+    one("hostpulse_http_requests_total", MetricType::counter, "HTTP requests served.", static_cast<double>(h.requests));
+    one("hostpulse_http_bad_requests_total", MetricType::counter, "HTTP requests refused as unparsable or too large.",
+        static_cast<double>(h.bad_requests));
+    one("hostpulse_http_connections_active", MetricType::gauge, "Open HTTP connections.",
+        static_cast<double>(h.connections_active));
+    one("hostpulse_http_connections_shed_total", MetricType::counter,
+        "Idle or slow connections closed to admit new ones.", static_cast<double>(h.connections_shed));
+  }
+  if (sources.stream != nullptr) {
+    StreamStats& s = sources.stream->stats();
+    one("hostpulse_stream_sessions_active", MetricType::gauge, "Open stream connections.",
+        static_cast<double>(s.sessions_active.load()));
+    one("hostpulse_stream_frames_sent_total", MetricType::counter, "Frames written to stream connections.",
+        static_cast<double>(s.frames_sent.load()));
+    one("hostpulse_stream_bytes_sent_total", MetricType::counter, "Bytes written to stream connections.",
+        static_cast<double>(s.bytes_sent.load()));
+    one("hostpulse_stream_frames_dropped_total", MetricType::counter,
+        "Samples frames replaced by newer ones for a client that was behind.", static_cast<double>(s.frames_dropped.load()));
+  }
+  if (sources.alerts != nullptr) {
+    one("hostpulse_alert_rules", MetricType::gauge, "Alert rules loaded.", static_cast<double>(sources.alerts->rule_count()));
+    one("hostpulse_alerts_active", MetricType::gauge, "Alerts pending or firing.",
+        static_cast<double>(sources.alerts->active().size()));
+    if (sources.webhooks != nullptr) {
+      const WebhookStats w = sources.webhooks->stats();
+      one("hostpulse_webhook_sent_total", MetricType::counter, "Webhook notifications delivered.", static_cast<double>(w.sent));
+      one("hostpulse_webhook_failed_attempts_total", MetricType::counter, "Webhook deliveries that failed (and may be retried).",
+          static_cast<double>(w.failed_attempts));
+      one("hostpulse_webhook_dropped_total", MetricType::counter, "Webhook notifications given up on.",
+          static_cast<double>(w.dropped));
+    }
+  }
+}
+
+}  // namespace
+
+HttpResponse RestApi::metrics(const HttpRequest& request) const {
+  const ExpositionFormat format = negotiate_exposition(request.accept);
+  HttpResponse response;
+  response.content_type = std::string(exposition_content_type(format));
+  ExpositionWriter out(format, response.body);
+  std::span<const SourceDefinition> definitions;
+  sources_.metrics->read([&](const MetricsSnapshot& snapshot) {
+    definitions = snapshot.sources;
+    write_source_metrics(snapshot, out);
+  });
+  if (sources_.schema) write_series_metrics(*sources_.schema(), sources_.history, definitions, out);
+  write_agent_metrics(sources_, out);
+  out.finish();
+  response.headers.emplace_back("Vary", "Accept, Accept-Encoding");
+  if (accepts_gzip(request.accept_encoding)) {
+    std::string compressed = gzip_compress(response.body);
+    if (!compressed.empty()) {
+      response.body = std::move(compressed);
+      response.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  return response;
 }
 
 HttpResponse RestApi::info() const {

@@ -10,6 +10,7 @@
 #include "agent/alerts/silences.hpp"
 #include "agent/alerts/webhook_notifier.hpp"
 #include "agent/pipeline/history.hpp"
+#include "agent/pipeline/metrics_store.hpp"
 #include "agent/api/embedded_assets.hpp"
 #include "agent/api/http_types.hpp"
 #include "agent/api/url.hpp"
@@ -46,6 +47,9 @@ struct RestApiSources {
   std::size_t max_history_values = StreamOptions{}.max_history_values;
   std::size_t max_series = SeriesRegistryOptions{}.max_series;
   std::function<SeriesRegistryStats()> series_stats{};  // may be empty
+  // GET /metrics (Prometheus); null: 404. Same token as /api/ unless public.
+  const MetricsStore* metrics = nullptr;
+  bool metrics_public = false;
 };
 
 // Routes HTTP requests: dashboard assets at "/", JSON under /api/v1/.
@@ -68,6 +72,7 @@ class RestApi {
   [[nodiscard]] HttpResponse alerts() const;
   [[nodiscard]] HttpResponse silences(const HttpRequest& request, const std::string& path) const;
   [[nodiscard]] HttpResponse login(const HttpRequest& request) const;
+  [[nodiscard]] HttpResponse metrics(const HttpRequest& request) const;
 
   RestApiSources sources_;
 };

@@ -225,6 +225,15 @@ Status apply_series(const toml::value& table, const std::string& source, SeriesO
   });
 }
 
+Status apply_metrics(const toml::value& table, const std::string& source, MetricsOptions& metrics) {
+  if (!table.is_table()) return TableReader(table, source, "").error_at(table, "metrics", "expected a table");
+  const TableReader reader(table, source, "metrics.");
+  return reader.each({
+      {"enabled", [&](const toml::value& v, const std::string& k) { return reader.read_bool(v, k, metrics.enabled); }},
+      {"public", [&](const toml::value& v, const std::string& k) { return reader.read_bool(v, k, metrics.public_access); }},
+  });
+}
+
 Status apply_disk_options(const toml::value& table, const std::string& source, DiskOptions& disks) {
   if (!table.is_table()) return TableReader(table, source, "sources.").error_at(table, "disks", "expected a table");
   const TableReader reader(table, source, "sources.disks.");
@@ -538,6 +547,7 @@ Status apply_root(const toml::value& root, const std::string& source, Config& co
       {"stream", [&](const toml::value& v, const std::string&) { return apply_stream(v, source, config.stream); }},
       {"series", [&](const toml::value& v, const std::string&) { return apply_series(v, source, config.series); }},
       {"sources", [&](const toml::value& v, const std::string&) { return apply_sources(v, source, config); }},
+      {"metrics", [&](const toml::value& v, const std::string&) { return apply_metrics(v, source, config.metrics); }},
       {"token_file", [&](const toml::value& v, const std::string& k) {
          Status s = reader.read_string(v, k, config.token_file);
          return s.ok() && config.token_file.empty() ? reader.error_at(v, k, "must not be empty (leave the key out for no token)") : s;

@@ -30,6 +30,17 @@ struct SeriesOptions {
   std::chrono::milliseconds retire_after{60'000};
 };
 
+// GET /metrics for Prometheus ([metrics] in the config file).
+struct MetricsOptions {
+  // On by default: keeping the samples costs about 10 ns each per tick and
+  // a scrape reads nothing from /proc.
+  bool enabled = true;
+  // Off by default: /metrics shows as much of the host as the API does, so
+  // it needs the same token; true serves it without one (a Prometheus that
+  // cannot send a bearer token), the rest of the API still needing it.
+  bool public_access = false;
+};
+
 struct Config {
   ListenAddress listen;
   // 1 s is what people read on a dashboard; 100 ms is the fastest the
@@ -46,6 +57,7 @@ struct Config {
   HttpOptions http;
   StreamOptions stream;
   SeriesOptions series;
+  MetricsOptions metrics;
   // [sources.disks]: which block devices the disks source reports.
   DiskOptions disks;
   // Access: a bearer token for the API and stream (empty: none). Binding a

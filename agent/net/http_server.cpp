@@ -241,7 +241,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                         field(http::field::cookie), field(http::field::origin),
                                         field(http::field::host)},
                      field(http::field::accept_encoding), field(http::field::if_none_match),
-                     field(http::field::content_type)};
+                     field(http::field::content_type), field(http::field::accept)};
     HttpResponse response;
     try {
       response = state_->handler(view);

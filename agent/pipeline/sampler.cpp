@@ -169,6 +169,11 @@ void Sampler::tick() {
   for (const std::uint32_t id : change.retired) history_.retire_series(id);
   const std::int64_t t_ms = wall_clock_ms();
   const std::uint64_t seq = history_.append(t_ms, values_);
+  if (metrics_ != nullptr) {
+    metrics_->begin_tick();
+    collectors_.expose_all([this](std::size_t index) -> MetricWriter& { return metrics_->writer(index); });
+    metrics_->publish(t_ms);
+  }
   collectors_.advance_all();
   previous_time_ = now;
   {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/pipeline/history.hpp"
+#include "agent/pipeline/metrics_store.hpp"
 #include "agent/pipeline/schema.hpp"
 #include "agent/pipeline/series_registry.hpp"
 #include "collectors/collector_table.hpp"
@@ -124,6 +125,10 @@ class Sampler {
   // systemd's stop timeout.
   static constexpr std::chrono::milliseconds kStopTimeout{2000};
 
+  // Each tick also writes the sources' Prometheus samples to store (for
+  // /metrics). Call before start(); null (the default): none are kept.
+  void expose_to(MetricsStore* store) { metrics_ = store; }
+
   // One tick now, on the calling thread (tests and the thread's loop).
   void tick();
 
@@ -139,6 +144,7 @@ class Sampler {
   History& history_;
   const std::chrono::milliseconds interval_;
   PointCallback on_point_;
+  MetricsStore* metrics_ = nullptr;
 
   SteadyClock::time_point previous_time_{};
   std::vector<double> values_;

@@ -91,7 +91,14 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kTasks + 1);
 
-constexpr SourceFunctions<LoadAvg> kFunctions{&parse_proc_loadavg, &derive_proc_loadavg};
+// node_exporter's loadavg collector.
+constexpr MetricSpec kMetrics[] = {
+    {"node_load1", MetricType::gauge, "1m load average.", {}},
+    {"node_load5", MetricType::gauge, "5m load average.", {}},
+    {"node_load15", MetricType::gauge, "15m load average.", {}},
+};
+
+constexpr SourceFunctions<LoadAvg> kFunctions{&parse_proc_loadavg, &derive_proc_loadavg, nullptr, &expose_proc_loadavg};
 
 }  // namespace
 
@@ -112,7 +119,13 @@ void derive_proc_loadavg(const LoadAvg* /*previous*/, const LoadAvg& current, co
 
 SourceDefinition proc_loadavg_source() {
   return {.name = "proc_loadavg", .procfs_path = "loadavg", .series = kSeries,
-          .create = &create_source<LoadAvg, kFunctions>, .required = true};
+          .create = &create_source<LoadAvg, kFunctions>, .required = true, .metrics = kMetrics};
+}
+
+void expose_proc_loadavg(const LoadAvg& current, MetricWriter& out) {
+  out.sample(0, current.load_1m);
+  out.sample(1, current.load_5m);
+  out.sample(2, current.load_15m);
 }
 
 }  // namespace hostpulse

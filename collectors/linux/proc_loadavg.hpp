@@ -27,6 +27,8 @@ Status parse_proc_loadavg(std::string_view text, LoadAvg& out);
 // size of host), and the number of tasks.
 void derive_proc_loadavg(const LoadAvg* previous, const LoadAvg& current, const DeriveContext& context,
                          SeriesWriter& out);
+// node_exporter's node_load1, node_load5 and node_load15.
+void expose_proc_loadavg(const LoadAvg& current, MetricWriter& out);
 SourceDefinition proc_loadavg_source();
 
 }  // namespace hostpulse

@@ -154,7 +154,24 @@ constexpr SeriesSpec kSeries[] = {
 };
 static_assert(std::size(kSeries) == kSwapUsedPercent + 1);
 
-constexpr SourceFunctions<MemInfo> kFunctions{&parse_proc_meminfo, &derive_proc_meminfo};
+// node_exporter's meminfo collector: node_memory_<field>_bytes.
+namespace metric {
+enum : std::size_t { kTotal, kFree, kAvailable, kBuffers, kCached, kSwapTotal, kSwapFree, kDirty, kShmem, kSReclaimable };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_memory_MemTotal_bytes", MetricType::gauge, "Memory information field MemTotal_bytes.", {}},
+    {"node_memory_MemFree_bytes", MetricType::gauge, "Memory information field MemFree_bytes.", {}},
+    {"node_memory_MemAvailable_bytes", MetricType::gauge, "Memory information field MemAvailable_bytes.", {}},
+    {"node_memory_Buffers_bytes", MetricType::gauge, "Memory information field Buffers_bytes.", {}},
+    {"node_memory_Cached_bytes", MetricType::gauge, "Memory information field Cached_bytes.", {}},
+    {"node_memory_SwapTotal_bytes", MetricType::gauge, "Memory information field SwapTotal_bytes.", {}},
+    {"node_memory_SwapFree_bytes", MetricType::gauge, "Memory information field SwapFree_bytes.", {}},
+    {"node_memory_Dirty_bytes", MetricType::gauge, "Memory information field Dirty_bytes.", {}},
+    {"node_memory_Shmem_bytes", MetricType::gauge, "Memory information field Shmem_bytes.", {}},
+    {"node_memory_SReclaimable_bytes", MetricType::gauge, "Memory information field SReclaimable_bytes.", {}},
+};
+
+constexpr SourceFunctions<MemInfo> kFunctions{&parse_proc_meminfo, &derive_proc_meminfo, nullptr, &expose_proc_meminfo};
 
 }  // namespace
 
@@ -185,7 +202,21 @@ void derive_proc_meminfo(const MemInfo* /*previous*/, const MemInfo& m, const De
 
 SourceDefinition proc_meminfo_source() {
   return {.name = "proc_meminfo", .procfs_path = "meminfo", .series = kSeries,
-          .create = &create_source<MemInfo, kFunctions>, .required = true};
+          .create = &create_source<MemInfo, kFunctions>, .required = true, .metrics = kMetrics};
+}
+
+void expose_proc_meminfo(const MemInfo& current, MetricWriter& out) {
+  out.sample(metric::kTotal, bytes(current.total_bytes));
+  out.sample(metric::kFree, bytes(current.free_bytes));
+  // node_exporter exposes the kernel's fields only, never an estimate.
+  if (!current.available_estimated) out.sample(metric::kAvailable, bytes(current.available_bytes));
+  out.sample(metric::kBuffers, bytes(current.buffers_bytes));
+  out.sample(metric::kCached, bytes(current.cached_bytes));
+  out.sample(metric::kSwapTotal, bytes(current.swap_total_bytes));
+  out.sample(metric::kSwapFree, bytes(current.swap_free_bytes));
+  out.sample(metric::kDirty, bytes(current.dirty_bytes));
+  out.sample(metric::kShmem, bytes(current.shared_bytes));
+  out.sample(metric::kSReclaimable, bytes(current.slab_reclaimable_bytes));
 }
 
 }  // namespace hostpulse

@@ -34,6 +34,9 @@ Status parse_proc_meminfo(std::string_view text, MemInfo& out);
 // The source: memory and swap in bytes and as shares of the total.
 void derive_proc_meminfo(const MemInfo* previous, const MemInfo& current, const DeriveContext& context,
                          SeriesWriter& out);
+// node_exporter's node_memory_<field>_bytes for the fields read (MemAvailable
+// only when the kernel has it).
+void expose_proc_meminfo(const MemInfo& current, MetricWriter& out);
 SourceDefinition proc_meminfo_source();
 
 }  // namespace hostpulse

@@ -264,7 +264,23 @@ const CpuLine* find_cpu(const std::vector<CpuLine>& cpus, std::uint32_t id, std:
 
 void contribute_proc_stat(const ProcStat& current, HostFacts& facts) { facts.cpus_online = current.cpus.size(); }
 
-constexpr SourceFunctions<ProcStat> kFunctions{&parse_proc_stat, &derive_proc_stat, &contribute_proc_stat};
+// node_exporter's cpu and stat collectors.
+namespace metric {
+enum : std::size_t { kCpuSeconds, kCpuGuestSeconds, kBootTime, kContextSwitches, kForks, kProcsRunning, kProcsBlocked };
+}
+constexpr MetricSpec kMetrics[] = {
+    {"node_cpu_seconds_total", MetricType::counter, "Seconds the CPUs spent in each mode.", {"cpu", "mode"}},
+    {"node_cpu_guest_seconds_total", MetricType::counter, "Seconds the CPUs spent in guests (VMs) for each mode.",
+     {"cpu", "mode"}},
+    {"node_boot_time_seconds", MetricType::gauge, "Node boot time, in unixtime.", {}},
+    {"node_context_switches_total", MetricType::counter, "Total number of context switches.", {}},
+    {"node_forks_total", MetricType::counter, "Total number of forks.", {}},
+    {"node_procs_running", MetricType::gauge, "Number of processes in runnable state.", {}},
+    {"node_procs_blocked", MetricType::gauge, "Number of processes blocked waiting for I/O to complete.", {}},
+};
+
+constexpr SourceFunctions<ProcStat> kFunctions{&parse_proc_stat, &derive_proc_stat, &contribute_proc_stat,
+                                               &expose_proc_stat};
 
 }  // namespace
 
@@ -294,7 +310,35 @@ void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const D
 
 SourceDefinition proc_stat_source() {
   return {.name = "proc_stat", .procfs_path = "stat", .series = kSeries,
-          .create = &create_source<ProcStat, kFunctions>, .required = true};
+          .create = &create_source<ProcStat, kFunctions>, .required = true, .metrics = kMetrics};
+}
+
+void expose_proc_stat(const ProcStat& current, MetricWriter& out) {
+  // USER_HZ is 100 on every Linux (the kernel fixes it for user space).
+  constexpr double kUserHz = 100.0;
+  // node_exporter's modes: the eight states that sum to the CPU's time.
+  constexpr CpuState kModes[] = {CpuState::idle,    CpuState::iowait, CpuState::irq,    CpuState::nice,
+                                 CpuState::softirq, CpuState::steal,  CpuState::system, CpuState::user};
+  for (const CpuLine& line : current.cpus) {
+    const NumberLabel cpu(line.cpu);
+    for (const CpuState mode : kModes) {
+      if (static_cast<std::size_t>(mode) >= line.times.columns) continue;
+      out.sample(metric::kCpuSeconds, {cpu.view(), kCpuStateNames[static_cast<std::size_t>(mode)]},
+                 static_cast<double>(line.times[mode]) / kUserHz);
+    }
+    if (line.times.columns > static_cast<std::size_t>(CpuState::guest)) {
+      out.sample(metric::kCpuGuestSeconds, {cpu.view(), "user"}, static_cast<double>(line.times[CpuState::guest]) / kUserHz);
+    }
+    if (line.times.columns > static_cast<std::size_t>(CpuState::guest_nice)) {
+      out.sample(metric::kCpuGuestSeconds, {cpu.view(), "nice"},
+                 static_cast<double>(line.times[CpuState::guest_nice]) / kUserHz);
+    }
+  }
+  out.sample(metric::kBootTime, static_cast<double>(current.boot_time_s));
+  out.sample(metric::kContextSwitches, static_cast<double>(current.context_switches));
+  out.sample(metric::kForks, static_cast<double>(current.processes_forked));
+  out.sample(metric::kProcsRunning, current.procs_running);
+  out.sample(metric::kProcsBlocked, current.procs_blocked);
 }
 
 }  // namespace hostpulse

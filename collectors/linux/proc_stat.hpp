@@ -67,6 +67,10 @@ Status parse_proc_stat(std::string_view text, ProcStat& out);
 // the whole CPU into a reset; all columns going backwards is a reset (NaN).
 void derive_proc_stat(const ProcStat* previous, const ProcStat& current, const DeriveContext& context,
                       SeriesWriter& out);
+// node_exporter's families from the current read: node_cpu_seconds_total
+// {cpu,mode} (seconds, USER_HZ = 100), node_cpu_guest_seconds_total, boot
+// time, context switches, forks, running and blocked processes.
+void expose_proc_stat(const ProcStat& current, MetricWriter& out);
 SourceDefinition proc_stat_source();
 
 }  // namespace hostpulse
