@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                      # everything (about 12 minutes)
 #   scripts/bench.sh --quick              # smoke: every part, short and small
-#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, memory, fanout, peers
+#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, history, memory, fanout, peers
 #   scripts/bench.sh --no-doc             # print only, leave docs/PERFORMANCE.md alone
 #
 # Needs what scripts/setup.sh installs; the peer comparison also installs
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 command_line="scripts/bench.sh $*"
-only="tick,wire,memory,fanout,peers"
+only="tick,wire,history,memory,fanout,peers"
 quick=0
 write_doc=1
 while (($#)); do
@@ -62,7 +62,7 @@ echo "bench: building Release with benchmarks in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHOSTPULSE_BUILD_BENCHMARKS=ON >"$work/cmake.log" ||
   { cat "$work/cmake.log"; exit 1; }
 cmake --build "$build" -j2 --target hostpulse hostpulse_tick_benchmark hostpulse_wire_size hostpulse_loadgen \
-  hostpulse_raw_broadcaster >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
+  hostpulse_raw_broadcaster hostpulse_history_benchmark >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 agent=$build/agent/hostpulse
 loadgen=$build/bench/hostpulse_loadgen
 
@@ -120,6 +120,12 @@ fi
 if wants wire; then
   echo "bench: wire size"
   "$build/bench/hostpulse_wire_size" | tee "$results/wire.md"
+fi
+
+# ---------------------------------------------------------------- 6. history
+if wants history; then
+  echo "bench: history compression, append and query"
+  "$build/bench/hostpulse_history_benchmark" | tee "$results/history.txt"
 fi
 
 # ---------------------------------------------------------------- 5. memory per subscriber
