@@ -12,6 +12,7 @@
 // a query of the whole hour for 10 series.
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -179,10 +180,26 @@ void run(const Dataset& data, std::size_t block_points) {
     query_points = columns.points();
   }
 
+  // Every retained value must read back with the bits appended.
+  std::size_t mismatches = 0;
+  {
+    const HistoryColumns all = history.since_seq(0, ids);
+    const std::size_t first = data.points.size() - all.points();
+    for (std::size_t s = 0; s < series; ++s) {
+      for (std::size_t k = 0; k < all.points(); ++k) {
+        if (std::bit_cast<std::uint64_t>(all.values[s][k]) != std::bit_cast<std::uint64_t>(data.points[first + k][s])) {
+          ++mismatches;
+        }
+      }
+    }
+  }
+
   const double compressed = static_cast<double>(memory.closed_bytes) / static_cast<double>(memory.closed_points);
   const double all_in = static_cast<double>(memory.total_bytes) / static_cast<double>(history.size() * series);
   std::printf("\n== %s: %zu series x %zu points, blocks of %zu points\n", data.label.c_str(), series,
               data.points.size(), history.block_points());
+  std::printf("read back: %s\n", mismatches == 0 ? "every value bit-exact" : "MISMATCHES");
+  if (mismatches != 0) std::printf("  %zu values differ\n", mismatches);
   std::printf("compressed closed blocks: %.3f bytes/point (%zu bytes for %zu points; plain doubles: 8)\n", compressed,
               memory.closed_bytes, memory.closed_points);
   std::printf("all-in memory: %.3f bytes/point (%.1f KiB: open blocks %.1f KiB, timeline %.1f KiB; was %.1f KiB)\n",
@@ -219,7 +236,7 @@ void run(const Dataset& data, std::size_t block_points) {
   double amortized = 0;
   for (const double ns : steady_ns) amortized += ns;
   for (const double ns : close_ns) amortized += ns;
-  std::printf("append, amortized over the hour: %.1f ns/series/tick\n",
+  std::printf("append, amortized over all ticks: %.1f ns/series/tick\n",
               amortized / static_cast<double>(data.points.size() * series));
   std::printf("query since_seq(0) of %zu points x %zu series: median %.3f ms (%d runs)\n", query_points,
               query_ids.size(), median(query_ms), kQueryRuns);
