@@ -7,6 +7,10 @@ parser.add_argument("--results", required=True)
 parser.add_argument("--command", required=True)
 parser.add_argument("--quick", default="0")
 parser.add_argument("--out", required=True)
+# A run of some parts only (--only): the sections it produced replace those of
+# this existing report (or are added before its goals), its goal rows replace
+# the rows of the same goal, and everything else of that report is kept.
+parser.add_argument("--merge")
 args = parser.parse_args()
 R = args.results
 out = []
@@ -52,9 +56,8 @@ emit(f"- Load average when the report was written: {' '.join(load)} (the machine
      " running concurrently: expect contention, especially in the fan-out and peer runs)")
 emit("")
 
-# ------------------------------------------------------------------ tick
-if os.path.exists(path("tick.json")):
-    data = json.load(open(path("tick.json")))
+def benchmark_medians(data):
+    """Google Benchmark JSON -> {name: figures}, the median aggregate when there are repetitions."""
     med = {}
     have_medians = any(b.get("aggregate_name") == "median" for b in data["benchmarks"])
     for b in data["benchmarks"]:
@@ -64,7 +67,15 @@ if os.path.exists(path("tick.json")):
         unit = {"ns": 1e-3, "us": 1, "ms": 1e3}[b.get("time_unit", "ns")]
         med[name] = {"cpu_us": b["cpu_time"] * unit, "allocs": b.get("allocs_per_iter", 0),
                      "frame_bytes": b.get("frame_bytes"), "frames": b.get("frames_per_iter"),
-                     "series": b.get("series"), "ok": b.get("ok")}
+                     "series": b.get("series"), "ok": b.get("ok"), "samples": b.get("samples"),
+                     "body_bytes": b.get("body_bytes"), "page_bytes": b.get("page_bytes")}
+    return med
+
+
+# ------------------------------------------------------------------ tick
+if os.path.exists(path("tick.json")):
+    data = json.load(open(path("tick.json")))
+    med = benchmark_medians(data)
     reps = data["benchmarks"][0].get("repetitions", 1)
     emit("## 1. Per-tick cost")
     emit("")
@@ -176,7 +187,7 @@ if os.path.exists(path("wire.md")):
 # ------------------------------------------------------------------ history
 if os.path.exists(path("history.txt")):
     text = open(path("history.txt")).read()
-    emit("## 6. History")
+    emit("## 7. History")
     emit("")
     emit("`build/bench/bench/hostpulse_history_benchmark` (`./build/dev/bench/hostpulse_history_benchmark` in a dev "
          "build): an hour of every series appended to `History` (blocks of 120 points), from the committed "
@@ -341,6 +352,142 @@ if os.path.exists(path("peers.json")):
     goals.append(("CPU < 1/10 of either peer", f"{cpu_ratio:.3f} of the lighter peer", verdict(cpu_ratio < 0.1)))
     goals.append(("RSS < 1/2 of the smaller peer", f"{rss_ratio:.2f} of the smaller", verdict(rss_ratio < 0.5)))
 
+# ------------------------------------------------------------------ Prometheus scrape
+scrape_run = json.load(open(path("scrape.json"))) if os.path.exists(path("scrape.json")) else None
+scrape_bench = benchmark_medians(json.load(open(path("scrape_bench.json")))) \
+    if os.path.exists(path("scrape_bench.json")) else {}
+if scrape_run or scrape_bench:
+    emit("## 6. Prometheus scrape")
+    emit("")
+    # When the results were written, not when this renders them.
+    measured = max(os.path.getmtime(path(name)) for name in ("scrape.json", "scrape_bench.json")
+                   if os.path.exists(path(name)))
+    emit(f"Command: `{args.command}`" + (" (quick smoke mode: short, not for comparison)" if args.quick == "1" else "")
+         + f", {datetime.datetime.fromtimestamp(measured).astimezone().strftime('%Y-%m-%d %H:%M %Z')}.")
+    emit("")
+if scrape_run:
+    w = scrape_run["window"]
+    h, n = scrape_run["hostpulse"], scrape_run["node_exporter"]
+    emit("### GET /metrics against node_exporter, same run")
+    emit("")
+    emit(f"hostpulse (every source on, sampling at 1 s, no other client) and Debian's `prometheus-node-exporter` "
+         "(default collectors), both on 127.0.0.1, scraped by `bench/prometheus_scraper.py` once per second each, "
+         "in the same loop (the order alternates every second), over a kept-alive connection with the headers "
+         "Prometheus 2.42 sends (`Accept: " + w["headers"]["Accept"] + "`, `Accept-Encoding: gzip`). After "
+         f"{w['warmup_seconds']:.0f} s of uncounted warm-up scrapes the window alternates {w['blocks']} scraping "
+         f"and {w['blocks']} quiet blocks ({w['seconds_scraping']:.0f} s of each in all), so both kinds see the "
+         "same drift in the machine's load. *Latency*: request written to the last body byte read (Python "
+         "`http.client`, so it includes the scraper's own parsing of the response, alike for both). *Size*: as "
+         "sent (gzip) and decompressed. *CPU*: utime+stime of the process from /proc/PID/stat over the blocks of "
+         "each kind, % of one core (jiffies: 10 ms resolution); *per scrape*: the scraping blocks' CPU minus what "
+         "the quiet blocks' rate predicts for the same time, divided by the scrapes (node_exporter collects "
+         "on scrape, so its quiet CPU is about 0; hostpulse samples every second either way).")
+    emit("")
+    emit(f"Load average (1/5/15 min) at the start of the window: {w['loadavg_start']}; at the end: "
+         f"{w['loadavg_end']} (2 CPUs, shared with other builds while this ran).")
+    emit("")
+    emit("| target | served as | scrapes | latency median | p90 | p99 | max | gzip bytes | page bytes | samples "
+         "| CPU quiet (jiffies) | CPU scraping (jiffies) | CPU per scrape | RSS |")
+    emit("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in (("hostpulse", h), ("node_exporter", n)):
+        served = r["content_type"].split(";")[0] + (" + gzip" if r["content_encoding"] == "gzip" else "")
+        lat = r["latency_ms"]
+        emit(f"| {name} | `{served}` | {r['scrapes']}{' (' + str(r['errors']) + ' failed)' if r['errors'] else ''} | "
+             f"{lat['median']:.2f} ms | {lat['p90']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms | "
+             f"{r['wire_bytes']:.0f} | {r['body_bytes']:.0f} | {r['samples']:.0f} | {r['cpu_pct_quiet']:.2f} % "
+             f"({r['cpu_ticks_quiet']}) | {r['cpu_pct_scraping']:.2f} % ({r['cpu_ticks_scraping']}) | "
+             f"{round(r['cpu_ms_per_scrape'], 2) + 0.0:.2f} ms | {r['rss_kib'] / 1024:.1f} MiB |")  # no "-0.00"
+    emit("")
+    if h["content_type"].split(";")[0] != n["content_type"].split(";")[0]:
+        emit(f"The two answered the same `Accept` in different formats: hostpulse `{h['content_type']}`, "
+             f"node_exporter `{n['content_type']}` (node_exporter does not turn on OpenMetrics by default). "
+             "The microbenchmark below shows what the format costs hostpulse.")
+        emit("")
+
+    def ratio(a, b):
+        return a / b if b else float("inf")
+
+    emit(f"hostpulse ÷ node_exporter: latency median {ratio(h['latency_ms']['median'], n['latency_ms']['median']):.2f}, "
+         f"p99 {ratio(h['latency_ms']['p99'], n['latency_ms']['p99']):.2f}; CPU while scraped "
+         f"{ratio(h['cpu_pct_scraping'], n['cpu_pct_scraping']):.2f}; CPU per scrape "
+         f"{ratio(h['cpu_ms_per_scrape'], n['cpu_ms_per_scrape']):.2f}; samples "
+         f"{ratio(h['samples'], n['samples']):.2f}; bytes sent {ratio(h['wire_bytes'], n['wire_bytes']):.2f}. "
+         f"Per 1,000 samples: latency {1000 * h['latency_ms']['median'] / max(1, h['samples']):.2f} ms vs "
+         f"{1000 * n['latency_ms']['median'] / max(1, n['samples']):.2f} ms.")
+    emit("")
+    goals.append(("GET /metrics: latency and CPU per scrape against node_exporter's, same run",
+                  f"median {h['latency_ms']['median']:.2f} vs {n['latency_ms']['median']:.2f} ms, "
+                  f"CPU per scrape {h['cpu_ms_per_scrape']:.2f} vs {n['cpu_ms_per_scrape']:.2f} ms "
+                  f"({h['samples']:.0f} vs {n['samples']:.0f} samples)",
+                  "**measured**" + (" (cheaper)" if h["cpu_ms_per_scrape"] < n["cpu_ms_per_scrape"]
+                                    and h["latency_ms"]["median"] < n["latency_ms"]["median"] else "")))
+if scrape_bench:
+    hosts = [x for x in ("live_host", "large_host") if f"sampler_tick/{x}" in scrape_bench]
+    emit("### Rendering a scrape (microbenchmark)")
+    emit("")
+    emit("Google Benchmark `build/bench/bench/hostpulse_scrape_benchmark`, CPU time per call, median of the "
+         "repetitions; `allocs` counts global `operator new` calls per call. The `MetricsStore` is filled by "
+         "the agent's own `Sampler::tick()` with every source on, on this machine (*live host*) and on the "
+         "generated large host (*large host*, as in section 1). *scrape*: `RestApi::handle` of `GET /metrics` "
+         "as the server calls it (negotiation, the sources' families from the store, the `hostpulse_*` gauges "
+         "of sources without families from history, the agent's own families, gzip), with Prometheus 2.42's "
+         "`Accept` (*openmetrics*) or `text/plain;version=0.0.4` (*text*); the HTTP server's own work is not "
+         "in it. Then its stages alone: *render sources* (`write_source_metrics`), *render series* "
+         "(`write_series_metrics`), *gzip* (`gzip_compress` of the OpenMetrics page). *sampler tick*: "
+         "`Sampler::tick()` without and with `Sampler::expose_to` (the agent's default), so the difference is "
+         "what keeping the samples for /metrics adds to every tick; two ticks of a few hundred µs on a shared machine "
+         "differ by more than that, so *expose alone* times the added lines by themselves. gzip at level 1: zlib "
+         "called directly by the benchmark, a fresh stream per page and one stream kept and `deflateReset`: what a "
+         "cheaper gzip in `gzip_compress` would cost. Benchmarks run in random interleaved order.")
+    emit("")
+    emit("| | " + " | ".join(x.replace("_", " ") for x in hosts) + " |")
+    emit("|---|" + "---:|" * len(hosts))
+
+    def bench_cell(r, bytes_key=None):
+        if r is None:
+            return "–"
+        # Google Benchmark's own bookkeeping leaves fractions far below one per call.
+        allocs = r["allocs"]
+        text = f"{r['cpu_us']:.1f} µs, {allocs:.0f} allocs" if allocs >= 0.5 or allocs == 0 else \
+            f"{r['cpu_us']:.1f} µs, {allocs:.2g} allocs"
+        if bytes_key and r.get(bytes_key) is not None:
+            text += f", {r[bytes_key]:.0f} B"
+        if r.get("samples") is not None and bytes_key != "none":
+            text += f", {r['samples']:.0f} samples"
+        return text
+
+    rows = [("scrape openmetrics", "scrape/openmetrics/{}", "body_bytes"),
+            ("scrape openmetrics + gzip", "scrape/openmetrics_gzip/{}", "body_bytes"),
+            ("scrape text", "scrape/text/{}", "body_bytes"),
+            ("scrape text + gzip", "scrape/text_gzip/{}", "body_bytes"),
+            ("render sources (openmetrics)", "render_sources/openmetrics/{}", "page_bytes"),
+            ("render series (openmetrics)", "render_series/openmetrics/{}", "page_bytes"),
+            ("render sources (text)", "render_sources/text/{}", "page_bytes"),
+            ("render series (text)", "render_series/text/{}", "page_bytes"),
+            ("gzip of the OpenMetrics page (`gzip_compress`, level 6)", "gzip/{}", "body_bytes"),
+            ("the same at level 1, fresh stream", "gzip_level1/{}", "body_bytes"),
+            ("the same at level 1, stream kept and reset", "gzip_level1_reused/{}", "body_bytes"),
+            ("sampler tick", "sampler_tick/{}", None),
+            ("sampler tick + expose_to", "sampler_tick_exposed/{}", None),
+            ("expose alone (begin_tick, every source's expose, publish)", "expose/{}", None)]
+    for label, key, bytes_key in rows:
+        emit(f"| {label} | " + " | ".join(bench_cell(scrape_bench.get(key.format(x)), bytes_key) for x in hosts) + " |")
+    cells = []
+    for x in hosts:
+        a, b = scrape_bench.get(f"sampler_tick/{x}"), scrape_bench.get(f"sampler_tick_exposed/{x}")
+        cells.append("–" if not (a and b) else
+                     f"{b['cpu_us'] - a['cpu_us']:+.1f} µs ({100 * (b['cpu_us'] - a['cpu_us']) / a['cpu_us']:+.1f} %), "
+                     f"{b['allocs'] - a['allocs']:+.2g} allocs")
+    emit("| **tick with expose_to − tick without** | " + " | ".join(cells) + " |")
+    emit("")
+    live = scrape_bench.get("scrape/openmetrics_gzip/live_host")
+    if live:
+        goals.append(("GET /metrics allocation-light (Prometheus' request, live host)",
+                      f"{live['cpu_us']:.0f} µs, {live['allocs']:g} allocations per scrape"
+                      + (f"; large host {scrape_bench['scrape/openmetrics_gzip/large_host']['allocs']:g}"
+                         if "scrape/openmetrics_gzip/large_host" in scrape_bench else ""),
+                      "**measured**"))
+
 if goals:
     emit("## Goals")
     emit("")
@@ -350,8 +497,51 @@ if goals:
         emit(f"| {g[0]} | {g[1]} | {g[2]} |")
     emit("")
 
+
+
+def split_sections(text):
+    """[(heading, lines)]: the part before the first "## " heading first, with heading None."""
+    sections = [(None, [])]
+    for line in text.split("\n"):
+        if line.startswith("## "):
+            sections.append((line, []))
+        sections[-1][1].append(line)
+    return sections
+
+
+def merge(existing_text, goal_rows):
+    """The existing report with this run's sections and goal rows put in."""
+    produced = [(h, body) for h, body in split_sections("\n".join(out)) if h is not None and h != "## Goals"]
+    sections = split_sections(existing_text)
+    for heading, body in produced:
+        found = [i for i, (h, _) in enumerate(sections) if h == heading]
+        if found:
+            sections[found[0]] = (heading, body)
+            continue
+        before = [i for i, (h, _) in enumerate(sections) if h == "## Goals" or (h or "").startswith("## Notes")]
+        sections.insert(before[0] if before else len(sections), (heading, body))
+    goals_at = [i for i, (h, _) in enumerate(sections) if h == "## Goals"]
+    if goal_rows and goals_at:
+        heading, body = sections[goals_at[0]]
+        body = list(body)
+        for goal, measured, mark in goal_rows:
+            row = f"| {goal} | {measured} | {mark} |"
+            same = [i for i, line in enumerate(body) if line.startswith(f"| {goal} |")]
+            if same:
+                body[same[0]] = row
+            else:
+                last = max(i for i, line in enumerate(body) if line.startswith("|"))
+                body.insert(last + 1, row)
+        sections[goals_at[0]] = (heading, body)
+    return "\n".join(line for _, body in sections for line in body)
+
+
 notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "PERFORMANCE_NOTES.md")
 if os.path.exists(notes):
     emit(open(notes).read().rstrip())
     emit("")
-open(args.out, "w").write("\n".join(out) + "\n")
+if args.merge:
+    # The merged sections name their own command; the header keeps the full run's.
+    open(args.out, "w").write(merge(open(args.merge).read(), goals))
+else:
+    open(args.out, "w").write("\n".join(out) + "\n")

@@ -20,7 +20,6 @@
 #include <memory>
 #include <span>
 #include <sstream>
-#include <sys/stat.h>
 #include <string>
 #include <vector>
 
@@ -33,31 +32,14 @@
 #include "agent/stream/stream_service.hpp"
 #include "base/wall_clock.hpp"
 #include "bench/allocation_counter.hpp"
+#include "bench/allocation_probe.hpp"
 #include "bench/bench_fixtures.hpp"
+#include "bench/sampler_fixture.hpp"
 #include "collectors/collector_table.hpp"
 #include "collectors/host_paths.hpp"
 
 namespace hostpulse::bench {
 namespace {
-
-constexpr std::size_t kHistoryPoints = 3600;  // the default: one hour at 1 s
-
-struct Machine {
-  std::string label;  // "2cpu", "64cpu", "256cpu", "live"; "live_host", "large_host"
-  std::string procfs;
-  std::string sysfs = "/sys";
-  std::string rootfs = "/";
-  // Where the cgroup source finds the mount points mountinfo names: the
-  // generated tree's root, so its /sys/fs/cgroup resolves inside it.
-  std::string mounts_root = "/";
-  // Every source of the platform table, not only the four classic ones.
-  bool whole_host = false;
-
-  [[nodiscard]] HostPaths paths() const { return HostPaths{.proc = procfs, .sys = sysfs, .rootfs = rootfs}; }
-  [[nodiscard]] std::span<const SourceDefinition> sources() const {
-    return whole_host ? platform_sources() : core_sources();
-  }
-};
 
 // The four-source machines: stage-by-stage benchmarks read their files.
 std::vector<Machine> machines() {
@@ -68,45 +50,12 @@ std::vector<Machine> machines() {
           {.label = "live", .procfs = HostPaths{}.proc}};
 }
 
-bool is_directory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
-
-// Every source on: this machine, and the generated large host when
-// HOSTPULSE_LARGE_HOST names its root (proc/, sys/, root/ below it).
-std::vector<Machine> whole_hosts() {
-  std::vector<Machine> hosts{{.label = "live_host", .procfs = HostPaths{}.proc, .whole_host = true}};
-  if (const char* root = std::getenv("HOSTPULSE_LARGE_HOST"); root != nullptr && is_directory(root)) {
-    const std::string base = root;
-    hosts.push_back(
-        {.label = "large_host", .procfs = base + "/proc", .sysfs = base + "/sys", .rootfs = base + "/root",
-         .mounts_root = base, .whole_host = true});
-  }
-  return hosts;
-}
-
 std::string read_text(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
 }
-
-// Counts allocations between construction and report().
-class AllocationProbe {
- public:
-  explicit AllocationProbe(benchmark::State& state) : state_(state), start_(allocations()) {}
-  void report() {
-    const auto counted = static_cast<double>(allocations() - start_);
-    state_.counters["allocs_per_iter"] =
-        benchmark::Counter(counted / static_cast<double>(state_.iterations()));
-  }
-
- private:
-  benchmark::State& state_;
-  std::uint64_t start_;
-};
 
 // Everything one tick needs, warmed up so the loop sees the steady state.
 struct TickFixture {
@@ -155,44 +104,6 @@ struct TickFixture {
   std::int64_t t_ms[1] = {0};
   std::string json;
   std::string msgpack;
-};
-
-// The agent's own path: Sampler::tick over the real collector set and
-// series registry, appending to history, both encodings in the callback.
-struct SamplerFixture {
-  explicit SamplerFixture(const Machine& machine) : SamplerFixture(machine, machine.sources()) {}
-  SamplerFixture(const Machine& machine, std::span<const SourceDefinition> sources)
-      : collectors(SourceSettings{.paths = machine.paths(), .cgroup = {.mounts_root = machine.mounts_root}}, sources),
-        registry(collectors.definitions()),
-        history(0, kHistoryPoints),
-        metrics(collectors.definitions()),
-        sampler(collectors, registry, history, std::chrono::milliseconds(1000), [this](const SampledPoint& point) {
-          if (point.change != nullptr) {
-            series.clear();
-            for (const SeriesInfo& info : point.schema->series()) {
-              if (info.live) series.push_back(info.id);
-            }
-          }
-          t_ms[0] = point.t_ms;
-          const SamplesBatch batch{1, point.seq, point.seq, t_ms, series, point.values};
-          encode_samples(batch, StreamFormat::json, json);
-          encode_samples(batch, StreamFormat::msgpack, msgpack);
-        }) {
-    // As the agent runs by default: each tick also keeps the Prometheus samples.
-    sampler.expose_to(&metrics);
-    sampler.prime();
-    for (int warm = 0; warm < 3; ++warm) sampler.tick();
-  }
-
-  CollectorSet collectors;
-  SeriesRegistry registry;
-  History history;
-  MetricsStore metrics;
-  std::vector<std::uint32_t> series;
-  std::int64_t t_ms[1] = {0};
-  std::string json;
-  std::string msgpack;
-  Sampler sampler;
 };
 
 void bench_collect(benchmark::State& state, const Machine& machine) {

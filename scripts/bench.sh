@@ -4,8 +4,11 @@
 #
 #   scripts/bench.sh                      # everything (about 12 minutes)
 #   scripts/bench.sh --quick              # smoke: every part, short and small
-#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, history, memory, fanout, peers
+#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, history, memory, fanout, peers, scrape
 #   scripts/bench.sh --no-doc             # print only, leave docs/PERFORMANCE.md alone
+#
+# A subset rewrites only its own sections of docs/PERFORMANCE.md (and its rows
+# of the goals table); the rest of the file stays as it was.
 #
 # Needs what scripts/setup.sh installs; the peer comparison also installs
 # Debian's netdata (here only, never by setup.sh; node_exporter comes from setup.sh).
@@ -15,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 command_line="scripts/bench.sh $*"
-only="tick,wire,history,memory,fanout,peers"
+all_parts="tick,wire,history,memory,fanout,peers,scrape"
+only=$all_parts
 quick=0
 write_doc=1
 while (($#)); do
@@ -24,7 +28,7 @@ while (($#)); do
     --only) only=$2; shift ;;
     --only=*) only=${1#--only=} ;;
     --no-doc) write_doc=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -61,8 +65,15 @@ stop() {  # stop PID [more PIDs]
 echo "bench: building Release with benchmarks in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHOSTPULSE_BUILD_BENCHMARKS=ON >"$work/cmake.log" ||
   { cat "$work/cmake.log"; exit 1; }
-cmake --build "$build" -j2 --target hostpulse hostpulse_tick_benchmark hostpulse_wire_size hostpulse_loadgen \
-  hostpulse_raw_broadcaster hostpulse_history_benchmark >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
+# Only what the parts asked for need: each target costs minutes on a small machine.
+targets=(hostpulse)
+wants tick && targets+=(hostpulse_tick_benchmark)
+wants wire && targets+=(hostpulse_wire_size)
+{ wants memory || wants fanout || wants peers; } && targets+=(hostpulse_loadgen)
+wants fanout && targets+=(hostpulse_raw_broadcaster)
+wants scrape && targets+=(hostpulse_scrape_benchmark)
+wants history && targets+=(hostpulse_history_benchmark)
+cmake --build "$build" -j2 --target "${targets[@]}" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 agent=$build/agent/hostpulse
 loadgen=$build/bench/hostpulse_loadgen
 
@@ -70,9 +81,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if ((quick)); then
   repetitions=1 min_time=0.02 fan_seconds=4 fan_warmup=2 peer_seconds=10 many=1000 some=200 memory_n=200 fan_reps=1
+  scrape_seconds=10 scrape_blocks=2 scrape_warmup=3
 else
   # Fan-out: every configuration runs fan_reps times, interleaved; the report takes medians.
   repetitions=5 min_time=0.2 fan_seconds=20 fan_warmup=5 peer_seconds=60 many=10000 some=1000 memory_n=1000 fan_reps=3
+  # Scrape: 60 s scraped and 60 s quiet, in 4 alternating blocks of each.
+  scrape_seconds=60 scrape_blocks=4 scrape_warmup=10
 fi
 
 # A free port on loopback (asks the kernel).
@@ -82,6 +96,25 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() {
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "bench: nothing listening on port $1" >&2; return 1
+}
+
+# ensure_packages PACKAGE...: Debian packages the peer runs need (bench only).
+ensure_packages() {
+  local package missing=() sudo_cmd=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  ((${#missing[@]})) || return 0
+  echo "bench: installing ${missing[*]} (bench only)"
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The generated large host (every source, many entities), once per run: fresh,
+# so it matches the generators.
+large_host() {
+  if [[ ! -d $work/large_host ]]; then python3 "$root/tests/fixtures/make_large_host.py" "$work/large_host"; fi
+  export HOSTPULSE_LARGE_HOST="$work/large_host"
 }
 
 # start_agent INTERVAL -> sets agent_pid and agent_port
@@ -107,9 +140,7 @@ EOF
 # ---------------------------------------------------------------- 1. tick
 if wants tick; then
   echo "bench: per-tick cost (Google Benchmark, $repetitions repetitions, medians)"
-  # Every source on a large host: generated fresh, so it matches the generators.
-  python3 "$root/tests/fixtures/make_large_host.py" "$work/large_host"
-  export HOSTPULSE_LARGE_HOST="$work/large_host"
+  large_host
   "$build/bench/hostpulse_tick_benchmark" --check-allocations | tee "$results/tick_allocations.txt"
   "$build/bench/hostpulse_tick_benchmark" --benchmark_repetitions="$repetitions" \
     --benchmark_min_time="$min_time" --benchmark_report_aggregates_only=true \
@@ -122,7 +153,7 @@ if wants wire; then
   "$build/bench/hostpulse_wire_size" | tee "$results/wire.md"
 fi
 
-# ---------------------------------------------------------------- 6. history
+# ---------------------------------------------------------------- 7. history
 if wants history; then
   echo "bench: history compression, append and query"
   "$build/bench/hostpulse_history_benchmark" | tee "$results/history.txt"
@@ -193,15 +224,7 @@ fi
 
 # ---------------------------------------------------------------- 2. peers
 if wants peers; then
-  missing=()
-  for package in prometheus-node-exporter netdata; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-  done
-  if ((${#missing[@]})); then
-    echo "bench: installing ${missing[*]} (bench only)"
-    sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
+  ensure_packages prometheus-node-exporter netdata
   echo "bench: agents side by side for ${peer_seconds} s (+10 s warm-up)"
   start_agent 1s
   hp_pid=$agent_pid hp_port=$agent_port
@@ -252,9 +275,35 @@ EOF
   stop "$nd_pid" "$ne_pid" "$hp_pid"
 fi
 
+# ---------------------------------------------------------------- 6. Prometheus scrape
+if wants scrape; then
+  large_host
+  echo "bench: rendering a scrape (Google Benchmark, $repetitions repetitions, medians)"
+  # Interleaved: with and without expose_to differ by less than this machine's drift.
+  "$build/bench/hostpulse_scrape_benchmark" --benchmark_repetitions="$repetitions" \
+    --benchmark_min_time="$min_time" --benchmark_report_aggregates_only=true \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_out="$results/scrape_bench.json" --benchmark_out_format=json >/dev/null
+  ensure_packages prometheus-node-exporter
+  echo "bench: GET /metrics, hostpulse and node_exporter, ${scrape_seconds} s scraped + ${scrape_seconds} s quiet"
+  start_agent 1s
+  hp_pid=$agent_pid hp_port=$agent_port
+  ne_port=$(free_port)
+  /usr/bin/prometheus-node-exporter --web.listen-address="127.0.0.1:$ne_port" >"$work/node_exporter.log" 2>&1 &
+  ne_pid=$!; pids+=("$ne_pid")
+  wait_port "$ne_port"
+  python3 bench/prometheus_scraper.py --seconds "$scrape_seconds" --blocks "$scrape_blocks" \
+    --warmup "$scrape_warmup" hostpulse="$hp_pid@http://127.0.0.1:$hp_port/metrics" \
+    node_exporter="$ne_pid@http://127.0.0.1:$ne_port/metrics" | tee "$results/scrape.json"
+  stop "$ne_pid" "$hp_pid"
+fi
+
 # ---------------------------------------------------------------- report
+merge=()
+# A subset keeps the sections of the parts it did not run.
+[[ $only != "$all_parts" && -f docs/PERFORMANCE.md ]] && merge=(--merge docs/PERFORMANCE.md)
 python3 bench/report.py --results "$results" --command "$command_line" --quick "$quick" \
-  --out "$work/PERFORMANCE.md"
+  --out "$work/PERFORMANCE.md" "${merge[@]}"
 cat "$work/PERFORMANCE.md"
 if ((write_doc)); then
   cp "$work/PERFORMANCE.md" docs/PERFORMANCE.md

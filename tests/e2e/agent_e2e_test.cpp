@@ -1976,5 +1976,112 @@ TEST(SysfsSources, LaptopTreeServesSensorsAndClocks) {
   EXPECT_EQ(health["status"], "ok") << health.dump();
 }
 
+// ---------------------------------------------------------------------------
+// GET /metrics (Prometheus)
+
+// The line of `page` for `sample` (name and labels as exposed), or "".
+std::string metric_line(const std::string& page, const std::string& sample) {
+  const std::string prefix = sample + " ";
+  std::size_t at = page.rfind("\n" + prefix);
+  if (at == std::string::npos) return page.rfind(prefix, 0) == 0 ? page.substr(0, page.find('\n')) : "";
+  ++at;
+  return page.substr(at, page.find('\n', at) - at);
+}
+
+TEST(Metrics, NodeExporterNamesCarryTheKernelCountersOfAKnownProcfs) {
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--interval", "100"});
+  ASSERT_TRUE(agent);
+  Api api(agent->port());
+  // Samples exist from the first tick on: poll until it has run.
+  std::string page;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const httplib::Result r = api.client().Get("/metrics");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    page = r->body;
+    if (contains(page, "node_cpu_seconds_total{")) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  // Known values of the fixture: cpu0 "289 0 450 35992 6 0 3 2" jiffies at
+  // USER_HZ 100, MemTotal 24684084 kB, loadavg "0.00 0.03 0.00", btime.
+  EXPECT_EQ(metric_line(page, "node_cpu_seconds_total{cpu=\"0\",mode=\"user\"}"),
+            "node_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 2.89");
+  EXPECT_EQ(metric_line(page, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"),
+            "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 359.92");
+  EXPECT_EQ(metric_line(page, "node_cpu_seconds_total{cpu=\"1\",mode=\"steal\"}"),
+            "node_cpu_seconds_total{cpu=\"1\",mode=\"steal\"} 0.07");
+  EXPECT_EQ(metric_line(page, "node_memory_MemTotal_bytes"), "node_memory_MemTotal_bytes 25276502016");
+  EXPECT_EQ(metric_line(page, "node_load5"), "node_load5 0.03");
+  EXPECT_EQ(metric_line(page, "node_boot_time_seconds"), "node_boot_time_seconds 1795320093");
+  EXPECT_TRUE(contains(page, "# TYPE node_cpu_seconds_total counter\n"));
+  // The aggregate "cpu" line is not a CPU of its own (dashboards count cpu labels).
+  EXPECT_FALSE(contains(page, "node_cpu_seconds_total{mode="));
+  // Uptime has no node_exporter family: its series is a hostpulse_ gauge.
+  EXPECT_TRUE(contains(page, "\nhostpulse_system_uptime_seconds ")) << page;
+  EXPECT_EQ(metric_line(page, "hostpulse_source_up{source=\"proc_stat\"}"), "hostpulse_source_up{source=\"proc_stat\"} 1");
+  EXPECT_TRUE(contains(page, "\nnode_uname_info{"));
+}
+
+TEST(Metrics, ConcurrentScrapesInBothFormatsAllSucceed) {
+  auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--interval", "100"});
+  ASSERT_TRUE(agent);
+  constexpr int kScrapers = 6;
+  constexpr int kScrapesEach = 20;
+  std::atomic<int> ok{0};
+  std::atomic<int> openmetrics{0};
+  std::vector<std::thread> scrapers;
+  for (int i = 0; i < kScrapers; ++i) {
+    scrapers.emplace_back([&, i] {
+      Api api(agent->port());
+      const httplib::Headers headers =
+          i % 2 == 0 ? httplib::Headers{{"Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"},
+                                        {"Accept-Encoding", "gzip"}}
+                     : httplib::Headers{{"Accept", "nonsense/;;;q=x,,"}};
+      for (int k = 0; k < kScrapesEach; ++k) {
+        const httplib::Result r = api.client().Get("/metrics", headers);
+        if (!r || r->status != 200) continue;
+        ++ok;
+        if (contains(r->get_header_value("Content-Type"), "openmetrics")) ++openmetrics;
+      }
+    });
+  }
+  for (std::thread& scraper : scrapers) scraper.join();
+  EXPECT_EQ(ok.load(), kScrapers * kScrapesEach);
+  EXPECT_EQ(openmetrics.load(), kScrapers / 2 * kScrapesEach);
+  // The sampler went on ticking under the scrapes.
+  Api api(agent->port());
+  const json health = api.get_json("/api/v1/health");
+  EXPECT_EQ(health["sampler"]["stalled"], false) << health.dump();
+}
+
+TEST(Metrics, TokenGuardsItUnlessPublic) {
+  TempDir dir;
+  dir.write("token", "metrics-e2e-token-0123456789\n");
+  dir.write("closed.toml", "token_file = \"" + dir.file("token") + "\"\n");
+  dir.write("public.toml", "token_file = \"" + dir.file("token") + "\"\n[metrics]\npublic = true\n");
+  {
+    auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--config", dir.file("closed.toml")});
+    ASSERT_TRUE(agent);
+    Api api(agent->port());
+    httplib::Result r = api.client().Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    r = api.client().Get("/metrics", {{"Authorization", "Bearer metrics-e2e-token-0123456789"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  {
+    auto agent = start_agent({"--procfs", fixture_dir("linux6_2cpu"), "--config", dir.file("public.toml")});
+    ASSERT_TRUE(agent);
+    Api api(agent->port());
+    const httplib::Result r = api.client().Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(api.client().Get("/api/v1/info")->status, 401);
+  }
+}
+
 }  // namespace
 }  // namespace hostpulse::testing_support
