@@ -200,9 +200,9 @@ int Agent::run() {
   }
   ListenAddress bound = config_.listen;
   bound.port = server_.port();
-  spdlog::info("hostpulse {} listening on http://{}/ ({} series, interval {}, history {} points = {} KiB{})",
+  spdlog::info("hostpulse {} listening on http://{}/ ({} series, interval {}, history {} points in blocks of {}{})",
                kVersion, bound.to_string(), registry_.schema()->live_count(), format_duration(config_.interval),
-               history_.capacity(), history_.memory_bytes() / 1024, token_.empty() ? ", no token" : ", token required");
+               history_.capacity(), history_.block_points(), token_.empty() ? ", no token" : ", token required");
   spdlog::info("{} alert rules, {} instances", config_.alerts.size(), alerts_.instance_count());
   if (token_.empty() && !is_loopback_address(config_.listen.host)) {
     spdlog::warn("serving {} without a token (--allow-unauthenticated): anyone who can reach it reads this host's metrics",

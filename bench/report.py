@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Renders docs/PERFORMANCE.md from the results scripts/bench.sh collected."""
-import argparse, datetime, json, os, platform, statistics, subprocess
+import argparse, datetime, json, os, platform, re, statistics, subprocess
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--results", required=True)
@@ -183,6 +183,31 @@ if os.path.exists(path("wire.md")):
         if r:
             goals.append((f"msgpack at most {goal} % of JSON at batch {batch}", f"{min(r):.1f}–{max(r):.1f} %",
                           verdict(max(r) <= goal)))
+
+# ------------------------------------------------------------------ history
+if os.path.exists(path("history.txt")):
+    text = open(path("history.txt")).read()
+    emit("## 7. History")
+    emit("")
+    emit("`build/bench/bench/hostpulse_history_benchmark` (`./build/dev/bench/hostpulse_history_benchmark` in a dev "
+         "build): an hour of every series appended to `History` (blocks of 120 points), from the committed "
+         "capture of a real agent (`bench/fixtures/history_1h.csv.xz`) and from two hours made from the 2/64/256-CPU "
+         "fixtures. *compressed*: bytes of the closed blocks per point (the plain ring held 8); *all-in*: "
+         "everything history allocates (open blocks, timeline, bookkeeping) per retained point.")
+    emit("")
+    emit("```")
+    emit(text.rstrip())
+    emit("```")
+    emit("")
+    sets = re.findall(r"^== (\S+):.*?compressed closed blocks: ([0-9.]+) bytes/point.*?median ([0-9.]+) ms",
+                      text, flags=re.S | re.M)
+    for name, per_point, query_ms in sets:
+        if name in ("capture", "64cpu"):
+            goals.append((f"history at most 1.5 bytes/point ({name})", f"{float(per_point):.3f}",
+                          verdict(float(per_point) <= 1.5)))
+    if sets:
+        worst = max(float(q) for _, _, q in sets)
+        goals.append(("1 h query of 10 series under 5 ms", f"at most {worst:.2f} ms", verdict(worst < 5)))
 
 # ------------------------------------------------------------------ memory
 mem_rows = lines("memory.jsonl")

@@ -69,7 +69,7 @@ struct TickFixture {
     series.reserve(schema->size());
     for (const SeriesInfo& info : schema->series()) {
       series.push_back(info.id);
-      history.add_series(info.id);
+      history.add_series(info.id, info.decimals);
     }
     for (int warm = 0; warm < 3; ++warm) run_once();
   }
@@ -296,37 +296,66 @@ void register_all() {
   }
 }
 
+// Allocations over `ticks` runs of tick(), split by whether the tick closed
+// history's blocks: closing compresses them into each series' arena, which
+// may grow (during the first hour, or when a block is larger than any
+// before); every other tick must allocate nothing.
+struct TickAllocations {
+  std::uint64_t steady = 0;
+  std::uint64_t closing = 0;
+  int closing_ticks = 0;
+};
+
+template <class Tick>
+TickAllocations count_allocations(const History& history, int ticks, Tick tick) {
+  TickAllocations counted;
+  for (int i = 0; i < ticks; ++i) {
+    const std::uint64_t closes = history.memory().block_closes;
+    const std::uint64_t before = allocations();
+    tick();
+    const std::uint64_t made = allocations() - before;
+    if (history.memory().block_closes != closes) {
+      counted.closing += made;
+      ++counted.closing_ticks;
+    } else {
+      counted.steady += made;
+    }
+  }
+  return counted;
+}
+
+void print_allocations(const char* machine, const char* what, const TickAllocations& counted, int ticks) {
+  std::printf("%-10s %s: %llu allocations in %d steady ticks; %llu in %d ticks closing history blocks\n", machine,
+              what, static_cast<unsigned long long>(counted.steady), ticks - counted.closing_ticks,
+              static_cast<unsigned long long>(counted.closing), counted.closing_ticks);
+}
+
 // The ctest smoke: no timing, only the behaviour "a steady tick allocates
-// nothing". Runs each machine's tick a few hundred times.
+// nothing". Runs each machine's tick a few hundred times, across at least
+// one close of history's blocks.
 int check_allocations() {
   int failures = 0;
   for (const Machine& machine : machines()) {
     TickFixture f(machine);
     SamplerFixture sampler(machine);
     constexpr int kTicks = 200;
-    const std::uint64_t before = allocations();
-    for (int i = 0; i < kTicks; ++i) f.run_once();
-    const std::uint64_t counted = allocations() - before;
-    std::printf("%-7s steady tick (read+parse+derive+append+encode json+msgpack): %llu allocations in %d ticks\n",
-                machine.label.c_str(), static_cast<unsigned long long>(counted), kTicks);
-    const std::uint64_t before_sampler = allocations();
-    for (int i = 0; i < kTicks; ++i) sampler.sampler.tick();
-    const std::uint64_t counted_sampler = allocations() - before_sampler;
-    std::printf("%-7s Sampler::tick (collect+registry+append) + encode json+msgpack: %llu allocations in %d ticks\n",
-                machine.label.c_str(), static_cast<unsigned long long>(counted_sampler), kTicks);
-    if (counted != 0 || counted_sampler != 0) ++failures;
+    static_assert(kTicks > History::kDefaultBlockPoints);
+    const TickAllocations tick = count_allocations(f.history, kTicks, [&f] { f.run_once(); });
+    print_allocations(machine.label.c_str(), "tick (read+parse+derive+append+encode json+msgpack)", tick, kTicks);
+    const TickAllocations sampled = count_allocations(sampler.history, kTicks, [&sampler] { sampler.sampler.tick(); });
+    print_allocations(machine.label.c_str(), "Sampler::tick (collect+registry+append) + encode json+msgpack", sampled,
+                      kTicks);
+    if (tick.steady != 0 || sampled.steady != 0 || tick.closing_ticks == 0) ++failures;
   }
   // Every source on: the agent's default.
   for (const Machine& machine : whole_hosts()) {
     SamplerFixture sampler(machine);
     constexpr int kTicks = 50;
-    const std::uint64_t before = allocations();
-    for (int i = 0; i < kTicks; ++i) sampler.sampler.tick();
-    const std::uint64_t counted = allocations() - before;
-    std::printf("%-10s Sampler::tick, all %zu sources, %zu series: %llu allocations in %d ticks\n",
-                machine.label.c_str(), sampler.collectors.size(), sampler.registry.schema()->size(),
-                static_cast<unsigned long long>(counted), kTicks);
-    if (counted != 0) ++failures;
+    const TickAllocations sampled = count_allocations(sampler.history, kTicks, [&sampler] { sampler.sampler.tick(); });
+    const std::string what = "Sampler::tick, all " + std::to_string(sampler.collectors.size()) + " sources, " +
+                             std::to_string(sampler.registry.schema()->size()) + " series";
+    print_allocations(machine.label.c_str(), what.c_str(), sampled, kTicks);
+    if (sampled.steady != 0) ++failures;
   }
   return failures == 0 ? 0 : 1;
 }

@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                      # everything (about 12 minutes)
 #   scripts/bench.sh --quick              # smoke: every part, short and small
-#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, memory, fanout, peers, scrape
+#   scripts/bench.sh --only tick,wire     # a subset: tick, wire, history, memory, fanout, peers, scrape
 #   scripts/bench.sh --no-doc             # print only, leave docs/PERFORMANCE.md alone
 #
 # A subset rewrites only its own sections of docs/PERFORMANCE.md (and its rows
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 command_line="scripts/bench.sh $*"
-all_parts="tick,wire,memory,fanout,peers,scrape"
+all_parts="tick,wire,history,memory,fanout,peers,scrape"
 only=$all_parts
 quick=0
 write_doc=1
@@ -72,6 +72,7 @@ wants wire && targets+=(hostpulse_wire_size)
 { wants memory || wants fanout || wants peers; } && targets+=(hostpulse_loadgen)
 wants fanout && targets+=(hostpulse_raw_broadcaster)
 wants scrape && targets+=(hostpulse_scrape_benchmark)
+wants history && targets+=(hostpulse_history_benchmark)
 cmake --build "$build" -j2 --target "${targets[@]}" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 agent=$build/agent/hostpulse
 loadgen=$build/bench/hostpulse_loadgen
@@ -150,6 +151,12 @@ fi
 if wants wire; then
   echo "bench: wire size"
   "$build/bench/hostpulse_wire_size" | tee "$results/wire.md"
+fi
+
+# ---------------------------------------------------------------- 7. history
+if wants history; then
+  echo "bench: history compression, append and query"
+  "$build/bench/hostpulse_history_benchmark" | tee "$results/history.txt"
 fi
 
 # ---------------------------------------------------------------- 5. memory per subscriber

@@ -47,6 +47,19 @@ NextTick next_tick(SteadyClock::time_point previous_deadline, SteadyClock::time_
 
 namespace {
 
+// New series join history with their declared scale, which lets it store
+// their values as integers.
+void add_to_history(History& history, const SchemaChange& change, const SeriesRegistry& registry) {
+  if (change.added.empty()) return;
+  const SchemaSnapshot schema = registry.schema();
+  std::vector<int> decimals;
+  decimals.reserve(change.added.size());
+  for (const std::uint32_t id : change.added) {
+    decimals.push_back(id < schema->size() ? (*schema)[id].decimals : kFloatDecimals);
+  }
+  history.add_series(change.added, decimals);
+}
+
 // After a first read: registers what it found and makes it the previous read.
 void register_first_read(CollectorSet& collectors, SeriesRegistry& registry, History& history) {
   std::vector<double> values;
@@ -55,7 +68,7 @@ void register_first_read(CollectorSet& collectors, SeriesRegistry& registry, His
   // matters is that every entity seen registers its series.
   collectors.derive_all(0.0, [&registry](std::size_t index) -> SeriesWriter& { return registry.writer(index); });
   const SchemaChange change = registry.end_tick(collectors);
-  history.add_series(change.added);
+  add_to_history(history, change, registry);
   collectors.advance_all();
 }
 
@@ -152,7 +165,7 @@ void Sampler::tick() {
   collectors_.derive_all(elapsed_s, [this](std::size_t index) -> SeriesWriter& { return registry_.writer(index); });
   const SchemaChange change = registry_.end_tick(collectors_);
   // History first learns of new and retired series, then stores the point.
-  history_.add_series(change.added);
+  add_to_history(history_, change, registry_);
   for (const std::uint32_t id : change.retired) history_.retire_series(id);
   const std::int64_t t_ms = wall_clock_ms();
   const std::uint64_t seq = history_.append(t_ms, values_);
