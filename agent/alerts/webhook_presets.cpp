@@ -104,7 +104,10 @@ Status apply_webhook_preset(std::string_view preset_name, const WebhookPresetPar
   if (!set.method) webhook.method = std::string(preset.method);
   if (!set.body) webhook.body = replace_once(std::string(preset.body), "<chat_id>", parameters.chat_id);
   if (!set.format) webhook.json_body = preset.json_body;
-  for (const auto& [name, value] : preset.headers) {
+  for (const auto& preset_header : preset.headers) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const auto& name = preset_header.first;
+    const auto& value = preset_header.second;
     if (name.empty()) continue;
     const bool overridden = std::any_of(webhook.headers.begin(), webhook.headers.end(), [&](const auto& header) {
       return std::equal(header.first.begin(), header.first.end(), name.begin(), name.end(),

@@ -398,9 +398,8 @@ SourceDefinition disks_source() {
 }
 
 void expose_disks(const DiskStats& current, MetricWriter& out) {
-  // Linux 4.18 added the four discard fields, 5.5 the two flush fields.
-  constexpr std::uint8_t kFieldsWithDiscards = 18;
-  constexpr std::uint8_t kFieldsWithFlushes = 20;
+  // Linux 4.18 added the four discard fields, 5.5 the two flush fields
+  // (kFieldsWithDiscards, kFieldsWithFlushes above).
   for (const DiskSample& disk : current.disks) {
     const std::initializer_list<std::string_view> device = {disk.kernel_name};
     const DiskCounters& c = disk.counters;
