@@ -121,6 +121,30 @@ TEST(ConfigTest, SourcesDisksTableOptsIntoPartitionsLoopAndRam) {
   }
 }
 
+TEST(ConfigTest, MetricsTableTurnsPrometheusOffOrPublic) {
+  const Config defaults;
+  EXPECT_TRUE(defaults.metrics.enabled);
+  EXPECT_FALSE(defaults.metrics.public_access);
+  Config config;
+  ASSERT_TRUE(load_config_text("[metrics]\nenabled = false\npublic = true\n", "t.toml", config).ok());
+  EXPECT_FALSE(config.metrics.enabled);
+  EXPECT_TRUE(config.metrics.public_access);
+
+  struct Case { const char* text; const char* expected; };
+  const Case cases[] = {
+      {"[metrics]\npublic = \"yes\"\n", "t.toml:2: metrics.public: expected true or false"},
+      {"\n[metrics]\nenabled = 1\n", "t.toml:3: metrics.enabled: expected true or false"},
+      {"[metrics]\nport = 9100\n", "t.toml:2: metrics.port: unknown key (known keys: enabled, public)"},
+      {"metrics = true\n", "t.toml:1: metrics: expected a table"},
+  };
+  for (const Case& c : cases) {
+    Config rejected;
+    const Status status = load_config_text(c.text, "t.toml", rejected);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_NE(status.error.find(c.expected), std::string::npos) << status.error;
+  }
+}
+
 TEST(ConfigTest, EmptyFileKeepsDefaults) {
   Config config;
   ASSERT_TRUE(load_config_text("", "t.toml", config).ok());
