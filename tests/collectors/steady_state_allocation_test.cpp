@@ -64,6 +64,21 @@ class AllocationCounter {
   std::size_t start_;
 };
 
+// Warms both of each source's reads with two ticks, then counts the heap
+// allocations of three more; derives into writer when one is given. Every
+// tick's reads must succeed.
+std::size_t steady_tick_allocations(CollectorSet& collectors, SeriesWriter* writer = nullptr) {
+  const auto tick = [&] {
+    EXPECT_EQ(collectors.collect_all(), 0u);
+    if (writer != nullptr) collectors.derive_all(1.0, [writer](std::size_t) -> SeriesWriter& { return *writer; });
+    collectors.advance_all();
+  };
+  for (int warm = 0; warm < 2; ++warm) tick();
+  const AllocationCounter counter;
+  for (int i = 0; i < 3; ++i) tick();
+  return counter.allocations();
+}
+
 TEST(SteadyStateAllocationTest, CounterSeesAllocations) {
   const AllocationCounter counter;
   // Called directly: the compiler may elide a new-expression, not this.
@@ -101,17 +116,7 @@ TEST(SteadyStateAllocationTest, CollectorSetAllocatesNothingOnceWarm) {
   paths.proc = fixture_root("linux6_256cpu");
   CollectorSet collectors(paths, core_sources());
   // Each source keeps two reads (previous and current): warm both.
-  for (int warm = 0; warm < 2; ++warm) {
-    ASSERT_EQ(collectors.collect_all(), 0u);
-    collectors.advance_all();
-  }
-
-  const AllocationCounter counter;
-  for (int tick = 0; tick < 3; ++tick) {
-    ASSERT_EQ(collectors.collect_all(), 0u);
-    collectors.advance_all();
-  }
-  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_EQ(steady_tick_allocations(collectors), 0u);
 }
 
 TEST(SteadyStateAllocationTest, LiveProcAllocatesNothingOnceWarm) {
@@ -192,19 +197,7 @@ TEST(SteadyStateAllocationTest, NetSourceAllocatesNothingOnceWarm) {
     const std::string root = std::string(HOSTPULSE_FIXTURES_DIR) + "/hosts/" + std::string(case_name);
     CollectorSet collectors(SourceSettings{.paths = HostPaths{.proc = root + "/proc", .sys = root + "/sys"}}, net_only);
     DiscardingSeriesWriter writer;
-    for (int warm = 0; warm < 2; ++warm) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
-      collectors.advance_all();
-    }
-
-    const AllocationCounter counter;
-    for (int tick = 0; tick < 3; ++tick) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
-      collectors.advance_all();
-    }
-    EXPECT_EQ(counter.allocations(), 0u);
+    EXPECT_EQ(steady_tick_allocations(collectors, &writer), 0u);
   }
 }
 
@@ -226,19 +219,7 @@ TEST(SteadyStateAllocationTest, CgroupSourceAllocatesNothingOnceWarm) {
     settings.cgroup.mounts_root = root;
     CollectorSet collectors(settings, std::span(cgroup, 1));
     DiscardingSeriesWriter writer;
-    for (int warm = 0; warm < 2; ++warm) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
-      collectors.advance_all();
-    }
-
-    const AllocationCounter counter;
-    for (int tick = 0; tick < 3; ++tick) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.derive_all(1.0, [&writer](std::size_t) -> SeriesWriter& { return writer; });
-      collectors.advance_all();
-    }
-    EXPECT_EQ(counter.allocations(), 0u);
+    EXPECT_EQ(steady_tick_allocations(collectors, &writer), 0u);
   }
 }
 
@@ -344,16 +325,7 @@ TEST(SteadyStateAllocationTest, SensorsAllocateNothingOnceWarm) {
   for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_hostile", "sensors_none"}) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(host_fixture(case_name), definitions);
-    for (int warm = 0; warm < 2; ++warm) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    const AllocationCounter counter;
-    for (int tick = 0; tick < 3; ++tick) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    EXPECT_EQ(counter.allocations(), 0u);
+    EXPECT_EQ(steady_tick_allocations(collectors), 0u);
   }
 }
 
@@ -362,16 +334,7 @@ TEST(SteadyStateAllocationTest, CpufreqAllocatesNothingOnceWarm) {
   for (const std::string_view case_name : {"sensors_laptop", "sensors_server", "sensors_none"}) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(host_fixture(case_name), definitions);
-    for (int warm = 0; warm < 2; ++warm) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    const AllocationCounter counter;
-    for (int tick = 0; tick < 3; ++tick) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    EXPECT_EQ(counter.allocations(), 0u);
+    EXPECT_EQ(steady_tick_allocations(collectors), 0u);
   }
 }
 
@@ -380,16 +343,7 @@ TEST(SteadyStateAllocationTest, PowerSupplyAllocatesNothingOnceWarm) {
   for (const std::string_view case_name : {"power_laptop", "power_hostile", "power_none"}) {
     SCOPED_TRACE(case_name);
     CollectorSet collectors(host_fixture(case_name), definitions);
-    for (int warm = 0; warm < 2; ++warm) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    const AllocationCounter counter;
-    for (int tick = 0; tick < 3; ++tick) {
-      ASSERT_EQ(collectors.collect_all(), 0u);
-      collectors.advance_all();
-    }
-    EXPECT_EQ(counter.allocations(), 0u);
+    EXPECT_EQ(steady_tick_allocations(collectors), 0u);
   }
 }
 
